@@ -1,0 +1,51 @@
+"""Mock_ThreeCandles_v1: a deliberately simple strategy that exercises the whole pipeline.
+
+Three consecutive bullish closes → LONG at market, stop at the lowest low of the
+three, take-profit at `reward_risk` × the risk above the signal close. Three bearish
+closes → the mirror SHORT. It knows nothing of ICT; it exists so that replay, risk,
+orders and the journal can be tested on real candles with a predictable trigger.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+from ict.models import Candle, EntryType, Side, Signal
+from ict.strategies.base import Strategy, register
+
+
+@register("Mock_ThreeCandles_v1")
+class ThreeCandles(Strategy):
+    """Params: `reward_risk` (take-profit distance as a multiple of the stop distance)."""
+
+    defaults = {"reward_risk": 2.0}
+
+    def __init__(self, symbol, params=None, ict_settings=None) -> None:
+        super().__init__(symbol, params, ict_settings)
+        if self.params["reward_risk"] <= 0:
+            raise ValueError(f"[strategy.params] reward_risk = {self.params['reward_risk']} must be above 0; try 2.0")
+        self._recent: deque[Candle] = deque(maxlen=3)
+
+    def on_candle(self, candle: Candle) -> list[Signal]:
+        recent = self._recent
+        recent.append(candle)
+        if len(recent) < 3:
+            return []
+        if all(c.close > c.open for c in recent):
+            side, stop = Side.LONG, min(c.low for c in recent)
+        elif all(c.close < c.open for c in recent):
+            side, stop = Side.SHORT, max(c.high for c in recent)
+        else:
+            return []
+        entry = candle.close
+        risk = entry - stop if side is Side.LONG else stop - entry
+        if risk <= 0:
+            return []
+        target = entry + self.params["reward_risk"] * risk if side is Side.LONG else entry - self.params["reward_risk"] * risk
+        recent.clear()  # the next signal needs three fresh candles
+        word = "bullish" if side is Side.LONG else "bearish"
+        return [Signal(
+            symbol=self.symbol, side=side, entry_type=EntryType.MARKET,
+            stop_price=stop, take_profit_price=target, reference_price=entry,
+            candle_time=candle.open_time, strategy=self.name,
+            reason=f"three {word} closes ending at {entry}",
+        )]
