@@ -1,0 +1,109 @@
+"""Entry point: `python bot.py` reads settings.toml and trades.
+
+    python bot.py                               # the mode in settings.toml (replay of the bundled day by default)
+    python bot.py --replay data/FILE.csv        # a replay of another candle file
+    python bot.py --settings other.toml --journal run.db --summary-json summary.json
+
+Expected problems (settings, candle files, keys, the journal) end with one line on
+stderr and exit code 2; Ctrl+C or SIGTERM stops cleanly with the journal committed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from ict.candle_file import CandleFileError, load_candles
+from journal.journal import Journal, JournalError
+from trade.replay import ReplaySummary, run_replay
+from trade.settings import Settings, SettingsError, check_replay_file, load_settings
+
+log = logging.getLogger("bot")
+EXIT_BAD_INPUT = 2
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="ICT auto-trading bot for Binance USDⓈ-M perpetual futures.")
+    parser.add_argument("--settings", default="settings.toml", help="settings file (default: settings.toml)")
+    parser.add_argument("--replay", metavar="FILE", help="replay this candle file with the simulated exchange, whatever the mode")
+    parser.add_argument("--journal", metavar="PATH", help="journal file (default: [bot] journal)")
+    parser.add_argument("--summary-json", metavar="PATH", help="write the replay summary as JSON to PATH")
+    return parser.parse_args(argv)
+
+
+def setup_logging(settings: Settings) -> None:
+    """Console: the events, briefly. Log file: everything, with module and thread."""
+    root = logging.getLogger()
+    root.handlers.clear()
+    root.setLevel(logging.DEBUG)
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(settings.bot["log_level"])
+    console.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
+    root.addHandler(console)
+    log_file = logging.FileHandler(settings.resolve(settings.bot["log_file"]), encoding="utf-8")
+    log_file.setLevel(logging.DEBUG)
+    log_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"))
+    root.addHandler(log_file)
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+
+
+def install_stop_handlers(stop: threading.Event) -> None:
+    """Ctrl+C and SIGTERM ask the running loop to stop at the next safe point."""
+
+    def ask_to_stop(signum, frame) -> None:
+        log.warning("stop requested (signal %s): finishing the current step", signum)
+        stop.set()
+
+    signal.signal(signal.SIGINT, ask_to_stop)
+    if hasattr(signal, "SIGTERM"):  # Windows has no real SIGTERM delivery; Ctrl+C still works
+        signal.signal(signal.SIGTERM, ask_to_stop)
+
+
+def replay(settings: Settings, args: argparse.Namespace, stop: threading.Event) -> int:
+    file = check_replay_file(settings, args.replay, "--replay") if args.replay else check_replay_file(settings, settings.replay["file"], "[replay] file")
+    candles = load_candles(file)
+    journal_path = args.journal or settings.resolve(settings.bot["journal"])
+    journal = Journal.open(journal_path, "replay", durable=False, fresh=True)
+    log.info("replay of %s: %d candles, %s %s, strategy %s, journal %s", file, len(candles), settings.strategy["symbol"],
+             settings.strategy["interval"], settings.strategy["strategy_name"], journal_path)
+    try:
+        summary = run_replay(settings, candles, journal, stop)
+    finally:
+        journal.close()
+    print_summary(summary)
+    if args.summary_json:
+        Path(args.summary_json).write_text(json.dumps(summary.as_json(), indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def print_summary(summary: ReplaySummary) -> None:
+    rows = summary.as_json()
+    width = max(len(key) for key in rows)
+    print("\nreplay summary")
+    for key, value in rows.items():
+        print(f"  {key:<{width}}  {value}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    stop = threading.Event()
+    try:
+        settings = load_settings(args.settings)
+        setup_logging(settings)
+        install_stop_handlers(stop)
+        if args.replay or settings.mode == "replay":
+            return replay(settings, args, stop)
+        from trade.live import run_live  # live modes need the exchange code only when used
+
+        return run_live(settings, args, stop)
+    except (SettingsError, CandleFileError, JournalError) as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

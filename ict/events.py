@@ -1,0 +1,160 @@
+"""What the ICT engine reports: `Event`s (a structure appears) and `LifecycleRecord`s (it moves on).
+
+An event is created once, at the close of the candle where a live bot could first
+know it (`confirmed_at`), and never changes afterwards. Everything that happens to
+it later is a new `LifecycleRecord` naming the event by `ref`, with its own time.
+Both are frozen, so a strategy can keep them without copying.
+
+Times are candle open times in epoch milliseconds UTC; prices are exchange prices
+(floats that print back as the file's text). See `ict.engine.Engine` for where
+events come from, and docs in the module of each detector for the exact rules.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+# kind values
+SWING_HIGH = "swing_high"
+SWING_LOW = "swing_low"
+BOS = "bos"
+CHOCH = "choch"
+FVG = "fvg"
+ORDER_BLOCK = "order_block"
+BREAKER = "breaker"
+LIQUIDITY_POOL = "liquidity_pool"
+SWEEP = "sweep"
+RUN = "run"
+KINDS = (SWING_HIGH, SWING_LOW, BOS, CHOCH, FVG, ORDER_BLOCK, BREAKER, LIQUIDITY_POOL, SWEEP, RUN)
+
+BULLISH = "bullish"
+BEARISH = "bearish"
+
+# level values: structure levels, and the period of a previous-day/week pool
+INTERNAL = "internal"
+SWING = "swing"
+DAY = "day"
+WEEK = "week"
+
+# life-cycle states, in the order they can happen to one event
+TOUCHED = "touched"          # fvg: a wick reached the zone
+HALF_FILLED = "half_filled"  # fvg: the 50% line (consequent encroachment) was reached
+FILLED = "filled"            # fvg: the far edge was reached
+INVERTED = "inverted"        # fvg: a close beyond the far edge; now an inverse FVG
+MITIGATED = "mitigated"      # order_block: first touch of the zone
+INVALIDATED = "invalidated"  # order_block, breaker: a close (or wick, by option) through the far side
+RETESTED = "retested"        # breaker: price came back into the zone from the other side
+CONSUMED = "consumed"        # liquidity_pool: swept or run; no longer a pool
+REPLACED = "replaced"        # swing_high/low: a more extreme pivot of the same kind took its place
+STATES = (TOUCHED, HALF_FILLED, FILLED, INVERTED, MITIGATED, INVALIDATED, RETESTED, CONSUMED, REPLACED)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One structure, as known at the close of candle `confirmed_at`.
+
+    - `id`: unique within one engine run, increasing in the order events are reported.
+    - `kind`: one of `KINDS`.
+    - `direction`: `bullish` or `bearish`. Swing highs are `bearish` (a top) and swing
+      lows `bullish`; a liquidity pool is `bullish` when it rests above the highs
+      (buy-side, reached by an up move) and `bearish` below the lows (sell-side).
+      A sweep's direction is the expected move after it (a buy-side sweep is bearish);
+      a run's is the move that broke through.
+    - `level`: `internal` or `swing` for swings, breaks, order blocks and breakers; for
+      liquidity pools and their sweeps/runs `internal` (equal highs/lows built from
+      internal pivots), `day` or `week` (previous day/week high or low); None for FVGs.
+    - `formed_at`: open time (epoch ms) of the candle where the pattern sits: the
+      pivot, the first candle of a gap, the order-block candle, the first pool member.
+    - `confirmed_at`: open time of the candle at whose close it became known; act only
+      after this candle.
+    - `top`, `bottom`: the zone in exchange prices, `top >= bottom`; equal for a level.
+    """
+
+    id: int
+    kind: str
+    direction: str
+    level: str | None
+    formed_at: int
+    confirmed_at: int
+    top: float
+    bottom: float
+
+    @property
+    def time(self) -> int:
+        """When this was reported (`confirmed_at`), for sorting with life-cycle records."""
+        return self.confirmed_at
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBlockEvent(Event):
+    """An order block, plus a displacement score for strategies (never used as a gate).
+
+    - `displacement`: body of the breaking candle in ATRs (always >= 0).
+    - `left_fvg`: a fair value gap in the break's direction formed between the order-block
+      candle and the break (inclusive).
+    - `break_id`: id of the BOS/CHoCH that created it.
+    """
+
+    displacement: float = 0.0
+    left_fvg: bool = False
+    break_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerEvent(Event):
+    """A breaker block; `order_block_id` is the failed order block it came from."""
+
+    order_block_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PoolTakeEvent(Event):
+    """A sweep or run of a liquidity pool; `pool_id` is the pool it consumed.
+
+    The zone is the part of the candle beyond the pool level: from the level to the high
+    for a buy-side pool, from the low to the level for a sell-side pool.
+    """
+
+    pool_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleRecord:
+    """Event `ref` reached `state` at the close of candle `at` (open time, epoch ms)."""
+
+    ref: int
+    state: str
+    at: int
+
+    @property
+    def time(self) -> int:
+        """When this was reported (`at`)."""
+        return self.at
+
+
+Report = Union[Event, LifecycleRecord]
+
+_EVENT_FIELDS = ("id", "kind", "direction", "level", "formed_at", "confirmed_at", "top", "bottom")
+
+
+def _price(value: float) -> float | int:
+    # 16538.0 came from the text "16538": print it back the way the file wrote it
+    return int(value) if value.is_integer() else value
+
+
+def to_dict(report: Report) -> dict:
+    """The public fields of an event or record, for JSON lines (extras of subclasses left out)."""
+    if isinstance(report, LifecycleRecord):
+        return {"ref": report.ref, "state": report.state, "at": report.at}
+    data = {name: getattr(report, name) for name in _EVENT_FIELDS}
+    data["top"] = _price(report.top)
+    data["bottom"] = _price(report.bottom)
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveZone:
+    """A zone the engine still tracks, with the last life-cycle state it reached ('' if none)."""
+
+    event: Event
+    state: str

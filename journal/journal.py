@@ -1,0 +1,157 @@
+"""Opening the journal and writing to it; the recovery and audit reads.
+
+The trader is the only writer. It groups the rows of one step in `transaction()`,
+which commits before the trader sends the request those rows announce: a crash
+after the commit leaves an intent that restart can check with the exchange, a crash
+before it leaves nothing that was ever sent. Values arrive as plain Python values;
+Decimals are stored as decimal text and times as UTC ISO-8601 text.
+"""
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+SCHEMA_VERSION = 1
+SCHEMA_FILE = Path(__file__).with_name("schema.sql")
+
+
+class JournalError(Exception):
+    """The journal file cannot be used as asked; the message names the file and the fix."""
+
+
+def iso_time(epoch_ms: int) -> str:
+    """Epoch milliseconds as UTC ISO-8601 text, e.g. 2025-05-04T15:33:00.000Z."""
+    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    if hasattr(value, "value") and not isinstance(value, (int, float, str)):
+        return value.value  # an Enum member
+    return value
+
+
+class Journal:
+    """One SQLite file in WAL mode. Open with `Journal.open(path, mode)`.
+
+    `mode` is the bot mode that writes it (replay, paper, testnet, demo, mainnet); a
+    journal keeps the mode it was created with, and a replay never writes into a live
+    journal. `durable=False` (replay) skips the fsync on commit: a replay can be rerun.
+    `id_prefix` is a short random token made once per journal; client order ids start
+    with it, so two journals never reuse each other's ids on one account.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, path: str) -> None:
+        self.connection = connection
+        self.path = path
+        self._depth = 0
+        self.id_prefix = self.meta("id_prefix")
+        self.mode = self.meta("mode")
+
+    @classmethod
+    def open(cls, path: str | Path, mode: str, durable: bool = True, fresh: bool = False) -> "Journal":
+        """Open or create the journal at `path`; `fresh=True` starts a replay journal anew."""
+        path = str(path)
+        if fresh and path != ":memory:":
+            _remove_replay_journal(path)
+        try:
+            connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'OFF'}")
+            connection.execute("PRAGMA foreign_keys=ON")
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {path} cannot be opened: {exc}; check [bot] journal in settings.toml") from None
+        if version > SCHEMA_VERSION:
+            raise JournalError(f"journal {path} has schema version {version}, newer than this bot's {SCHEMA_VERSION}; update the bot or use another journal file")
+        if version == 0:
+            connection.executescript("BEGIN;" + SCHEMA_FILE.read_text(encoding="utf-8") + f"PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+            connection.execute("INSERT OR IGNORE INTO meta VALUES ('id_prefix', ?)", (_new_prefix(),))
+            connection.execute("INSERT OR IGNORE INTO meta VALUES ('mode', ?)", (mode,))
+        journal = cls(connection, path)
+        if (journal.mode == "replay") != (mode == "replay"):
+            connection.close()
+            raise JournalError(
+                f"journal {path} was written in {journal.mode} mode and cannot be used in {mode} mode; "
+                f"set [bot] journal (or --journal) to another file")
+        return journal
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def meta(self, key: str) -> str | None:
+        row = self.connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes; commit when the outermost block ends, roll back on an exception."""
+        if self._depth == 0:
+            self.connection.execute("BEGIN")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self.connection.execute("ROLLBACK")
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            self.connection.execute("COMMIT")
+
+    # ----- writes -------------------------------------------------------------------------
+    def insert(self, table: str, **values: Any) -> int:
+        """Insert one row; return its rowid. Column names come from code, never from input."""
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        cursor = self.connection.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})", [_text(v) for v in values.values()])
+        return cursor.lastrowid
+
+    def update(self, table: str, key_column: str, key: Any, **values: Any) -> None:
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        self.connection.execute(
+            f"UPDATE {table} SET {assignments} WHERE {key_column} = ?", [_text(v) for v in values.values()] + [_text(key)])
+
+    # ----- reads --------------------------------------------------------------------------
+    def rows(self, sql: str, *params: Any) -> list[sqlite3.Row]:
+        cursor = self.connection.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def unfinished_positions(self) -> list[dict]:
+        """Positions not CLOSED, oldest first: what a restart must reconcile."""
+        return self.rows("SELECT * FROM positions WHERE state != 'CLOSED' ORDER BY id")
+
+    def orders_of(self, position_id: int) -> list[dict]:
+        return self.rows("SELECT * FROM orders WHERE position_id = ? ORDER BY rowid", position_id)
+
+
+def _new_prefix() -> str:
+    alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(6))
+
+
+def _remove_replay_journal(path: str) -> None:
+    """Delete a previous replay journal at `path`; refuse to touch any other file."""
+    if not Path(path).exists():
+        return
+    try:
+        connection = sqlite3.connect(path)
+        row = connection.execute("SELECT value FROM meta WHERE key = 'mode'").fetchone()
+        connection.close()
+    except sqlite3.Error:
+        row = None
+    if not row or row[0] != "replay":
+        raise JournalError(f"journal {path} is not a replay journal; a replay will not overwrite it. Pass --journal with another file")
+    for suffix in ("", "-wal", "-shm"):
+        Path(path + suffix).unlink(missing_ok=True)

@@ -1,0 +1,102 @@
+-- The journal: every table the bot writes, in one place.
+-- Version 1 (PRAGMA user_version = 1). Times are UTC ISO-8601 text
+-- (2025-05-04T15:33:00.000Z); prices, quantities and money are decimal text, never floats.
+-- Read it with `sqlite3 journal.db`; the README lists audit queries.
+
+-- One row per journal file: what wrote it, so a replay never overwrites a live journal.
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- Every signal a strategy emitted, accepted or refused, with the reason for a refusal.
+CREATE TABLE IF NOT EXISTS signals (
+    id                INTEGER PRIMARY KEY,
+    at                TEXT NOT NULL,        -- when the bot handled it
+    candle_time       TEXT NOT NULL,        -- open time of the candle it came from
+    symbol            TEXT NOT NULL,
+    side              TEXT NOT NULL,        -- LONG | SHORT
+    entry_type        TEXT NOT NULL,        -- MARKET | LIMIT
+    entry_price       TEXT NOT NULL,        -- limit price, or the price seen for MARKET
+    stop_price        TEXT NOT NULL,
+    take_profit_price TEXT NOT NULL,
+    strategy          TEXT NOT NULL,
+    reason            TEXT NOT NULL,        -- the strategy's words
+    accepted          INTEGER NOT NULL,     -- 1 accepted, 0 refused
+    refusal           TEXT,                 -- code: words, when refused
+    position_id       INTEGER REFERENCES positions(id)
+);
+
+-- One row per position; `state` is the position machine's state.
+CREATE TABLE IF NOT EXISTS positions (
+    id                INTEGER PRIMARY KEY,
+    symbol            TEXT NOT NULL,
+    side              TEXT NOT NULL,        -- LONG | SHORT
+    strategy          TEXT NOT NULL,
+    state             TEXT NOT NULL,        -- IDLE | ENTERING | OPEN | CLOSING | CLOSED
+    quantity          TEXT NOT NULL,        -- base asset, always positive; the filled size once filled
+    entry_price       TEXT,                 -- average entry fill price
+    stop_price        TEXT NOT NULL,
+    take_profit_price TEXT NOT NULL,
+    opened_at         TEXT,                 -- time of the first entry fill
+    closed_at         TEXT,
+    exit_price        TEXT,                 -- average exit fill price
+    realized_pnl      TEXT NOT NULL DEFAULT '0',  -- before fees, quote asset (USDT)
+    fees              TEXT NOT NULL DEFAULT '0',  -- all commissions of entry and exit, quote asset
+    close_reason      TEXT,                 -- take_profit | stop_loss | exit | entry_rejected | ...
+    created_at        TEXT NOT NULL
+);
+
+-- Every order the bot meant to send, written before it was sent.
+CREATE TABLE IF NOT EXISTS orders (
+    client_order_id   TEXT PRIMARY KEY,     -- ours, deterministic: <journal>-<position>-<role><attempt>
+    position_id       INTEGER NOT NULL REFERENCES positions(id),
+    role              TEXT NOT NULL,        -- entry | stop | take_profit | exit
+    type              TEXT NOT NULL,        -- MARKET | LIMIT | STOP_MARKET | TAKE_PROFIT_MARKET
+    side              TEXT NOT NULL,        -- BUY | SELL
+    quantity          TEXT,                 -- NULL for closePosition orders
+    price             TEXT,                 -- LIMIT price
+    trigger_price     TEXT,                 -- STOP_MARKET / TAKE_PROFIT_MARKET trigger
+    status            TEXT NOT NULL,        -- INTENT (written, not yet answered) | NEW | PARTIALLY_FILLED | FILLED | CANCELED | EXPIRED | REJECTED
+    filled_quantity   TEXT NOT NULL DEFAULT '0',
+    avg_price         TEXT,
+    exchange_order_id TEXT,
+    detail            TEXT,                 -- the exchange's refusal, when there is one
+    updated_at        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS orders_by_position ON orders(position_id);
+
+-- Every fill the exchange reported, one row per trade.
+CREATE TABLE IF NOT EXISTS fills (
+    id                INTEGER PRIMARY KEY,
+    client_order_id   TEXT NOT NULL REFERENCES orders(client_order_id),
+    position_id       INTEGER NOT NULL REFERENCES positions(id),
+    at                TEXT NOT NULL,
+    quantity          TEXT NOT NULL,
+    price             TEXT NOT NULL,
+    fee               TEXT NOT NULL,        -- quote asset
+    realized_pnl      TEXT NOT NULL         -- this fill's realized PnL before fees
+);
+CREATE INDEX IF NOT EXISTS fills_by_position ON fills(position_id);
+
+-- Every state change of every position, written before the action it leads to.
+CREATE TABLE IF NOT EXISTS transitions (
+    id                INTEGER PRIMARY KEY,
+    position_id       INTEGER NOT NULL REFERENCES positions(id),
+    from_state        TEXT NOT NULL,
+    to_state          TEXT NOT NULL,
+    event             TEXT NOT NULL,        -- the trigger, e.g. submit_entry, entry_filled
+    at                TEXT NOT NULL,
+    client_order_id   TEXT,                 -- the order this transition is about to send, if any
+    detail            TEXT
+);
+CREATE INDEX IF NOT EXISTS transitions_by_position ON transitions(position_id);
+
+-- Closed positions with their net result: the view to audit a run.
+CREATE VIEW IF NOT EXISTS trades AS
+SELECT id, symbol, side, strategy, quantity, entry_price, exit_price,
+       opened_at, closed_at, close_reason,
+       realized_pnl, fees,
+       printf('%.8f', CAST(realized_pnl AS REAL) - CAST(fees AS REAL)) AS net_pnl
+FROM positions
+WHERE state = 'CLOSED' AND opened_at IS NOT NULL;

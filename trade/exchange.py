@@ -1,0 +1,41 @@
+"""The interface every exchange offers the trader: Binance and the simulated one.
+
+Two classes, one interface, no `if dry_run` branches. Order events (fills, cancels)
+do not come back from these calls: they arrive through `on_order_update` on the
+trader, from the user-data stream (Binance) or from `SimulatedExchange.on_candle`.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Protocol
+
+from trade.models import OrderRequest, OrderUpdate
+from trade.symbol_rules import SymbolRules
+
+
+class Exchange(Protocol):
+    hedge_mode: bool
+    """True when the account holds LONG and SHORT separately (Binance's dual-side mode)."""
+
+    def symbol_rules(self, symbol: str) -> SymbolRules:
+        """The filters the exchange applies to `symbol`."""
+
+    def wallet_balance(self) -> Decimal:
+        """USDT wallet balance: deposits plus realized PnL minus fees (no unrealized PnL)."""
+
+    def available_balance(self) -> Decimal:
+        """USDT free for new margin."""
+
+    def place_order(self, request: OrderRequest) -> OrderUpdate:
+        """Send a MARKET or LIMIT order; return the exchange's acknowledgement.
+
+        Raises OrderRejected, OutcomeUnknown or RateLimited (see trade.errors)."""
+
+    def place_conditional(self, request: OrderRequest) -> OrderUpdate:
+        """Send a STOP_MARKET or TAKE_PROFIT_MARKET order (Binance: the algo-order API)."""
+
+    def cancel_order(self, request: OrderRequest) -> OrderUpdate | None:
+        """Cancel one of our orders by client id; None when the exchange no longer knows it."""
+
+    def query_order(self, request: OrderRequest) -> OrderUpdate | None:
+        """Ask for one of our orders by client id; None when the exchange does not know it."""

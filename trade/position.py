@@ -1,0 +1,80 @@
+"""The trader's record of one position: sizes, prices, running PnL, and its orders.
+
+The position machine (`trade.position_machine`) is attached to it and keeps `state`;
+everything else here is book-keeping from fills.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ict.models import Side
+from trade.models import ZERO, Order, OrderRole, OrderSide
+
+ROLE_CODES = {OrderRole.ENTRY: "en", OrderRole.STOP: "sl", OrderRole.TAKE_PROFIT: "tp", OrderRole.EXIT: "ex"}
+
+
+def client_order_id(prefix: str, position_id: int, role: OrderRole, attempt: int) -> str:
+    """Deterministic client id: journal prefix, position, role and attempt, e.g. `k3x9qa-42-sl1`.
+
+    Only letters, digits and `-` (Binance allows `[.A-Z:/a-z0-9_-]{1,36}`; `:` and `/` are
+    avoided because a form body percent-encodes them and the signature would differ).
+    """
+    return f"{prefix}-{position_id}-{ROLE_CODES[role]}{attempt}"
+
+
+@dataclass(eq=False)
+class Position:
+    """One position from signal to close.
+
+    - `side`: LONG or SHORT; quantities are in the base asset and always positive.
+    - `quantity`: the size risk asked for; `open_quantity`: what is held now.
+    - `entry_price` / `exit_price`: average fill prices (None until filled).
+    - `realized_pnl`: USDT, before fees, as the exchange reports per fill; `fees`: USDT.
+    """
+
+    id: int
+    symbol: str
+    side: Side
+    strategy: str
+    quantity: Decimal
+    stop_price: Decimal
+    take_profit_price: Decimal
+    created_at: int
+    entry_filled: Decimal = ZERO
+    entry_value: Decimal = ZERO
+    exit_filled: Decimal = ZERO
+    exit_value: Decimal = ZERO
+    realized_pnl: Decimal = ZERO
+    fees: Decimal = ZERO
+    opened_at: int | None = None
+    close_reason: str | None = None
+    orders: dict[OrderRole, Order] = field(default_factory=dict)
+    attempts: dict[OrderRole, int] = field(default_factory=dict)
+
+    @property
+    def open_quantity(self) -> Decimal:
+        return self.entry_filled - self.exit_filled
+
+    @property
+    def entry_price(self) -> Decimal | None:
+        return self.entry_value / self.entry_filled if self.entry_filled else None
+
+    @property
+    def exit_price(self) -> Decimal | None:
+        return self.exit_value / self.exit_filled if self.exit_filled else None
+
+    @property
+    def entry_side(self) -> OrderSide:
+        return OrderSide.BUY if self.side is Side.LONG else OrderSide.SELL
+
+    @property
+    def exit_side(self) -> OrderSide:
+        return OrderSide.SELL if self.side is Side.LONG else OrderSide.BUY
+
+    def open_orders(self) -> list[Order]:
+        return [order for order in self.orders.values() if order.is_open]
+
+    def next_attempt(self, role: OrderRole) -> int:
+        self.attempts[role] = self.attempts.get(role, 0) + 1
+        return self.attempts[role]

@@ -1,0 +1,123 @@
+"""Replay: a candle file through the same strategy and trader, with the simulated exchange.
+
+One thread, candle by candle, deterministic. For each closed candle:
+1. the simulated exchange fills what the candle fills (entries at its open, stops and
+   targets on its high and low), and the trader books the events;
+2. the strategy sees the candle and its signals go to the trader, who may send orders
+   that the next candle fills;
+3. housekeeping (limit-entry timeouts) and the equity curve.
+At the end, open positions are closed at the last close so every trade is counted.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+from ict.models import Candle
+from journal.journal import Journal
+from trade.models import ZERO
+from trade.settings import Settings
+from trade.simulated_exchange import SimulatedExchange
+from trade.symbol_rules import SymbolRules, to_decimal
+from trade.trader import Trader
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReplaySummary:
+    """The result of a replay. Money in USDT as exact decimals; `max_drawdown` is the
+    largest fall of equity (wallet plus open PnL at each close) from a previous peak."""
+
+    candles: int
+    signals: int
+    rejected_signals: int
+    trades: int
+    wins: int
+    losses: int
+    gross_pnl: Decimal
+    fees: Decimal
+    net_pnl: Decimal
+    max_drawdown: Decimal
+    starting_balance: Decimal
+    final_balance: Decimal
+
+    def as_json(self) -> dict:
+        """Counts as numbers, money as decimal strings (exact, to the cent and beyond)."""
+        return {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in asdict(self).items()}
+
+
+class ReplayClock:
+    """The replay's notion of now: the time of the candle being processed."""
+
+    def __init__(self) -> None:
+        self.now_ms = 0
+
+    def __call__(self) -> int:
+        return self.now_ms
+
+
+def replay_rules(settings: Settings) -> SymbolRules:
+    replay = settings.replay
+    return SymbolRules(settings.strategy["symbol"], replay["tick_size"], replay["step_size"], replay["min_qty"], replay["min_notional"])
+
+
+def build_simulated_exchange(settings: Settings) -> SimulatedExchange:
+    replay = settings.replay
+    return SimulatedExchange(replay_rules(settings), replay["starting_balance_usdt"], settings.risk.leverage,
+                             replay["taker_fee"], replay["maker_fee"], replay["slippage_ticks"])
+
+
+def run_replay(settings: Settings, candles: list[Candle], journal: Journal, stop: threading.Event | None = None) -> ReplaySummary:
+    """Trade `candles` through the configured strategy; return the summary."""
+    clock = ReplayClock()
+    exchange = build_simulated_exchange(settings)
+    trader = Trader(exchange, journal, settings.risk, clock,
+                    limit_entry_timeout_ms=settings.strategy["limit_entry_timeout_candles"] * settings.interval_ms)
+    exchange.connect(trader.on_order_update)
+    strategy = settings.build_strategy()
+    interval = settings.interval_ms
+    symbol = settings.strategy["symbol"]
+    starting = exchange.wallet_balance()
+    peak, drawdown, seen = starting, ZERO, 0
+    for candle in candles:
+        if stop is not None and stop.is_set():
+            log.warning("replay stopped after %d candles", seen)
+            break
+        clock.now_ms = candle.open_time
+        exchange.on_candle(candle, symbol)
+        clock.now_ms = candle.open_time + interval
+        for signal in strategy.on_candle(candle):
+            trader.on_signal(signal)
+        if trader.positions:
+            trader.on_tick(clock.now_ms)
+            equity = exchange.equity()
+        else:
+            equity = exchange.wallet_balance()
+        peak = max(peak, equity)
+        drawdown = max(drawdown, peak - equity)
+        seen += 1
+    if seen:
+        last = candles[seen - 1]
+        trader.close_all("end_of_replay")
+        exchange.fill_market_orders_at(to_decimal(last.close), symbol, clock.now_ms)
+    return summarize(journal, seen, starting, exchange.wallet_balance(), drawdown)
+
+
+def summarize(journal: Journal, candles: int, starting: Decimal, final: Decimal, drawdown: Decimal) -> ReplaySummary:
+    """Count the run from the journal itself, so the summary and the journal cannot disagree."""
+    signals = journal.rows("SELECT COUNT(*) AS n, COALESCE(SUM(accepted = 0), 0) AS refused FROM signals")[0]
+    gross = fees = ZERO
+    wins = losses = trades = 0
+    for row in journal.rows("SELECT state, opened_at, realized_pnl, fees FROM positions"):
+        pnl, fee = Decimal(row["realized_pnl"]), Decimal(row["fees"])
+        gross += pnl
+        fees += fee
+        if row["state"] == "CLOSED" and row["opened_at"] is not None:
+            trades += 1
+            wins += pnl - fee > 0
+            losses += pnl - fee <= 0
+    return ReplaySummary(candles, signals["n"], signals["refused"], trades, wins, losses, gross, fees, gross - fees,
+                         drawdown, starting, final)

@@ -1,0 +1,103 @@
+"""Risk sizing: how much to buy or sell for a signal, or why not to trade it at all.
+
+quantity = risk amount / |entry − stop|, floored to the step size, where the risk
+amount is `loss_per_trade_percent` of the wallet balance or `fixed_loss_usdt`.
+Fees come on top of that loss (about 0.1 % of the notional for a taker round trip).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ict.models import EntryType, Side, Signal
+from trade.symbol_rules import SymbolRules, to_decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RiskSettings:
+    """The `[risk]` table. Exactly one of `loss_per_trade_percent` and `fixed_loss_usdt` is set."""
+
+    leverage: int
+    max_positions: int
+    margin_type: str = "ISOLATED"
+    loss_per_trade_percent: Decimal | None = None
+    fixed_loss_usdt: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SizedEntry:
+    """An accepted signal in exchange terms: prices rounded to the tick, quantity to the step."""
+
+    quantity: Decimal
+    entry_price: Decimal          # the LIMIT price, or the price seen for a MARKET entry
+    stop_price: Decimal
+    take_profit_price: Decimal
+    risk_amount: Decimal          # USDT lost at the stop, before fees
+
+    @property
+    def notional(self) -> Decimal:
+        return self.quantity * self.entry_price
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a signal is not traded: a stable `code` for queries and the words for people."""
+
+    code: str
+    words: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.words}"
+
+
+def size_entry(
+    signal: Signal,
+    rules: SymbolRules,
+    settings: RiskSettings,
+    wallet_balance: Decimal,
+    available_balance: Decimal,
+    open_sides: list[tuple[str, Side]],
+    hedge_mode: bool = True,
+) -> SizedEntry | Refusal:
+    """Size `signal`, or say why it is refused. `open_sides` lists (symbol, side) of
+    every position that is not CLOSED."""
+    if len(open_sides) >= settings.max_positions:
+        return Refusal("MAX_POSITIONS", f"{len(open_sides)} positions open, max_positions is {settings.max_positions}")
+    if (signal.symbol, signal.side) in open_sides:
+        return Refusal("POSITION_OPEN", f"a {signal.side.value} position on {signal.symbol} is already open")
+    opposite = Side.SHORT if signal.side is Side.LONG else Side.LONG
+    if not hedge_mode and (signal.symbol, opposite) in open_sides:
+        return Refusal("OPPOSITE_POSITION_OPEN", f"a {opposite.value} position on {signal.symbol} is open and the account is in one-way mode")
+
+    long = signal.side is Side.LONG
+    if signal.entry_type is EntryType.LIMIT:
+        # a buy limit never pays more than asked, a sell limit never takes less
+        entry = rules.round_price_down(to_decimal(signal.limit_price)) if long else rules.round_price_up(to_decimal(signal.limit_price))
+    else:
+        entry = rules.round_price(to_decimal(signal.reference_price))
+    # stops round away from the market: the loss can only grow by less than a tick
+    stop = rules.round_price_down(to_decimal(signal.stop_price)) if long else rules.round_price_up(to_decimal(signal.stop_price))
+    target = rules.round_price(to_decimal(signal.take_profit_price))
+    if (stop >= entry) if long else (stop <= entry):
+        where = "below" if long else "above"
+        return Refusal("STOP_WRONG_SIDE", f"{signal.side.value} stop {stop} must be {where} the entry {entry}")
+    if (target <= entry) if long else (target >= entry):
+        where = "above" if long else "below"
+        return Refusal("TARGET_WRONG_SIDE", f"{signal.side.value} take-profit {target} must be {where} the entry {entry}")
+
+    if settings.fixed_loss_usdt is not None:
+        risk_amount = settings.fixed_loss_usdt
+    else:
+        risk_amount = wallet_balance * settings.loss_per_trade_percent / 100
+    quantity = rules.floor_quantity(risk_amount / abs(entry - stop))
+    cap = rules.market_max_qty if signal.entry_type is EntryType.MARKET else rules.max_qty
+    quantity = min(quantity, rules.floor_quantity(cap))
+    if quantity < rules.min_qty:
+        return Refusal("QTY_BELOW_MIN", f"quantity {quantity} for a {risk_amount:.2f} USDT risk is below the minimum {rules.min_qty}")
+    notional = quantity * entry
+    if notional < rules.min_notional:
+        return Refusal("NOTIONAL_BELOW_MIN", f"notional {notional:.2f} USDT is below the minimum {rules.min_notional}")
+    margin = notional / settings.leverage
+    if margin > available_balance:
+        return Refusal("MARGIN_EXCEEDS_BALANCE", f"margin {margin:.2f} USDT (notional {notional:.2f} at {settings.leverage}x) exceeds the available {available_balance:.2f}")
+    return SizedEntry(quantity, entry, stop, target, quantity * abs(entry - stop))

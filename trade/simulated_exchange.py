@@ -1,0 +1,230 @@
+"""The simulated exchange: replay and paper trading without keys.
+
+It keeps orders, positions and a USDT wallet the way Binance does, and fills on
+closed candles under these rules (no lookahead):
+- a MARKET order fills at the next candle's open, `slippage_ticks` worse;
+- a resting LIMIT order fills when the candle trades through its price, at the
+  price or at a better open (maker fee);
+- STOP_MARKET / TAKE_PROFIT_MARKET trigger on the candle's low or high and fill at
+  the trigger, or at the open when the candle gapped past it, `slippage_ticks` worse;
+- when a stop and a target both lie inside one candle, the stop fills first;
+- fees: taker on MARKET and triggered orders, maker on resting LIMIT fills;
+- filters (tick, step, minimum quantity and notional, PERCENT_PRICE) and the margin
+  check refuse an order with Binance's own codes.
+Positions are kept per side (Binance's hedge mode), so LONG and SHORT can coexist.
+Events go to the sink given to `connect`, in the order they happen.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable
+
+from ict.models import Candle
+from trade.errors import OrderRejected
+from trade.models import ZERO, OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate
+from trade.symbol_rules import SymbolRules, to_decimal
+
+FEE_PLACES = Decimal("0.00000001")  # Binance reports commissions to 8 decimals
+
+
+@dataclass(slots=True)
+class _Holding:
+    quantity: Decimal = ZERO
+    entry_price: Decimal = ZERO
+    margin: Decimal = ZERO
+
+
+class SimulatedExchange:
+    """Implements `trade.exchange.Exchange` over candles. Feed it with `on_candle`."""
+
+    hedge_mode = True
+
+    def __init__(self, rules: SymbolRules, starting_balance: Decimal, leverage: int,
+                 taker_fee: Decimal = Decimal("0.0005"), maker_fee: Decimal = Decimal("0.0002"),
+                 slippage_ticks: int = 0) -> None:
+        self._rules = {rules.symbol: rules}
+        self._wallet = starting_balance
+        self._leverage = Decimal(leverage)
+        self._taker_fee = taker_fee
+        self._maker_fee = maker_fee
+        self._slippage = rules.tick_size * slippage_ticks
+        self._open: dict[str, OrderRequest] = {}          # open orders by client id, in placement order
+        self._latest: dict[str, OrderUpdate] = {}          # last word on every order, for queries
+        self._holdings: dict[tuple[str, str], _Holding] = {}
+        self._last_price: dict[str, Decimal] = {}
+        self._now = 0
+        self._next_order_id = 1
+        self._sink: Callable[[OrderUpdate], None] = lambda update: None
+
+    def connect(self, sink: Callable[[OrderUpdate], None]) -> None:
+        """Send every order event (fills, expiries) to `sink`."""
+        self._sink = sink
+
+    # ----- the Exchange interface ----------------------------------------------------------
+    def symbol_rules(self, symbol: str) -> SymbolRules:
+        return self._rules[symbol]
+
+    def wallet_balance(self) -> Decimal:
+        return self._wallet
+
+    def available_balance(self) -> Decimal:
+        return self._wallet - sum((h.margin for h in self._holdings.values()), ZERO)
+
+    def equity(self) -> Decimal:
+        """Wallet plus unrealized PnL at the last price."""
+        unrealized = ZERO
+        for (symbol, side), holding in self._holdings.items():
+            if holding.quantity:
+                move = self._last_price[symbol] - holding.entry_price
+                unrealized += move * holding.quantity * (1 if side == "LONG" else -1)
+        return self._wallet + unrealized
+
+    def place_order(self, request: OrderRequest) -> OrderUpdate:
+        if request.type.is_conditional:
+            raise OrderRejected("Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.", -4120)
+        self._check(request)
+        return self._accept(request)
+
+    def place_conditional(self, request: OrderRequest) -> OrderUpdate:
+        if not request.type.is_conditional:
+            raise OrderRejected(f"{request.type.value} is not a conditional order type", -1116)
+        self._check(request)
+        last = self._last_price.get(request.symbol)
+        if last is not None and self._triggered(request, last, last):
+            raise OrderRejected("Order would immediately trigger.", -2021)
+        return self._accept(request)
+
+    def cancel_order(self, request: OrderRequest) -> OrderUpdate | None:
+        if request.client_order_id not in self._open:
+            return self._latest.get(request.client_order_id)
+        del self._open[request.client_order_id]
+        return self._record(request, OrderStatus.CANCELED)
+
+    def query_order(self, request: OrderRequest) -> OrderUpdate | None:
+        return self._latest.get(request.client_order_id)
+
+    # ----- candles ---------------------------------------------------------------------------
+    def on_candle(self, candle: Candle, symbol: str | None = None) -> None:
+        """Fill what this candle fills; events go to the sink as they happen."""
+        symbol = symbol or next(iter(self._rules))
+        self._now = candle.open_time
+        open_ = to_decimal(candle.open)
+        self._last_price[symbol] = open_
+        if self._open:
+            high, low = to_decimal(candle.high), to_decimal(candle.low)
+            for request in [r for r in self._open.values() if not r.type.is_conditional and r.symbol == symbol]:
+                if request.client_order_id in self._open:
+                    self._fill_plain(request, open_, high, low)
+            triggered = [r for r in self._open.values()
+                         if r.type.is_conditional and r.symbol == symbol and self._triggered(r, high, low)]
+            # the stop is assumed hit first when both lie inside one candle
+            triggered.sort(key=lambda r: r.type is not OrderType.STOP_MARKET)
+            for request in triggered:
+                if request.client_order_id in self._open:
+                    self._fill_conditional(request, open_)
+        self._last_price[symbol] = to_decimal(candle.close)
+
+    def fill_market_orders_at(self, price: Decimal, symbol: str, at: int) -> None:
+        """End of a replay: fill the MARKET orders still waiting at `price` (no next open)."""
+        self._now = at
+        for request in [r for r in self._open.values() if r.type is OrderType.MARKET and r.symbol == symbol]:
+            self._fill(request, price, self._taker_fee)
+
+    # ----- internals ---------------------------------------------------------------------------
+    def _check(self, request: OrderRequest) -> None:
+        rules = self._rules.get(request.symbol)
+        if rules is None:
+            raise OrderRejected("Invalid symbol.", -1121)
+        if request.client_order_id in self._open:
+            raise OrderRejected("Duplicate clientOrderId.", -4116)
+        for price in (request.price, request.trigger_price):
+            if price is not None and price % rules.tick_size:
+                raise OrderRejected(f"Price not increased by tick size. ({price})", -4014)
+        if request.close_position:
+            return
+        quantity = request.quantity
+        if quantity is None or quantity <= 0:
+            raise OrderRejected("Quantity less than or equal to zero.", -4003)
+        if quantity % rules.step_size:
+            raise OrderRejected(f"Quantity not increased by step size. ({quantity})", -4023)
+        if quantity < rules.min_qty:
+            raise OrderRejected("Quantity less than min quantity.", -4004)
+        last = self._last_price.get(request.symbol)
+        price = request.price or request.trigger_price or last
+        if request.type is OrderType.LIMIT and last is not None:
+            if request.side is OrderSide.BUY and request.price > last * rules.percent_up:
+                raise OrderRejected("Limit price can't be higher than the cap.", -4016)
+            if request.side is OrderSide.SELL and request.price < last * rules.percent_down:
+                raise OrderRejected("Limit price can't be lower than the floor.", -4024)
+        if price is not None and not request.reduce_only and price * quantity < rules.min_notional:
+            raise OrderRejected(f"Order's notional must be no smaller than {rules.min_notional} (unless you choose reduce only).", -4164)
+        if price is not None and self._opens(request) and price * quantity / self._leverage > self.available_balance():
+            raise OrderRejected("Margin is insufficient.", -2019)
+
+    def _opens(self, request: OrderRequest) -> bool:
+        side = request.position_side
+        return (side == "LONG") == (request.side is OrderSide.BUY)
+
+    def _accept(self, request: OrderRequest) -> OrderUpdate:
+        self._open[request.client_order_id] = request
+        return self._record(request, OrderStatus.NEW)
+
+    def _record(self, request: OrderRequest, status: OrderStatus, **fill) -> OrderUpdate:
+        previous = self._latest.get(request.client_order_id)
+        order_id = previous.exchange_order_id if previous else str(self._next_order_id)
+        if previous is None:
+            self._next_order_id += 1
+        update = OrderUpdate(request.client_order_id, request.symbol, status, self._now, order_id, **fill)
+        self._latest[request.client_order_id] = update
+        return update
+
+    @staticmethod
+    def _triggered(request: OrderRequest, high: Decimal, low: Decimal) -> bool:
+        trigger = request.trigger_price
+        stop = request.type is OrderType.STOP_MARKET
+        if request.side is OrderSide.SELL:
+            return low <= trigger if stop else high >= trigger
+        return high >= trigger if stop else low <= trigger
+
+    def _fill_plain(self, request: OrderRequest, open_: Decimal, high: Decimal, low: Decimal) -> None:
+        if request.type is OrderType.MARKET:
+            self._fill(request, self._worse(request, open_), self._taker_fee)
+        elif request.side is OrderSide.BUY and low <= request.price:
+            self._fill(request, min(request.price, open_), self._maker_fee)
+        elif request.side is OrderSide.SELL and high >= request.price:
+            self._fill(request, max(request.price, open_), self._maker_fee)
+
+    def _fill_conditional(self, request: OrderRequest, open_: Decimal) -> None:
+        # a candle that opens past the trigger fills at the open: the gap is the trader's loss or luck
+        price = open_ if self._triggered(request, open_, open_) else request.trigger_price
+        self._fill(request, self._worse(request, price), self._taker_fee)
+
+    def _worse(self, request: OrderRequest, price: Decimal) -> Decimal:
+        return price + self._slippage if request.side is OrderSide.BUY else price - self._slippage
+
+    def _fill(self, request: OrderRequest, price: Decimal, fee_rate: Decimal) -> None:
+        side = request.position_side if request.position_side != "BOTH" else ("LONG" if request.side is OrderSide.BUY else "SHORT")
+        holding = self._holdings.setdefault((request.symbol, side), _Holding())
+        del self._open[request.client_order_id]
+        if self._opens(request):
+            quantity = request.quantity
+            total = holding.quantity + quantity
+            holding.entry_price = (holding.entry_price * holding.quantity + price * quantity) / total
+            holding.quantity = total
+            holding.margin += price * quantity / self._leverage
+            realized = ZERO
+        else:
+            quantity = holding.quantity if request.close_position else min(request.quantity, holding.quantity)
+            if quantity <= 0:
+                self._sink(self._record(request, OrderStatus.EXPIRED, reason="no position to close"))
+                return
+            direction = 1 if side == "LONG" else -1
+            realized = (price - holding.entry_price) * quantity * direction
+            holding.margin -= holding.margin * quantity / holding.quantity
+            holding.quantity -= quantity
+        fee = (price * quantity * fee_rate).quantize(FEE_PLACES)
+        self._wallet += realized - fee
+        self._sink(self._record(
+            request, OrderStatus.FILLED, cumulative_quantity=quantity, average_price=price,
+            last_quantity=quantity, last_price=price, fee=fee, realized_pnl=realized))

@@ -1,0 +1,320 @@
+"""The Trader: the one stage that turns signals into orders and order events into positions.
+
+It is the only caller of the exchange's order endpoints and the only writer of the
+journal, and everything it owns is touched from one thread, so nothing here locks.
+Each step runs in two halves:
+1. book-keeping inside one journal transaction: the state transition, the order
+   intent with the client id it will use, fills, PnL; then the commit;
+2. the actions those rows announce (send, cancel), whose answers are booked the same way.
+So the journal always knows an order before the exchange can.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from decimal import Decimal
+from typing import Callable
+
+from ict.models import EntryType, Signal
+from journal.journal import Journal, iso_time
+from trade.errors import OrderRejected, OutcomeUnknown, RateLimited
+from trade.exchange import Exchange
+from trade.models import Order, OrderRequest, OrderRole, OrderStatus, OrderType, OrderUpdate
+from trade.position import Position, client_order_id
+from trade.position_machine import CLOSED, CLOSING, ENTERING, IDLE, OPEN, new_machine
+from trade.risk import Refusal, RiskSettings, size_entry
+
+log = logging.getLogger(__name__)
+
+CLOSE_TRIGGERS = {OrderRole.STOP: ("stop_filled", "stop_loss"), OrderRole.TAKE_PROFIT: ("take_profit_filled", "take_profit"),
+                  OrderRole.EXIT: ("exit_filled", "exit")}
+UNKNOWN_OUTCOME_QUERIES = 3   # an order that may exist is looked up this many times before a resend
+
+
+class Trader:
+    """Signals in, orders out. Build one per run; call `on_signal`, `on_order_update`, `on_tick`.
+
+    - `clock`: returns now in epoch ms (wall time live, candle time in replay).
+    - `limit_entry_timeout_ms`: a LIMIT entry with no fill after this long is cancelled.
+    - `sleep`: how to wait between look-ups of an order whose outcome is unknown.
+    """
+
+    def __init__(self, exchange: Exchange, journal: Journal, risk: RiskSettings, clock: Callable[[], int],
+                 limit_entry_timeout_ms: int | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.exchange = exchange
+        self.journal = journal
+        self.risk = risk
+        self.clock = clock
+        self.limit_entry_timeout_ms = limit_entry_timeout_ms
+        self.sleep = sleep
+        self.machine = new_machine()
+        self.positions: dict[int, Position] = {}      # every position not CLOSED
+        self.orders: dict[str, Order] = {}            # our orders by client id, while their position lives
+        self._actions: deque[tuple[str, Order]] = deque()
+        self.paused_until = 0.0
+
+    # ----- stage inputs ------------------------------------------------------------------------
+    def on_signal(self, signal: Signal) -> Position | None:
+        """Size and open a position for `signal`, or journal why not."""
+        rules = self.exchange.symbol_rules(signal.symbol)
+        open_sides = [(p.symbol, p.side) for p in self.positions.values()]
+        sized = size_entry(signal, rules, self.risk, self.exchange.wallet_balance(), self.exchange.available_balance(),
+                           open_sides, self.exchange.hedge_mode)
+        now = self.clock()
+        signal_row = dict(at=iso_time(now), candle_time=iso_time(signal.candle_time), symbol=signal.symbol, side=signal.side,
+                          entry_type=signal.entry_type, entry_price=str(signal.entry_price), stop_price=str(signal.stop_price),
+                          take_profit_price=str(signal.take_profit_price), strategy=signal.strategy, reason=signal.reason)
+        if isinstance(sized, Refusal):
+            with self.journal.transaction():
+                self.journal.insert("signals", **signal_row, accepted=0, refusal=str(sized))
+            log.info("signal refused %s %s %s: %s", signal.symbol, signal.side.value, signal.strategy, sized)
+            return None
+        with self.journal.transaction():
+            position_id = self.journal.insert(
+                "positions", symbol=signal.symbol, side=signal.side, strategy=signal.strategy, state=IDLE,
+                quantity=sized.quantity, stop_price=sized.stop_price, take_profit_price=sized.take_profit_price, created_at=iso_time(now))
+            self.journal.insert("signals", **signal_row, accepted=1, position_id=position_id)
+            position = Position(position_id, signal.symbol, signal.side, signal.strategy, sized.quantity,
+                                sized.stop_price, sized.take_profit_price, created_at=now)
+            self.machine.add_model(position, initial=IDLE)
+            self.positions[position_id] = position
+            limit = signal.entry_type is EntryType.LIMIT
+            entry = self._intend(position, OrderRole.ENTRY, OrderType.LIMIT if limit else OrderType.MARKET,
+                                 quantity=sized.quantity, price=sized.entry_price if limit else None)
+            self._fire(position, "submit_entry", entry, f"{signal.reason}; risk {sized.risk_amount:.2f} USDT")
+            self._actions.append(("send", entry))
+        log.info("signal accepted %s %s qty %s entry %s stop %s target %s (position %d)", signal.symbol, signal.side.value,
+                 sized.quantity, sized.entry_price, sized.stop_price, sized.take_profit_price, position_id)
+        self._run_actions()
+        return position
+
+    def on_order_update(self, update: OrderUpdate) -> None:
+        """Book an exchange event about one of our orders (others are ignored)."""
+        self._book(update)
+        self._run_actions()
+
+    def on_tick(self, now: int | None = None) -> None:
+        """Housekeeping: cancel LIMIT entries that waited longer than the timeout."""
+        now = self.clock() if now is None else now
+        if self.limit_entry_timeout_ms is None:
+            return
+        for position in list(self.positions.values()):
+            entry = position.orders.get(OrderRole.ENTRY)
+            if (entry and entry.is_open and entry.status is not OrderStatus.INTENT and entry.request.type is OrderType.LIMIT
+                    and now - position.created_at >= self.limit_entry_timeout_ms and position.state in (ENTERING, OPEN)):
+                with self.journal.transaction():
+                    self._fire(position, "cancel_entry", entry, "limit entry timed out")
+                    self._actions.append(("cancel", entry))
+        self._run_actions()
+
+    def close_all(self, reason: str) -> None:
+        """Flatten every open position at market (end of a replay, or asked by the user)."""
+        for position in list(self.positions.values()):
+            entry = position.orders.get(OrderRole.ENTRY)
+            with self.journal.transaction():
+                if position.state is OPEN:
+                    position.close_reason = position.close_reason or reason
+                    self._start_exit(position, "exit_requested", reason)
+                elif position.state is ENTERING and position.entry_filled == 0 and entry and entry.is_open:
+                    self._fire(position, "cancel_entry", entry, reason)
+                    self._actions.append(("cancel", entry))
+        self._run_actions()
+
+    # ----- book-keeping (inside a journal transaction) --------------------------------------------
+    def _intend(self, position: Position, role: OrderRole, type_: OrderType, quantity: Decimal | None = None,
+                price: Decimal | None = None, trigger: Decimal | None = None) -> Order:
+        """Create an order and its INTENT row; the caller's transaction commits it before sending."""
+        hedge = self.exchange.hedge_mode
+        closing = role is not OrderRole.ENTRY
+        close_position = role in (OrderRole.STOP, OrderRole.TAKE_PROFIT)
+        request = OrderRequest(
+            client_order_id=client_order_id(self.journal.id_prefix, position.id, role, position.next_attempt(role)),
+            symbol=position.symbol, side=position.exit_side if closing else position.entry_side, type=type_,
+            quantity=None if close_position else quantity, price=price, trigger_price=trigger, close_position=close_position,
+            reduce_only=closing and not close_position and not hedge, position_side=position.side.value if hedge else "BOTH")
+        order = Order(request, role, position.id)
+        position.orders[role] = order
+        self.orders[request.client_order_id] = order
+        self.journal.insert("orders", client_order_id=request.client_order_id, position_id=position.id, role=role, type=type_,
+                            side=request.side, quantity=request.quantity, price=price, trigger_price=trigger,
+                            status=OrderStatus.INTENT, updated_at=iso_time(self.clock()))
+        return order
+
+    def _fire(self, position: Position, trigger: str, order: Order | None = None, detail: str | None = None) -> None:
+        """Move the machine (MachineError if the table forbids it), then journal the move."""
+        source = position.state
+        position.trigger(trigger)
+        self.journal.insert("transitions", position_id=position.id, from_state=source, to_state=position.state, event=trigger,
+                            at=iso_time(self.clock()), client_order_id=order.client_order_id if order else None, detail=detail)
+        self.journal.update("positions", "id", position.id, state=position.state)
+        log.debug("%s position %d %s -> %s on %s %s", position.symbol, position.id, source.value, position.state.value, trigger,
+                 order.client_order_id if order else "")
+
+    def _book(self, update: OrderUpdate) -> None:
+        order = self.orders.get(update.client_order_id)
+        if order is None:
+            log.debug("update for an order that is not ours or no longer tracked: %s", update.client_order_id)
+            return
+        position = self.positions[order.position_id]
+        with self.journal.transaction():
+            filled = update.cumulative_quantity - order.filled_quantity
+            if filled > 0:
+                self._book_fill(position, order, update, filled)
+            if not (order.status.is_final and not update.status.is_final):  # a late, stale answer never reopens an order
+                order.status = update.status
+            order.exchange_order_id = update.exchange_order_id or order.exchange_order_id
+            self.journal.update("orders", "client_order_id", order.client_order_id, status=order.status,
+                                filled_quantity=order.filled_quantity, avg_price=order.average_price,
+                                exchange_order_id=order.exchange_order_id, detail=update.reason, updated_at=iso_time(update.at or self.clock()))
+            self._advance(position, order, update, filled)
+
+    def _book_fill(self, position: Position, order: Order, update: OrderUpdate, filled: Decimal) -> None:
+        price = update.last_price if update.last_quantity == filled and update.last_price else update.average_price
+        order.filled_quantity = update.cumulative_quantity
+        order.average_price = update.average_price or price
+        if order.role is OrderRole.ENTRY:
+            position.entry_filled += filled
+            position.entry_value += filled * price
+            position.opened_at = position.opened_at or update.at
+        else:
+            position.exit_filled += filled
+            position.exit_value += filled * price
+        position.realized_pnl += update.realized_pnl
+        position.fees += update.fee
+        self.journal.insert("fills", client_order_id=order.client_order_id, position_id=position.id, at=iso_time(update.at),
+                            quantity=filled, price=price, fee=update.fee, realized_pnl=update.realized_pnl)
+        self.journal.update("positions", "id", position.id, quantity=position.entry_filled, entry_price=position.entry_price,
+                            opened_at=iso_time(position.opened_at), realized_pnl=position.realized_pnl, fees=position.fees)
+        log.info("%s position %d fill %s %s @ %s fee %s (%s)", position.symbol, position.id, order.role.value, filled, price,
+                 update.fee, order.client_order_id)
+
+    def _advance(self, position: Position, order: Order, update: OrderUpdate, filled: Decimal) -> None:
+        """Drive the position machine from one booked update."""
+        role, state = order.role, position.state
+        if role is OrderRole.ENTRY:
+            if filled > 0 and state in (ENTERING, OPEN, CLOSING):
+                self._fire(position, "entry_filled" if order.status is OrderStatus.FILLED else "entry_partially_filled", order)
+                if state is ENTERING and OrderRole.STOP not in position.orders:
+                    self._protect(position)
+            elif order.status.is_final and position.entry_filled == 0 and state is ENTERING:
+                position.close_reason = f"entry_{order.status.value.lower()}"
+                self._fire(position, "entry_failed", order, update.reason)
+        elif filled > 0:
+            trigger, reason = CLOSE_TRIGGERS[role]
+            position.close_reason = position.close_reason or reason
+            self._fire(position, trigger, order)
+        elif update.status is OrderStatus.REJECTED and role is not OrderRole.EXIT and state in (ENTERING, OPEN):
+            log.error("%s position %d %s refused (%s): closing at market", position.symbol, position.id, role.value, update.reason)
+            position.close_reason = "protection_refused"
+            self._start_exit(position, "protection_failed", update.reason)
+        elif (state is ENTERING and self._protected(position)):
+            self._fire(position, "protected", order)
+        elif state is OPEN and role is not OrderRole.EXIT and update.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED):
+            log.warning("%s position %d lost its %s (%s): placing it again", position.symbol, position.id, role.value, update.status.value)
+            again = self._intend_protective(position, role)
+            self._fire(position, "protection_replaced", again)
+            self._actions.append(("send", again))
+        if position.state is CLOSING:
+            self._settle(position)
+
+    def _protected(self, position: Position) -> bool:
+        stop, target = position.orders.get(OrderRole.STOP), position.orders.get(OrderRole.TAKE_PROFIT)
+        return bool(stop and target and stop.status is OrderStatus.NEW and target.status is OrderStatus.NEW and position.open_quantity > 0)
+
+    def _protect(self, position: Position) -> None:
+        stop = self._intend_protective(position, OrderRole.STOP)
+        target = self._intend_protective(position, OrderRole.TAKE_PROFIT)
+        self.journal.insert("transitions", position_id=position.id, from_state=position.state, to_state=position.state,
+                            event="place_protection", at=iso_time(self.clock()), client_order_id=stop.client_order_id,
+                            detail=f"stop {position.stop_price} ({stop.client_order_id}), take-profit {position.take_profit_price} ({target.client_order_id})")
+        self._actions.extend((("send", stop), ("send", target)))
+
+    def _intend_protective(self, position: Position, role: OrderRole) -> Order:
+        if role is OrderRole.STOP:
+            return self._intend(position, role, OrderType.STOP_MARKET, trigger=position.stop_price)
+        return self._intend(position, role, OrderType.TAKE_PROFIT_MARKET, trigger=position.take_profit_price)
+
+    def _start_exit(self, position: Position, trigger: str, detail: str | None) -> None:
+        exit_order = self._intend(position, OrderRole.EXIT, OrderType.MARKET, quantity=position.open_quantity)
+        self._fire(position, trigger, exit_order, detail)
+        self._actions.append(("send", exit_order))
+
+    def _settle(self, position: Position) -> None:
+        """In CLOSING: cancel what is left once flat, flatten what is left once nothing works on it."""
+        still_open = [o for o in position.open_orders() if o.client_order_id not in self._cancelling()]
+        if position.open_quantity <= 0:
+            for order in still_open:
+                self._actions.append(("cancel", order))
+            if not position.open_orders():
+                self._finish(position)
+        elif not position.open_orders():
+            self._start_exit(position, "exit_requested", f"{position.open_quantity} left after the close")
+
+    def _cancelling(self) -> set[str]:
+        return {order.client_order_id for kind, order in self._actions if kind == "cancel"}
+
+    def _finish(self, position: Position) -> None:
+        self._fire(position, "flat")
+        self.journal.update("positions", "id", position.id, closed_at=iso_time(self.clock()), exit_price=position.exit_price,
+                            realized_pnl=position.realized_pnl, fees=position.fees, close_reason=position.close_reason)
+        log.info("%s position %d CLOSED %s: pnl %s fees %s", position.symbol, position.id, position.close_reason,
+                 position.realized_pnl, position.fees)
+        del self.positions[position.id]
+        for order in position.orders.values():
+            self.orders.pop(order.client_order_id, None)
+        self.machine.remove_model(position)
+
+    # ----- actions (after the commit) ------------------------------------------------------------
+    def _run_actions(self) -> None:
+        while self._actions:
+            kind, order = self._actions.popleft()
+            if order.position_id not in self.positions or not order.is_open:
+                continue
+            outcome = self._send(order) if kind == "send" else self._cancel(order)
+            if outcome is not None:
+                self._book(outcome)
+
+    def _send(self, order: Order) -> OrderUpdate | None:
+        request = order.request
+        place = self.exchange.place_conditional if request.type.is_conditional else self.exchange.place_order
+        for attempt in range(2):
+            try:
+                return place(request)
+            except OrderRejected as refusal:
+                log.warning("%s order %s refused: %s %s", request.symbol, request.client_order_id, refusal.code, refusal.message)
+                return OrderUpdate(request.client_order_id, request.symbol, OrderStatus.REJECTED, self.clock(),
+                                   reason=f"{refusal.code} {refusal.message}")
+            except RateLimited as limit:
+                log.error("rate limited by the exchange: no request for %.0f s (%s)", limit.retry_after, limit.message)
+                self.paused_until = time.monotonic() + limit.retry_after
+                self.sleep(limit.retry_after)
+            except OutcomeUnknown as unknown:
+                log.warning("%s order %s outcome unknown (%s): asking the exchange before any resend",
+                            request.symbol, request.client_order_id, unknown.message)
+                found = self._look_up(order)
+                if found is not None:
+                    return found
+                log.warning("%s order %s not found: sending again with the same id", request.symbol, request.client_order_id)
+        return OrderUpdate(request.client_order_id, request.symbol, OrderStatus.REJECTED, self.clock(), reason="no answer after a resend")
+
+    def _look_up(self, order: Order) -> OrderUpdate | None:
+        for attempt in range(UNKNOWN_OUTCOME_QUERIES):
+            try:
+                found = self.exchange.query_order(order.request)
+            except OutcomeUnknown:
+                found = None
+            if found is not None:
+                return found
+            self.sleep(1.0)  # -2013 can mean "not visible yet"
+        return None
+
+    def _cancel(self, order: Order) -> OrderUpdate | None:
+        try:
+            answer = self.exchange.cancel_order(order.request)
+        except OutcomeUnknown:
+            answer = self._look_up(order)
+        if answer is None:
+            # the exchange does not know it: it was never placed, so it is as good as cancelled
+            return OrderUpdate(order.client_order_id, order.request.symbol, OrderStatus.CANCELED, self.clock(), reason="unknown to the exchange")
+        return answer
