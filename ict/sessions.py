@@ -1,0 +1,82 @@
+"""Closed UTC periods (days, weeks) and their high and low, for previous-day/week liquidity pools.
+
+Periods are aligned the way Binance aligns its candles: a day starts at 00:00 UTC and a
+week on Monday 00:00 UTC. A period is reported at the close of its last candle, known
+as the candle whose open time plus the candle interval reaches the period's end. The
+interval is the smallest step between open times seen so far, so from the second
+candle on. When that candle is missing (a gap in the data, or the very first candle),
+the period is reported at the first candle of a later period, before that candle's
+own range counts.
+
+Only periods seen from their start are reported: a file that begins mid-day has no
+honest previous-day high for that first day, and a trader would not draw one.
+"""
+from __future__ import annotations
+
+from ict.models import Candle
+
+DAY_MS = 86_400_000
+WEEK_MS = 7 * DAY_MS
+MONDAY_OFFSET_MS = 4 * DAY_MS  # 1970-01-01 was a Thursday; 1970-01-05 a Monday
+
+
+class ClosedPeriod:
+    """One finished period: its high and low, each with the open time of the candle that made it first."""
+
+    __slots__ = ("start", "high", "high_at", "low", "low_at")
+
+    def __init__(self, start: int, high: float, high_at: int, low: float, low_at: int) -> None:
+        self.start = start
+        self.high = high
+        self.high_at = high_at
+        self.low = low
+        self.low_at = low_at
+
+
+class PeriodTracker:
+    """Follows one kind of period (`length_ms` long, starting at `offset_ms` past the epoch)."""
+
+    __slots__ = ("length", "offset", "_first_open", "_last_open", "_interval", "_key", "_high", "_high_at",
+                 "_low", "_low_at", "_open")
+
+    def __init__(self, length_ms: int = DAY_MS, offset_ms: int = 0) -> None:
+        self.length = length_ms
+        self.offset = offset_ms
+        self._first_open: int | None = None
+        self._last_open: int | None = None
+        self._interval = 0
+        self._key = -1
+        self._open = False  # a period is in progress
+        self._high = self._low = 0.0
+        self._high_at = self._low_at = 0
+
+    def update(self, candle: Candle) -> list[ClosedPeriod]:
+        """Take one closed candle; return the periods that closed by its close (usually none)."""
+        now = candle.open_time
+        closed: list[ClosedPeriod] = []
+        if self._first_open is None:
+            self._first_open = now
+        elif self._interval == 0 or now - self._last_open < self._interval:
+            self._interval = now - self._last_open
+        self._last_open = now
+        key = (now - self.offset) // self.length
+        if self._open and key != self._key:
+            self._close(closed)
+        if not self._open:
+            self._open = True
+            self._key = key
+            self._high, self._high_at, self._low, self._low_at = candle.high, now, candle.low, now
+        else:
+            if candle.high > self._high:
+                self._high, self._high_at = candle.high, now
+            if candle.low < self._low:
+                self._low, self._low_at = candle.low, now
+        if self._interval and (now + self._interval - self.offset) % self.length == 0:
+            self._close(closed)
+        return closed
+
+    def _close(self, closed: list[ClosedPeriod]) -> None:
+        self._open = False
+        start = self._key * self.length + self.offset
+        if self._first_open is not None and self._first_open <= start:
+            closed.append(ClosedPeriod(start, self._high, self._high_at, self._low, self._low_at))
