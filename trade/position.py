@@ -41,9 +41,9 @@ class Position:
     stop_price: Decimal
     take_profit_price: Decimal
     created_at: int
-    entry_filled: Decimal = ZERO
+    filled_entry_quantity: Decimal = ZERO
     entry_value: Decimal = ZERO
-    exit_filled: Decimal = ZERO
+    filled_exit_quantity: Decimal = ZERO
     exit_value: Decimal = ZERO
     realized_pnl: Decimal = ZERO
     fees: Decimal = ZERO
@@ -54,15 +54,15 @@ class Position:
 
     @property
     def open_quantity(self) -> Decimal:
-        return self.entry_filled - self.exit_filled
+        return self.filled_entry_quantity - self.filled_exit_quantity
 
     @property
     def entry_price(self) -> Decimal | None:
-        return self.entry_value / self.entry_filled if self.entry_filled else None
+        return self.entry_value / self.filled_entry_quantity if self.filled_entry_quantity else None
 
     @property
     def exit_price(self) -> Decimal | None:
-        return self.exit_value / self.exit_filled if self.exit_filled else None
+        return self.exit_value / self.filled_exit_quantity if self.filled_exit_quantity else None
 
     @property
     def entry_side(self) -> OrderSide:

@@ -116,7 +116,7 @@ class Trader:
                 if position.state is OPEN:
                     position.close_reason = position.close_reason or reason
                     self._start_exit(position, "exit_requested", reason)
-                elif position.state is ENTERING and position.entry_filled == 0 and entry and entry.is_open:
+                elif position.state is ENTERING and position.filled_entry_quantity == 0 and entry and entry.is_open:
                     self._fire(position, "cancel_entry", entry, reason)
                     self._actions.append(("cancel", entry))
         self._run_actions()
@@ -174,17 +174,17 @@ class Trader:
         order.filled_quantity = update.cumulative_quantity
         order.average_price = update.average_price or price
         if order.role is OrderRole.ENTRY:
-            position.entry_filled += filled
+            position.filled_entry_quantity += filled
             position.entry_value += filled * price
             position.opened_at = position.opened_at or update.at
         else:
-            position.exit_filled += filled
+            position.filled_exit_quantity += filled
             position.exit_value += filled * price
         position.realized_pnl += update.realized_pnl
         position.fees += update.fee
         self.journal.insert("fills", client_order_id=order.client_order_id, position_id=position.id, at=iso_time(update.at),
                             quantity=filled, price=price, fee=update.fee, realized_pnl=update.realized_pnl)
-        self.journal.update("positions", "id", position.id, quantity=position.entry_filled, entry_price=position.entry_price,
+        self.journal.update("positions", "id", position.id, quantity=position.filled_entry_quantity, entry_price=position.entry_price,
                             opened_at=iso_time(position.opened_at), realized_pnl=position.realized_pnl, fees=position.fees)
         log.info("%s position %d fill %s %s @ %s fee %s (%s)", position.symbol, position.id, order.role.value, filled, price,
                  update.fee, order.client_order_id)
@@ -197,9 +197,9 @@ class Trader:
                 self._fire(position, "entry_filled" if order.status is OrderStatus.FILLED else "entry_partially_filled", order)
                 if state is ENTERING and OrderRole.STOP not in position.orders:
                     self._protect(position)
-            elif order.status.is_final and position.entry_filled == 0 and state is ENTERING:
+            elif order.status.is_final and position.filled_entry_quantity == 0 and state is ENTERING:
                 position.close_reason = f"entry_{order.status.value.lower()}"
-                self._fire(position, "entry_failed", order, update.reason)
+                self._finish(position, "entry_failed", update.reason)
         elif filled > 0:
             trigger, reason = CLOSE_TRIGGERS[role]
             position.close_reason = position.close_reason or reason
@@ -254,8 +254,9 @@ class Trader:
     def _cancelling(self) -> set[str]:
         return {order.client_order_id for kind, order in self._actions if kind == "cancel"}
 
-    def _finish(self, position: Position) -> None:
-        self._fire(position, "flat")
+    def _finish(self, position: Position, trigger: str = "flat", detail: str | None = None) -> None:
+        """The last transition: record the result and stop tracking the position."""
+        self._fire(position, trigger, detail=detail)
         self.journal.update("positions", "id", position.id, closed_at=iso_time(self.clock()), exit_price=position.exit_price,
                             realized_pnl=position.realized_pnl, fees=position.fees, close_reason=position.close_reason)
         log.info("%s position %d CLOSED %s: pnl %s fees %s", position.symbol, position.id, position.close_reason,

@@ -1,0 +1,142 @@
+"""Live mode's threads: thin pumps that move items between queues and the stage objects.
+
+    candle feed ──▶ data queue ──▶ strategy thread ──▶ trader queue ──▶ trader thread
+    order events ─────────────────────────────────────▶ trader queue
+
+The trader queue carries signals, order events and closed candles in arrival order,
+so the trader wakes on whichever comes first and handles them one at a time (it is
+the only thread that touches positions, orders and the journal). Each closed candle
+reaches the trader before the signals made from it, so a simulated exchange (paper
+mode) fills on it first, exactly as in replay. Queues are unbounded: a slow consumer
+is logged, nothing is ever dropped.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from ict.models import Candle, Signal
+from trade.models import OrderUpdate
+
+log = logging.getLogger(__name__)
+BACKLOG_WARNING = 100   # items waiting in a queue before a warning is logged
+
+
+@dataclass(frozen=True, slots=True)
+class CandleClosed:
+    """A closed candle passed on to the trader (for simulated fills and housekeeping)."""
+
+    candle: Candle
+
+
+class ThreadedRunner:
+    """Runs a strategy and a trader behind two threads and two queues.
+
+    - `strategy`: has `on_candle(candle) -> list[Signal]`.
+    - `on_candle`: the trader side's candle hook (e.g. a simulated exchange's fills), or None.
+    - `trader`: has `on_signal`, `on_order_update` and `on_tick`.
+    Feed it with `put_candle` (closed candles only) and `put_order_update`.
+    """
+
+    def __init__(self, strategy, trader, on_candle: Callable[[Candle], None] | None = None,
+                 tick_seconds: float = 1.0) -> None:
+        self.strategy = strategy
+        self.trader = trader
+        self.on_candle = on_candle
+        self.tick_seconds = tick_seconds
+        self.data_queue: queue.Queue = queue.Queue()
+        self.trader_queue: queue.Queue = queue.Queue()
+        self.stopping = threading.Event()
+        self.failure: BaseException | None = None
+        self._threads = [threading.Thread(target=self._guard, args=(self._strategy_loop,), name="strategy", daemon=True),
+                         threading.Thread(target=self._guard, args=(self._trader_loop,), name="trader", daemon=True)]
+
+    # ----- inputs (any thread) ------------------------------------------------------------------
+    def put_candle(self, candle: Candle) -> None:
+        _put(self.data_queue, candle, "data")
+
+    def put_order_update(self, update: OrderUpdate) -> None:
+        _put(self.trader_queue, update, "trader")
+
+    def feed(self, candles: Iterable[Candle]) -> None:
+        for candle in candles:
+            self.put_candle(candle)
+
+    # ----- life cycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish what is queued, then stop both threads."""
+        self.data_queue.put(None)
+        self._threads[0].join(timeout)
+        self.trader_queue.put(None)
+        self._threads[1].join(timeout)
+        self.stopping.set()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until both queues are drained and handled (for tests and orderly stops)."""
+        done = threading.Event()
+
+        def waiter() -> None:
+            self.data_queue.join()
+            self.trader_queue.join()
+            done.set()
+
+        threading.Thread(target=waiter, daemon=True).start()
+        return done.wait(timeout)
+
+    # ----- the pumps -----------------------------------------------------------------------------
+    def _guard(self, loop: Callable[[], None]) -> None:
+        try:
+            loop()
+        except BaseException as exc:  # a crash in a stage must stop the bot, loudly
+            self.failure = exc
+            log.critical("%s thread crashed: %r", threading.current_thread().name, exc, exc_info=True)
+            self.stopping.set()
+
+    def _strategy_loop(self) -> None:
+        while True:
+            candle = self.data_queue.get()
+            try:
+                if candle is None:
+                    return
+                _put(self.trader_queue, CandleClosed(candle), "trader")
+                for signal in self.strategy.on_candle(candle):
+                    _put(self.trader_queue, signal, "trader")
+            finally:
+                self.data_queue.task_done()
+
+    def _trader_loop(self) -> None:
+        while True:
+            try:
+                item = self.trader_queue.get(timeout=self.tick_seconds)
+            except queue.Empty:
+                self.trader.on_tick()
+                continue
+            try:
+                if item is None:
+                    return
+                if isinstance(item, Signal):
+                    self.trader.on_signal(item)
+                elif isinstance(item, OrderUpdate):
+                    self.trader.on_order_update(item)
+                elif isinstance(item, CandleClosed):
+                    if self.on_candle is not None:
+                        self.on_candle(item.candle)
+                    self.trader.on_tick()
+                else:
+                    log.error("trader queue got an item it does not know: %r", item)
+            finally:
+                self.trader_queue.task_done()
+
+
+def _put(target: queue.Queue, item, name: str) -> None:
+    target.put(item)
+    backlog = target.qsize()
+    if backlog and backlog % BACKLOG_WARNING == 0:
+        log.warning("%s queue has %d items waiting: its consumer is slow", name, backlog)
