@@ -13,6 +13,7 @@ import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -24,6 +25,7 @@ class JournalError(Exception):
     """The journal file cannot be used as asked; the message names the file and the fix."""
 
 
+@lru_cache(maxsize=4096)  # a replay asks for the same candle time many times
 def iso_time(epoch_ms: int) -> str:
     """Epoch milliseconds as UTC ISO-8601 text, e.g. 2025-05-04T15:33:00.000Z."""
     moment = datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc)
@@ -31,6 +33,8 @@ def iso_time(epoch_ms: int) -> str:
 
 
 def _text(value: Any) -> Any:
+    if value is None or type(value) in (str, int):
+        return value
     if isinstance(value, Decimal):
         text = format(value, "f")
         return text.rstrip("0").rstrip(".") if "." in text else text
@@ -53,6 +57,8 @@ class Journal:
         self.connection = connection
         self.path = path
         self._depth = 0
+        self._pending: dict[tuple[str, str], list[list]] = {}   # rows waiting for the next commit (see insert_soon)
+        self.durable = True
         self.id_prefix = self.meta("id_prefix")
         self.mode = self.meta("mode")
 
@@ -77,6 +83,7 @@ class Journal:
             connection.execute("INSERT OR IGNORE INTO meta VALUES ('id_prefix', ?)", (_new_prefix(),))
             connection.execute("INSERT OR IGNORE INTO meta VALUES ('mode', ?)", (mode,))
         journal = cls(connection, path)
+        journal.durable = durable
         if (journal.mode == "replay") != (mode == "replay"):
             connection.close()
             raise JournalError(
@@ -85,6 +92,7 @@ class Journal:
         return journal
 
     def close(self) -> None:
+        self.flush()
         self.connection.close()
 
     def meta(self, key: str) -> str | None:
@@ -96,6 +104,7 @@ class Journal:
         """Group writes; commit when the outermost block ends, roll back on an exception."""
         if self._depth == 0:
             self.connection.execute("BEGIN")
+            self._write_pending()
         self._depth += 1
         try:
             yield
@@ -117,13 +126,37 @@ class Journal:
             f"INSERT INTO {table} ({columns}) VALUES ({marks})", [_text(v) for v in values.values()])
         return cursor.lastrowid
 
+    def insert_soon(self, table: str, **values: Any) -> None:
+        """Insert a row that announces no action (a refused signal).
+
+        A durable journal writes it at once. A replay journal keeps it until the next
+        transaction, `flush` or `close`, in order, so a replay does not pay one commit per
+        refusal; nothing is sent because of such a row, so nothing can get ahead of it."""
+        if self.durable:
+            self.insert(table, **values)
+            return
+        self._pending.setdefault((table, ", ".join(values)), []).append([_text(v) for v in values.values()])
+
+    def flush(self) -> None:
+        """Write the rows kept by `insert_soon`."""
+        if self._pending:
+            with self.transaction():
+                pass
+
+    def _write_pending(self) -> None:
+        for (table, columns), rows in self._pending.items():
+            marks = ", ".join("?" for _ in rows[0])
+            self.connection.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+        self._pending.clear()
+
     def update(self, table: str, key_column: str, key: Any, **values: Any) -> None:
         assignments = ", ".join(f"{column} = ?" for column in values)
         self.connection.execute(
             f"UPDATE {table} SET {assignments} WHERE {key_column} = ?", [_text(v) for v in values.values()] + [_text(key)])
 
     # ----- reads --------------------------------------------------------------------------
-    def rows(self, sql: str, *params: Any) -> list[sqlite3.Row]:
+    def rows(self, sql: str, *params: Any) -> list[dict]:
+        self.flush()
         cursor = self.connection.execute(sql, params)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]

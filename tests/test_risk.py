@@ -18,7 +18,7 @@ def signal(side=Side.LONG, entry=100.0, stop=98.0, target=104.0, entry_type=Entr
 
 
 def size(sig, settings=ONE_PERCENT, balance=D(1000), available=None, open_sides=(), rules=RULES, hedge=True):
-    return size_entry(sig, rules, settings, balance, balance if available is None else available, list(open_sides), hedge)
+    return size_entry(sig, rules, settings, lambda: (balance, balance if available is None else available), list(open_sides), hedge)
 
 
 def test_sizing_one_percent_of_1000_with_2_stop_distance_is_5():

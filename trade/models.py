@@ -34,7 +34,10 @@ class OrderType(str, Enum):
 
     @property
     def is_conditional(self) -> bool:
-        return self in (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET)
+        return self in _CONDITIONAL
+
+
+_CONDITIONAL = frozenset({OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
 
 
 class OrderStatus(str, Enum):

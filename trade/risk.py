@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Callable
 
 from ict.models import EntryType, Side, Signal
 from trade.symbol_rules import SymbolRules, to_decimal
@@ -54,13 +55,13 @@ def size_entry(
     signal: Signal,
     rules: SymbolRules,
     settings: RiskSettings,
-    wallet_balance: Decimal,
-    available_balance: Decimal,
+    balances: Callable[[], tuple[Decimal, Decimal]],
     open_sides: list[tuple[str, Side]],
     hedge_mode: bool = True,
 ) -> SizedEntry | Refusal:
-    """Size `signal`, or say why it is refused. `open_sides` lists (symbol, side) of
-    every position that is not CLOSED."""
+    """Size `signal`, or say why it is refused. `balances` returns the (wallet, available)
+    USDT balances, asked only when the signal gets that far; `open_sides` lists
+    (symbol, side) of every position that is not CLOSED."""
     if len(open_sides) >= settings.max_positions:
         return Refusal("MAX_POSITIONS", f"{len(open_sides)} positions open, max_positions is {settings.max_positions}")
     if (signal.symbol, signal.side) in open_sides:
@@ -85,6 +86,7 @@ def size_entry(
         where = "above" if long else "below"
         return Refusal("TARGET_WRONG_SIDE", f"{signal.side.value} take-profit {target} must be {where} the entry {entry}")
 
+    wallet_balance, available_balance = balances()
     if settings.fixed_loss_usdt is not None:
         risk_amount = settings.fixed_loss_usdt
     else:

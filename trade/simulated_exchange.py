@@ -52,7 +52,7 @@ class SimulatedExchange:
         self._open: dict[str, OrderRequest] = {}          # open orders by client id, in placement order
         self._latest: dict[str, OrderUpdate] = {}          # last word on every order, for queries
         self._holdings: dict[tuple[str, str], _Holding] = {}
-        self._last_price: dict[str, Decimal] = {}
+        self._last_price: dict[str, float] = {}   # floats from the candles; Decimal only where money is computed
         self._now = 0
         self._next_order_id = 1
         self._sink: Callable[[OrderUpdate], None] = lambda update: None
@@ -76,7 +76,7 @@ class SimulatedExchange:
         unrealized = ZERO
         for (symbol, side), holding in self._holdings.items():
             if holding.quantity:
-                move = self._last_price[symbol] - holding.entry_price
+                move = to_decimal(self._last_price[symbol]) - holding.entry_price
                 unrealized += move * holding.quantity * (1 if side == "LONG" else -1)
         return self._wallet + unrealized
 
@@ -109,21 +109,21 @@ class SimulatedExchange:
         """Fill what this candle fills; events go to the sink as they happen."""
         symbol = symbol or next(iter(self._rules))
         self._now = candle.open_time
-        open_ = to_decimal(candle.open)
-        self._last_price[symbol] = open_
+        self._last_price[symbol] = candle.open
         if self._open:
-            high, low = to_decimal(candle.high), to_decimal(candle.low)
-            for request in [r for r in self._open.values() if not r.type.is_conditional and r.symbol == symbol]:
-                if request.client_order_id in self._open:
-                    self._fill_plain(request, open_, high, low)
+            high, low = candle.high, candle.low
+            mine = [r for r in self._open.values() if r.symbol == symbol]
+            for request in mine:
+                if not request.type.is_conditional and request.client_order_id in self._open:
+                    self._fill_plain(request, candle.open, high, low)
             triggered = [r for r in self._open.values()
-                         if r.type.is_conditional and r.symbol == symbol and self._triggered(r, high, low)]
+                         if r.symbol == symbol and r.type.is_conditional and self._triggered(r, high, low)]
             # the stop is assumed hit first when both lie inside one candle
             triggered.sort(key=lambda r: r.type is not OrderType.STOP_MARKET)
             for request in triggered:
                 if request.client_order_id in self._open:
-                    self._fill_conditional(request, open_)
-        self._last_price[symbol] = to_decimal(candle.close)
+                    self._fill_conditional(request, candle.open)
+        self._last_price[symbol] = candle.close
 
     def fill_market_orders_at(self, price: Decimal, symbol: str, at: int) -> None:
         """End of a replay: fill the MARKET orders still waiting at `price` (no next open)."""
@@ -151,6 +151,7 @@ class SimulatedExchange:
         if quantity < rules.min_qty:
             raise OrderRejected("Quantity less than min quantity.", -4004)
         last = self._last_price.get(request.symbol)
+        last = None if last is None else to_decimal(last)
         price = request.price or request.trigger_price or last
         if request.type is OrderType.LIMIT and last is not None:
             if request.side is OrderSide.BUY and request.price > last * rules.percent_up:
@@ -180,24 +181,24 @@ class SimulatedExchange:
         return update
 
     @staticmethod
-    def _triggered(request: OrderRequest, high: Decimal, low: Decimal) -> bool:
-        trigger = request.trigger_price
+    def _triggered(request: OrderRequest, high: float, low: float) -> bool:
+        trigger = float(request.trigger_price)  # exact: both sides are the floats of decimal prices
         stop = request.type is OrderType.STOP_MARKET
         if request.side is OrderSide.SELL:
             return low <= trigger if stop else high >= trigger
         return high >= trigger if stop else low <= trigger
 
-    def _fill_plain(self, request: OrderRequest, open_: Decimal, high: Decimal, low: Decimal) -> None:
+    def _fill_plain(self, request: OrderRequest, open_: float, high: float, low: float) -> None:
         if request.type is OrderType.MARKET:
-            self._fill(request, self._worse(request, open_), self._taker_fee)
-        elif request.side is OrderSide.BUY and low <= request.price:
-            self._fill(request, min(request.price, open_), self._maker_fee)
-        elif request.side is OrderSide.SELL and high >= request.price:
-            self._fill(request, max(request.price, open_), self._maker_fee)
+            self._fill(request, self._worse(request, to_decimal(open_)), self._taker_fee)
+        elif request.side is OrderSide.BUY and low <= float(request.price):
+            self._fill(request, min(request.price, to_decimal(open_)), self._maker_fee)
+        elif request.side is OrderSide.SELL and high >= float(request.price):
+            self._fill(request, max(request.price, to_decimal(open_)), self._maker_fee)
 
-    def _fill_conditional(self, request: OrderRequest, open_: Decimal) -> None:
+    def _fill_conditional(self, request: OrderRequest, open_: float) -> None:
         # a candle that opens past the trigger fills at the open: the gap is the trader's loss or luck
-        price = open_ if self._triggered(request, open_, open_) else request.trigger_price
+        price = to_decimal(open_) if self._triggered(request, open_, open_) else request.trigger_price
         self._fill(request, self._worse(request, price), self._taker_fee)
 
     def _worse(self, request: OrderRequest, price: Decimal) -> Decimal:

@@ -95,7 +95,7 @@ class ThreadedRunner:
         try:
             loop()
         except BaseException as exc:  # a crash in a stage must stop the bot, loudly
-            self.failure = exc
+            self.failure = self.failure or exc  # the first failure is the cause; keep it
             log.critical("%s thread crashed: %r", threading.current_thread().name, exc, exc_info=True)
             self.stopping.set()
 
@@ -112,7 +112,7 @@ class ThreadedRunner:
                 self.data_queue.task_done()
 
     def _trader_loop(self) -> None:
-        while True:
+        while not self.stopping.is_set():
             try:
                 item = self.trader_queue.get(timeout=self.tick_seconds)
             except queue.Empty:

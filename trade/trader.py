@@ -59,15 +59,13 @@ class Trader:
         """Size and open a position for `signal`, or journal why not."""
         rules = self.exchange.symbol_rules(signal.symbol)
         open_sides = [(p.symbol, p.side) for p in self.positions.values()]
-        sized = size_entry(signal, rules, self.risk, self.exchange.wallet_balance(), self.exchange.available_balance(),
-                           open_sides, self.exchange.hedge_mode)
+        sized = size_entry(signal, rules, self.risk, self._balances, open_sides, self.exchange.hedge_mode)
         now = self.clock()
         signal_row = dict(at=iso_time(now), candle_time=iso_time(signal.candle_time), symbol=signal.symbol, side=signal.side,
                           entry_type=signal.entry_type, entry_price=str(signal.entry_price), stop_price=str(signal.stop_price),
                           take_profit_price=str(signal.take_profit_price), strategy=signal.strategy, reason=signal.reason)
         if isinstance(sized, Refusal):
-            with self.journal.transaction():
-                self.journal.insert("signals", **signal_row, accepted=0, refusal=str(sized))
+            self.journal.insert_soon("signals", **signal_row, accepted=0, refusal=str(sized))
             log.info("signal refused %s %s %s: %s", signal.symbol, signal.side.value, signal.strategy, sized)
             return None
         with self.journal.transaction():
@@ -89,6 +87,9 @@ class Trader:
         self._run_actions()
         return position
 
+    def _balances(self) -> tuple[Decimal, Decimal]:
+        return self.exchange.wallet_balance(), self.exchange.available_balance()
+
     def on_order_update(self, update: OrderUpdate) -> None:
         """Book an exchange event about one of our orders (others are ignored)."""
         self._book(update)
@@ -97,7 +98,7 @@ class Trader:
     def on_tick(self, now: int | None = None) -> None:
         """Housekeeping: cancel LIMIT entries that waited longer than the timeout."""
         now = self.clock() if now is None else now
-        if self.limit_entry_timeout_ms is None:
+        if self.limit_entry_timeout_ms is None or not self.positions:
             return
         for position in list(self.positions.values()):
             entry = position.orders.get(OrderRole.ENTRY)

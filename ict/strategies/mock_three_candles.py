@@ -30,10 +30,11 @@ class ThreeCandles(Strategy):
         recent.append(candle)
         if len(recent) < 3:
             return []
-        if all(c.close > c.open for c in recent):
-            side, stop = Side.LONG, min(c.low for c in recent)
-        elif all(c.close < c.open for c in recent):
-            side, stop = Side.SHORT, max(c.high for c in recent)
+        first, second, third = recent
+        if first.close > first.open and second.close > second.open and third.close > third.open:
+            side, stop = Side.LONG, min(first.low, second.low, third.low)
+        elif first.close < first.open and second.close < second.open and third.close < third.open:
+            side, stop = Side.SHORT, max(first.high, second.high, third.high)
         else:
             return []
         entry = candle.close

@@ -1,0 +1,65 @@
+"""Benchmark: replay throughput and peak memory of the whole pipeline.
+
+    python bench/replay.py [--file data/BTCUSDT-perp-1m-2025-05-04.csv] [--repeat 3]
+
+Replays the file with the shipped settings (Mock_ThreeCandles_v1, simulated exchange,
+SQLite journal in a temporary file) and prints candles per second for the pipeline
+(loading the file is timed apart), and the peak memory of the process.
+Target on a 2-core machine: at least 50,000 candles/s and under 150 MB.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ict.candle_file import load_candles  # noqa: E402
+from journal.journal import Journal  # noqa: E402
+from trade.replay import run_replay  # noqa: E402
+from trade.settings import load_settings  # noqa: E402
+
+
+def peak_memory_mb() -> float:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return float("nan")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 / 1024 if sys.platform == "darwin" else peak / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--file", default=str(ROOT / "data" / "BTCUSDT-perp-1m-2025-05-04.csv"))
+    parser.add_argument("--settings", default=str(ROOT / "settings.toml"))
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    logging.disable(logging.INFO)  # the bench measures the pipeline, not the console
+    settings = load_settings(args.settings)
+    started = time.perf_counter()
+    candles = load_candles(args.file)
+    load_seconds = time.perf_counter() - started
+    print(f"file: {args.file} ({len(candles):,} candles), loaded in {load_seconds:.3f} s")
+    best = None
+    with tempfile.TemporaryDirectory() as folder:
+        for run in range(args.repeat):
+            journal = Journal.open(Path(folder) / f"bench{run}.db", "replay", durable=False)
+            started = time.perf_counter()
+            summary = run_replay(settings, candles, journal)
+            seconds = time.perf_counter() - started
+            journal.close()
+            best = seconds if best is None else min(best, seconds)
+            print(f"run {run + 1}: {seconds:.3f} s, {len(candles) / seconds:,.0f} candles/s "
+                  f"({summary.signals} signals, {summary.trades} trades)")
+    print(f"best: {len(candles) / best:,.0f} candles/s ({best / len(candles) * 1e6:.1f} µs per candle)")
+    print(f"peak memory: {peak_memory_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
