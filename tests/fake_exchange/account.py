@@ -60,7 +60,9 @@ class Trade:
 class Account:
     """Wallet, positions and per-symbol settings of the single fake account."""
 
-    def __init__(self, balance: Decimal, maker_rate: Decimal, taker_rate: Decimal) -> None:
+    def __init__(self, balance: Decimal, maker_rate: Decimal, taker_rate: Decimal,
+                 rules: dict[str, SymbolRules]) -> None:
+        self.rules = rules
         self.wallet = balance
         self.maker_rate = maker_rate
         self.taker_rate = taker_rate
@@ -70,6 +72,10 @@ class Account:
         self.positions: dict[tuple[str, str], Position] = {}
         self.trades: list[Trade] = []
         self.update_time = 0
+
+    def _amt(self, p: Position) -> str:
+        rules = self.rules.get(p.symbol)
+        return rules.fmt_qty(p.amount) if rules else _plain(p.amount)
 
     def position(self, symbol: str, position_side: str) -> Position:
         return self.positions.setdefault((symbol, position_side), Position(symbol, position_side))
@@ -158,12 +164,12 @@ class Account:
                 "isolated": self.margin_type.get(p.symbol, "CROSSED") == "ISOLATED",
                 "entryPrice": _plain(p.entry_price), "breakEvenPrice": _plain(self.break_even(p)),
                 "maxNotional": MAX_NOTIONAL, "bidNotional": "0", "askNotional": "0",
-                "positionSide": p.position_side, "positionAmt": _plain(p.amount), "updateTime": p.update_time}
+                "positionSide": p.position_side, "positionAmt": self._amt(p), "updateTime": p.update_time}
 
     def _account_position_v3(self, p: Position, marks: dict[str, Decimal]) -> dict:
         mark = marks.get(p.symbol, p.entry_price)
         margin = abs(p.amount) * mark / self.leverage.get(p.symbol, 20)
-        return {"symbol": p.symbol, "positionSide": p.position_side, "positionAmt": _plain(p.amount),
+        return {"symbol": p.symbol, "positionSide": p.position_side, "positionAmt": self._amt(p),
                 "unrealizedProfit": _money(p.unrealized(mark)), "isolatedMargin": "0",
                 "notional": _money(p.amount * mark), "isolatedWallet": "0", "initialMargin": _money(margin),
                 "maintMargin": _money(margin / 10), "updateTime": p.update_time}
@@ -184,7 +190,7 @@ class Account:
                 if version == 3 and not p.amount and symbol not in with_orders:
                     continue
                 mark = marks.get(symbol, p.entry_price)
-                row = {"symbol": symbol, "positionSide": p.position_side, "positionAmt": _plain(p.amount),
+                row = {"symbol": symbol, "positionSide": p.position_side, "positionAmt": self._amt(p),
                        "entryPrice": _plain(p.entry_price), "breakEvenPrice": _plain(self.break_even(p)),
                        "markPrice": _plain(mark), "unRealizedProfit": _money(p.unrealized(mark)),
                        "liquidationPrice": "0", "notional": _money(p.amount * mark), "isolatedWallet": "0",
@@ -207,7 +213,7 @@ class Account:
         return {"e": "ACCOUNT_UPDATE", "E": event_ms, "T": event_ms, "a": {
             "m": reason,
             "B": [{"a": "USDT", "wb": _money(self.wallet), "cw": _money(self.wallet), "bc": "0"}],
-            "P": [{"s": p.symbol, "pa": _plain(p.amount), "ep": _plain(p.entry_price),
+            "P": [{"s": p.symbol, "pa": self._amt(p), "ep": _plain(p.entry_price),
                    "bep": _plain(self.break_even(p)), "cr": _money(p.realized),
                    "up": _money(p.unrealized(marks.get(p.symbol, p.entry_price))),
                    "mt": self.margin_type.get(p.symbol, "CROSSED").lower().replace("crossed", "cross"),
