@@ -11,7 +11,8 @@ Life cycle, checked from the candle after i; for a bearish breaker (mirror for b
 - `retested`: the first high at or above the bottom of the zone (price came back into
   it from below, the usual entry trigger);
 - `invalidated`: a close above the top; the breaker leaves the active set.
-Breakers are tracked for `max_age` candles and at most `max_active` per direction.
+Breakers are tracked for `max_age` candles and at most `max_active` per direction;
+one dropped for either reason gets an `expired` record.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from collections import deque
 from itertools import count
 from typing import Iterator
 
-from ict.events import (BEARISH, BREAKER, BULLISH, INVALIDATED, RETESTED, ActiveZone, BreakerEvent, Event,
+from ict.events import (BEARISH, BREAKER, BULLISH, EXPIRED, INVALIDATED, RETESTED, ActiveZone, BreakerEvent, Event,
                         LifecycleRecord)
 from ict.models import Candle
 from ict.order_blocks import OrderBlockDetector
@@ -76,7 +77,7 @@ class BreakerDetector:
         oldest = t - self.max_age
         for breakers in (self._bull, self._bear):
             while breakers and (breakers[0].index < oldest or len(breakers) > self.max_active):
-                breakers.popleft()
+                out.append(LifecycleRecord(breakers.popleft().event.id, EXPIRED, candle.open_time))
         return out
 
     @staticmethod

@@ -46,7 +46,9 @@ INVALIDATED = "invalidated"  # order_block, breaker: a close (or wick, by option
 RETESTED = "retested"        # breaker: price came back into the zone from the other side
 CONSUMED = "consumed"        # liquidity_pool: swept or run; no longer a pool
 REPLACED = "replaced"        # swing_high/low: a more extreme pivot of the same kind took its place
-STATES = (TOUCHED, HALF_FILLED, FILLED, INVERTED, MITIGATED, INVALIDATED, RETESTED, CONSUMED, REPLACED)
+EXPIRED = "expired"          # fvg, order_block, breaker, liquidity_pool: no longer tracked (age, count,
+                             # or a newer previous-day/week pool); nothing further will be reported for it
+STATES = (TOUCHED, HALF_FILLED, FILLED, INVERTED, MITIGATED, INVALIDATED, RETESTED, CONSUMED, REPLACED, EXPIRED)
 
 
 @dataclass(frozen=True, slots=True)

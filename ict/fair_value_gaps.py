@@ -10,11 +10,11 @@ Life cycle of a bullish gap, checked from the candle after t (mirror for bearish
 - `touched`: a low reaches the top edge (`low <= top`; a limit order there fills);
 - `half_filled`: a low reaches the 50% line (consequent encroachment);
 - `filled`: a low reaches the bottom edge;
-- `inverted`: a close below the bottom; from here it is an inverse FVG and no further
-  record is made for it.
+- `inverted`: a close below the bottom; from here it is an inverse FVG, left to the
+  strategy: the engine stops tracking it.
 One candle may pass several steps; each is its own record, in that order. A gap is
 tracked for `max_age` candles after its confirmation, and at most `max_active` per
-direction (the oldest go first); leaving the set is not a record.
+direction; a gap dropped for either reason gets an `expired` record.
 
 Cost: per candle, the active gaps are only walked when the candle reaches the nearest
 pending threshold, which is kept as one number per direction.
@@ -26,11 +26,11 @@ from itertools import count
 from typing import Iterator
 
 from ict.atr import WilderAtr
-from ict.events import (BEARISH, BULLISH, FILLED, FVG, HALF_FILLED, INVERTED, TOUCHED, ActiveZone, Event,
+from ict.events import (BEARISH, BULLISH, EXPIRED, FILLED, FVG, HALF_FILLED, INVERTED, TOUCHED, ActiveZone, Event,
                         LifecycleRecord)
 from ict.models import Candle
 
-_STATES = ("", TOUCHED, HALF_FILLED, FILLED, INVERTED)
+_STATES = ("", TOUCHED, HALF_FILLED, FILLED)
 _INF = float("inf")
 
 
@@ -87,7 +87,7 @@ class FairValueGapDetector:
         oldest = t - self.max_age
         for gaps in (self._bull, self._bear):
             while gaps and (gaps[0].index < oldest or len(gaps) > self.max_active):
-                gaps.popleft()
+                out.append(LifecycleRecord(gaps.popleft().event.id, EXPIRED, candle.open_time))
         first = self._c2
         middle = self._c1
         self._c2 = middle
@@ -127,48 +127,50 @@ class FairValueGapDetector:
         low = candle.low
         at = candle.open_time
         trigger = -_INF
+        kept = []
         for gap in self._bull:
             stage = gap.stage
-            if stage == 4:
-                continue
             levels = gap.levels
             while stage < 3 and low <= levels[stage]:
                 stage += 1
                 out.append(LifecycleRecord(gap.event.id, _STATES[stage], at))
             if stage == 3 and candle.close < levels[2]:
-                stage = 4
                 out.append(LifecycleRecord(gap.event.id, INVERTED, at))
+                continue
             gap.stage = stage
-            if stage < 4:
-                level = levels[stage] if stage < 3 else levels[2]
-                if level > trigger:
-                    trigger = level
+            kept.append(gap)
+            level = levels[stage if stage < 3 else 2]
+            if level > trigger:
+                trigger = level
         self._bull_trigger = trigger
+        if len(kept) != len(self._bull):
+            self._bull = deque(kept)
 
     def _step_bearish(self, candle: Candle, out: list) -> None:
         high = candle.high
         at = candle.open_time
         trigger = _INF
+        kept = []
         for gap in self._bear:
             stage = gap.stage
-            if stage == 4:
-                continue
             levels = gap.levels
             while stage < 3 and high >= levels[stage]:
                 stage += 1
                 out.append(LifecycleRecord(gap.event.id, _STATES[stage], at))
             if stage == 3 and candle.close > levels[2]:
-                stage = 4
                 out.append(LifecycleRecord(gap.event.id, INVERTED, at))
+                continue
             gap.stage = stage
-            if stage < 4:
-                level = levels[stage] if stage < 3 else levels[2]
-                if level < trigger:
-                    trigger = level
+            kept.append(gap)
+            level = levels[stage if stage < 3 else 2]
+            if level < trigger:
+                trigger = level
         self._bear_trigger = trigger
+        if len(kept) != len(self._bear):
+            self._bear = deque(kept)
 
     @property
     def active(self) -> list[ActiveZone]:
-        """Gaps still tracked (inverted ones included), oldest first, with their last state."""
+        """Gaps still tracked (not inverted, not expired), oldest first, with their last state."""
         gaps = sorted(list(self._bull) + list(self._bear), key=lambda gap: gap.event.id)
         return [ActiveZone(gap.event, _STATES[gap.stage]) for gap in gaps]

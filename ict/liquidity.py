@@ -11,13 +11,15 @@ while its pool is still active joins it quietly, since the pool is already repor
 Equal lows mirror all of this.
 
 Previous day and week high/low (see `ict.sessions`) are pools too, with level `day` or
-`week`; a new one replaces the previous pool of the same period and side.
+`week`; a new one replaces the previous pool of the same period and side, which gets
+an `expired` record.
 
 A candle with `high > P` sweeps a buy-side pool at P when its close is at or below P
 (the wick took the stops and price came back) and runs it when it closes above. Either
 is a `sweep` or `run` event plus a `consumed` record for the pool, from the candle after
-the pool's confirmation. Sell-side mirrors this. Equal-high pools expire `max_age`
-candles after their confirmation and at most `max_active` are kept per side.
+the pool's confirmation. Sell-side mirrors this. Equal-high pools expire (an `expired`
+record) `max_age` candles after their confirmation, and at most `max_active` are kept
+per side.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from itertools import count
 from typing import Iterator
 
 from ict.atr import WilderAtr
-from ict.events import (BEARISH, BULLISH, CONSUMED, DAY, INTERNAL, LIQUIDITY_POOL, RUN, SWEEP, WEEK, ActiveZone,
+from ict.events import (BEARISH, BULLISH, CONSUMED, DAY, EXPIRED, INTERNAL, LIQUIDITY_POOL, RUN, SWEEP, WEEK, ActiveZone,
                         Event, LifecycleRecord, PoolTakeEvent)
 from ict.models import Candle
 from ict.sessions import DAY_MS, MONDAY_OFFSET_MS, WEEK_MS, PeriodTracker
@@ -101,7 +103,7 @@ class LiquidityDetector:
                 free.popleft()
         for pools in (self._buy, self._sell):
             while pools and (pools[0].index < oldest or len(pools) > self.max_active):
-                pools.popleft()
+                out.append(LifecycleRecord(pools.popleft().event.id, EXPIRED, candle.open_time))
         return out
 
     def _take(self, pools: list[_Pool] | deque[_Pool], candle: Candle, buy_side: bool, out: list) -> float:
@@ -133,7 +135,9 @@ class LiquidityDetector:
     def _add_period_pool(self, level: str, direction: str, price: float, formed_at: int, candle: Candle, t: int,
                          out: list) -> None:
         pools = self._buy_periods if direction == BULLISH else self._sell_periods
-        pools[:] = [pool for pool in pools if pool.event.level != level]  # yesterday's pool is no longer "previous"
+        for pool in [pool for pool in pools if pool.event.level == level]:
+            pools.remove(pool)  # the day before yesterday is no longer the previous day
+            out.append(LifecycleRecord(pool.event.id, EXPIRED, candle.open_time))
         event = Event(next(self._ids), LIQUIDITY_POOL, direction, level, formed_at, candle.open_time, price, price)
         out.append(event)
         self._insert(pools, _Pool(event, t))

@@ -17,7 +17,8 @@ Life cycle, checked from the candle after b (mirror for bearish):
 - `mitigated`: the first low at or below the top of a bullish zone;
 - `invalidated`: a close below the bottom (`invalidate_on="wick"`: a low below it).
 An invalidated OB leaves the active set and is handed to `ict.breakers` through
-`failed`; its events stay as reported.
+`failed`; its events stay as reported. OBs are tracked for `max_age` candles and at
+most `max_active` per direction; one dropped for either reason gets an `expired` record.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from itertools import count
 from typing import Iterator, Sequence
 
 from ict.atr import WilderAtr
-from ict.events import (BEARISH, BULLISH, INVALIDATED, MITIGATED, ORDER_BLOCK, ActiveZone, Event,
+from ict.events import (BEARISH, BULLISH, EXPIRED, INVALIDATED, MITIGATED, ORDER_BLOCK, ActiveZone, Event,
                         LifecycleRecord, OrderBlockEvent)
 from ict.fair_value_gaps import FairValueGapDetector
 from ict.models import Candle
@@ -96,7 +97,7 @@ class OrderBlockDetector:
         oldest = t - self.max_age
         for blocks in (self._bull, self._bear):
             while blocks and (blocks[0].index < oldest or len(blocks) > self.max_active):
-                blocks.popleft()
+                out.append(LifecycleRecord(blocks.popleft().event.id, EXPIRED, candle.open_time))
         previous_atr = self.atr.previous
         volatile = 0 < previous_atr and 0 < self.volatile_atr and \
             candle.high - candle.low >= self.volatile_atr * previous_atr

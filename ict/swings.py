@@ -93,7 +93,7 @@ class SwingDetector:
         if pivot_high is None and pivot_low is None:
             return []
         out: list[Event | LifecycleRecord] = []
-        if pivot_high is not None and pivot_low is not None and self._last_is_high is False:
+        if pivot_high is not None and pivot_low is not None and self._last_is_high:
             self._pivot(False, pivot_low, time, out)
             self._pivot(True, pivot_high, time, out)
         else:
