@@ -89,6 +89,7 @@ class OrderUpdate:
     Fill fields describe the latest trade (`last_quantity` at `last_price`, with its
     `fee` and `realized_pnl` in the quote asset); `cumulative_quantity` is the total
     filled so far, which lets the trader ignore an update it has already counted.
+    A reconciliation query reports totals instead (`totals=True`).
     `at` is the exchange's time in epoch ms.
     """
 
@@ -104,6 +105,7 @@ class OrderUpdate:
     fee: Decimal = ZERO
     realized_pnl: Decimal = ZERO
     reason: str | None = None
+    totals: bool = False   # fee and realized_pnl are the order's totals so far (a query), not one fill's
 
     @property
     def is_fill(self) -> bool:
@@ -121,6 +123,8 @@ class Order:
     filled_quantity: Decimal = ZERO
     average_price: Decimal | None = None
     exchange_order_id: str | None = None
+    fees: Decimal = ZERO
+    realized_pnl: Decimal = ZERO
 
     @property
     def client_order_id(self) -> str:

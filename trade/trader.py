@@ -20,7 +20,7 @@ from ict.models import EntryType, Signal
 from journal.journal import Journal, iso_time
 from trade.errors import OrderRejected, OutcomeUnknown, RateLimited
 from trade.exchange import Exchange
-from trade.models import Order, OrderRequest, OrderRole, OrderStatus, OrderType, OrderUpdate
+from trade.models import ZERO, Order, OrderRequest, OrderRole, OrderStatus, OrderType, OrderUpdate
 from trade.position import Position, client_order_id
 from trade.position_machine import CLOSED, CLOSING, ENTERING, IDLE, OPEN, new_machine
 from trade.risk import Refusal, RiskSettings, size_entry
@@ -171,7 +171,15 @@ class Trader:
             self._advance(position, order, update, filled)
 
     def _book_fill(self, position: Position, order: Order, update: OrderUpdate, filled: Decimal) -> None:
-        price = update.last_price if update.last_quantity == filled and update.last_price else update.average_price
+        if update.last_quantity == filled and update.last_price:
+            price = update.last_price
+        else:  # a query's totals: the new part's price from the averages
+            booked = order.filled_quantity * (order.average_price or ZERO)
+            price = (update.cumulative_quantity * update.average_price - booked) / filled
+        fee = update.fee - order.fees if update.totals else update.fee
+        realized = update.realized_pnl - order.realized_pnl if update.totals else update.realized_pnl
+        order.fees += fee
+        order.realized_pnl += realized
         order.filled_quantity = update.cumulative_quantity
         order.average_price = update.average_price or price
         if order.role is OrderRole.ENTRY:
@@ -181,14 +189,14 @@ class Trader:
         else:
             position.filled_exit_quantity += filled
             position.exit_value += filled * price
-        position.realized_pnl += update.realized_pnl
-        position.fees += update.fee
-        self.journal.insert("fills", client_order_id=order.client_order_id, position_id=position.id, at=iso_time(update.at),
-                            quantity=filled, price=price, fee=update.fee, realized_pnl=update.realized_pnl)
+        position.realized_pnl += realized
+        position.fees += fee
+        self.journal.insert("fills", client_order_id=order.client_order_id, position_id=position.id, at=iso_time(update.at or self.clock()),
+                            quantity=filled, price=price, fee=fee, realized_pnl=realized)
         self.journal.update("positions", "id", position.id, quantity=position.filled_entry_quantity, entry_price=position.entry_price,
                             opened_at=iso_time(position.opened_at), realized_pnl=position.realized_pnl, fees=position.fees)
         log.info("%s position %d fill %s %s @ %s fee %s (%s)", position.symbol, position.id, order.role.value, filled, price,
-                 update.fee, order.client_order_id)
+                 fee, order.client_order_id)
 
     def _advance(self, position: Position, order: Order, update: OrderUpdate, filled: Decimal) -> None:
         """Drive the position machine from one booked update."""

@@ -1,0 +1,240 @@
+"""Binance USDⓈ-M futures as an `Exchange`: orders, the algo-order API for stops, and start-up.
+
+Entries and exits go to POST /fapi/v1/order (MARKET and LIMIT only since 2025-12);
+stop-losses and take-profits go to POST /fapi/v1/algoOrder as STOP_MARKET and
+TAKE_PROFIT_MARKET with `closePosition` and `workingType=MARK_PRICE` (binance.md §4).
+Every order carries our own client id; prices and quantities go out as exchange-rounded
+decimal strings and booleans as "true"/"false". Fills are not read from these answers:
+they arrive from the user-data stream, or from `query_order` when reconciling.
+"""
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+from ict.models import Candle
+from trade.binance_rest import BinanceRest
+from trade.errors import ExchangeFatal, OrderRejected
+from trade.models import ZERO, OrderRequest, OrderStatus, OrderType, OrderUpdate
+from trade.symbol_rules import SymbolRules, wire
+
+log = logging.getLogger(__name__)
+
+NOT_FOUND_CODES = {-2013, -2011}   # order does not exist / unknown order sent (cancel)
+ALGO_STATUS = {"NEW": OrderStatus.NEW, "TRIGGERING": OrderStatus.NEW, "TRIGGERED": OrderStatus.NEW,
+               "CANCELED": OrderStatus.CANCELED, "EXPIRED": OrderStatus.EXPIRED, "REJECTED": OrderStatus.REJECTED}
+
+
+class BinanceExchange:
+    """The `trade.exchange.Exchange` interface over a `BinanceRest` connection.
+
+    Call `prepare(symbol, leverage, margin_type)` once before trading: it reads the
+    rules, the position mode, fees and balance, and sets margin type and leverage.
+    """
+
+    def __init__(self, rest: BinanceRest) -> None:
+        self.rest = rest
+        self.hedge_mode = False
+        self._rules: dict[str, SymbolRules] = {}
+        self.taker_fee = Decimal("0.0005")
+        self.maker_fee = Decimal("0.0002")
+
+    # ----- start-up -------------------------------------------------------------------------------
+    def prepare(self, symbol: str, leverage: int, margin_type: str) -> None:
+        """Everything the bot must know or set before its first order, each step logged."""
+        self.rest.sync_time()
+        self.load_rules(symbol)
+        self.hedge_mode = bool(self.rest.call("futures_get_position_mode")["dualSidePosition"])
+        log.info("position mode: %s", "hedge (LONG and SHORT held apart)" if self.hedge_mode else "one-way")
+        try:
+            self.rest.call("futures_change_margin_type", write=True, symbol=symbol, marginType=margin_type)
+            log.info("%s margin type set to %s", symbol, margin_type)
+        except OrderRejected as refusal:
+            if refusal.code != -4046:  # "No need to change margin type": already so
+                raise ExchangeFatal(f"cannot set {symbol} margin type to {margin_type}: {refusal.code} {refusal.message}; "
+                                    "close open positions and orders on the symbol, or change [risk] margin_type", refusal.code)
+            log.info("%s margin type already %s", symbol, margin_type)
+        self._set_leverage(symbol, leverage)
+        try:
+            rates = self.rest.call("futures_commission_rate", symbol=symbol)
+            self.maker_fee, self.taker_fee = Decimal(rates["makerCommissionRate"]), Decimal(rates["takerCommissionRate"])
+        except OrderRejected as refusal:
+            log.warning("commission rate not available (%s); assuming maker %s, taker %s", refusal.message, self.maker_fee, self.taker_fee)
+        log.info("fees: maker %s, taker %s", self.maker_fee, self.taker_fee)
+        log.info("wallet balance %s USDT, available %s USDT", self.wallet_balance(), self.available_balance())
+
+    def load_rules(self, symbol: str) -> SymbolRules:
+        info = self.rest.call("futures_exchange_info")
+        for limit in info.get("rateLimits", []):
+            if limit.get("rateLimitType") == "REQUEST_WEIGHT" and limit.get("interval") == "MINUTE":
+                self.rest.weight_limit = int(limit["limit"]) * int(limit.get("intervalNum", 1))
+        entry = next((s for s in info.get("symbols", []) if s.get("symbol") == symbol), None)
+        if entry is None:
+            raise ExchangeFatal(f"{symbol} is not listed on this exchange; check [strategy] symbol")
+        if entry.get("status") != "TRADING" or entry.get("contractType", "PERPETUAL") != "PERPETUAL":
+            raise ExchangeFatal(f"{symbol} is not a trading perpetual (status {entry.get('status')}, {entry.get('contractType')}); pick another symbol")
+        rules = parse_symbol_rules(entry)
+        self._rules[symbol] = rules
+        log.info("%s rules: tick %s, step %s, min qty %s, min notional %s USDT", symbol, wire(rules.tick_size),
+                 wire(rules.step_size), wire(rules.min_qty), wire(rules.min_notional))
+        return rules
+
+    def _set_leverage(self, symbol: str, leverage: int) -> None:
+        brackets = self.rest.call("futures_leverage_bracket", symbol=symbol)
+        if isinstance(brackets, list):  # an array without symbol, an object with it (binance.md §5)
+            brackets = next((b for b in brackets if b.get("symbol") == symbol), brackets[0] if brackets else {})
+        highest = max((int(b["initialLeverage"]) for b in brackets.get("brackets", [])), default=125)
+        if leverage > highest:
+            raise ExchangeFatal(f"[risk] leverage = {leverage} is above {symbol}'s maximum {highest}; set a value from 1 to {highest}")
+        answer = self.rest.call("futures_change_leverage", write=True, symbol=symbol, leverage=leverage)
+        log.info("%s leverage set to %sx (max notional %s USDT)", symbol, answer.get("leverage"), answer.get("maxNotionalValue"))
+
+    # ----- the Exchange interface -------------------------------------------------------------------
+    def symbol_rules(self, symbol: str) -> SymbolRules:
+        return self._rules[symbol]
+
+    def wallet_balance(self) -> Decimal:
+        return self._usdt("balance")
+
+    def available_balance(self) -> Decimal:
+        return self._usdt("availableBalance")
+
+    def _usdt(self, field: str) -> Decimal:
+        for asset in self.rest.call("futures_account_balance"):
+            if asset.get("asset") == "USDT":
+                return Decimal(asset[field])
+        return ZERO
+
+    def place_order(self, request: OrderRequest) -> OrderUpdate:
+        params = self._common(request)
+        params.update(type=request.type.value, quantity=wire(request.quantity), newClientOrderId=request.client_order_id,
+                      newOrderRespType="ACK")
+        if request.type is OrderType.LIMIT:
+            params.update(price=wire(request.price), timeInForce="GTC")
+        if request.reduce_only:
+            params["reduceOnly"] = "true"
+        answer = self.rest.call("futures_create_order", write=True, **params)
+        return self._ack(request, answer.get("status", "NEW"), answer.get("orderId"), answer.get("updateTime"))
+
+    def place_conditional(self, request: OrderRequest) -> OrderUpdate:
+        params = self._common(request)
+        params.update(algoType="CONDITIONAL", type=request.type.value, triggerPrice=wire(request.trigger_price),
+                      workingType="MARK_PRICE", priceProtect="TRUE", clientAlgoId=request.client_order_id)
+        if request.close_position:
+            params["closePosition"] = "true"
+        else:
+            params["quantity"] = wire(request.quantity)
+            if request.reduce_only:
+                params["reduceOnly"] = "true"
+        answer = self.rest.call("futures_create_algo_order", write=True, **params)
+        return self._ack(request, answer.get("algoStatus", "NEW"), answer.get("algoId"), answer.get("updateTime"))
+
+    def cancel_order(self, request: OrderRequest) -> OrderUpdate | None:
+        try:
+            if request.type.is_conditional:
+                self.rest.call("futures_cancel_algo_order", write=True, symbol=request.symbol, clientAlgoId=request.client_order_id)
+            else:
+                self.rest.call("futures_cancel_order", write=True, symbol=request.symbol, origClientOrderId=request.client_order_id)
+        except OrderRejected as refusal:
+            if refusal.code not in NOT_FOUND_CODES:
+                raise
+        # the cancel may have lost a race with a fill: report what the order really is
+        return self.query_order(request)
+
+    def query_order(self, request: OrderRequest) -> OrderUpdate | None:
+        try:
+            if request.type.is_conditional:
+                return self._query_algo(request)
+            answer = self.rest.call("futures_get_order", symbol=request.symbol, origClientOrderId=request.client_order_id)
+        except OrderRejected as refusal:
+            if refusal.code in NOT_FOUND_CODES:
+                return None
+            raise
+        return self._with_fills(request, OrderStatus(answer["status"]) if answer["status"] in OrderStatus.__members__ else OrderStatus.NEW,
+                                str(answer["orderId"]), Decimal(answer.get("executedQty", "0")), answer.get("updateTime"))
+
+    def _query_algo(self, request: OrderRequest) -> OrderUpdate | None:
+        answer = self.rest.call("futures_get_algo_order", symbol=request.symbol, clientAlgoId=request.client_order_id)
+        status = answer.get("algoStatus", "NEW")
+        actual = answer.get("actualOrderId") or ""
+        if status in ALGO_STATUS and not (actual and status != "NEW"):
+            return self._ack(request, status, answer.get("algoId"), answer.get("updateTime"), answer.get("rm"))
+        if not actual:
+            return self._ack(request, "NEW", answer.get("algoId"), answer.get("updateTime"))
+        # triggered: the order it became holds the fills
+        triggered = self.rest.call("futures_get_order", symbol=request.symbol, orderId=int(actual))
+        state = triggered["status"]
+        return self._with_fills(request, OrderStatus(state) if state in OrderStatus.__members__ else OrderStatus.NEW,
+                                actual, Decimal(triggered.get("executedQty", "0")), triggered.get("updateTime"))
+
+    # ----- helpers -------------------------------------------------------------------------------------
+    def _common(self, request: OrderRequest) -> dict[str, Any]:
+        return {"symbol": request.symbol, "side": request.side.value, "positionSide": request.position_side}
+
+    def _ack(self, request: OrderRequest, status: str, exchange_id: Any, at: Any, reason: str | None = None) -> OrderUpdate:
+        # an acknowledgement carries no fills: those come with their fees from the stream or a query
+        known = ALGO_STATUS.get(status) or (OrderStatus(status) if status in OrderStatus.__members__ else OrderStatus.NEW)
+        if known in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED):
+            known = OrderStatus.NEW
+        return OrderUpdate(request.client_order_id, request.symbol, known, int(at or 0),
+                           str(exchange_id) if exchange_id is not None else None, reason=reason)
+
+    def _with_fills(self, request: OrderRequest, status: OrderStatus, order_id: str, executed: Decimal, at: Any) -> OrderUpdate:
+        """An order's state with its fills summed from userTrades: quantity, price, USDT fees, realized PnL."""
+        if executed <= 0:
+            return OrderUpdate(request.client_order_id, request.symbol, status, int(at or 0), order_id)
+        trades = self.rest.call("futures_account_trades", symbol=request.symbol, orderId=int(order_id))
+        quantity = sum((Decimal(t["qty"]) for t in trades), ZERO)
+        value = sum((Decimal(t["qty"]) * Decimal(t["price"]) for t in trades), ZERO)
+        fees = sum((Decimal(t["commission"]) for t in trades if t.get("commissionAsset", "USDT") == "USDT"), ZERO)
+        realized = sum((Decimal(t.get("realizedPnl", "0")) for t in trades), ZERO)
+        if quantity != executed:
+            log.warning("%s order %s: trades sum to %s but the order says %s executed", request.symbol,
+                        request.client_order_id, quantity, executed)
+        average = value / quantity if quantity else None
+        return OrderUpdate(request.client_order_id, request.symbol, status, int(at or 0), order_id, cumulative_quantity=quantity,
+                           average_price=average, last_quantity=quantity, last_price=average, fee=fees,
+                           realized_pnl=realized, totals=True)
+
+    # ----- market data and the listenKey (used by the stream threads through their own BinanceRest) -----
+    def closed_klines(self, symbol: str, interval: str, interval_ms: int, start_ms: int | None = None, limit: int = 1500) -> list[Candle]:
+        """Closed candles from `start_ms` on (or the latest `limit`), the forming bar dropped."""
+        server_ms = self.rest.call("futures_time")["serverTime"]
+        candles: list[Candle] = []
+        while True:
+            params = {"symbol": symbol, "interval": interval, "limit": min(limit, 1500)}
+            if start_ms is not None:
+                params["startTime"] = start_ms
+            rows = self.rest.call("futures_klines", **params)
+            closed = [row for row in rows if int(row[6]) < server_ms]
+            candles.extend(Candle(int(r[0]), float(r[1]), float(r[2]), float(r[3]), float(r[4]), float(r[5])) for r in closed)
+            if start_ms is None or len(rows) < params["limit"] or len(closed) < len(rows):
+                return candles
+            start_ms = int(rows[-1][0]) + interval_ms
+
+    def new_listen_key(self) -> str:
+        return self.rest.call("futures_stream_get_listen_key", write=True)
+
+    def keepalive_listen_key(self, key: str) -> None:
+        self.rest.call("futures_stream_keepalive", write=True, listenKey=key)
+
+    def account_positions(self, symbol: str) -> list[dict]:
+        """Non-zero positions on the account for `symbol` (positionAmt is signed in one-way mode)."""
+        return [p for p in self.rest.call("futures_position_information", symbol=symbol) if Decimal(p.get("positionAmt", "0")) != 0]
+
+
+def parse_symbol_rules(entry: dict) -> SymbolRules:
+    """exchangeInfo's symbol entry → SymbolRules (MIN_NOTIONAL's field is `notional`)."""
+    filters = {f["filterType"]: f for f in entry.get("filters", [])}
+    price, lot = filters.get("PRICE_FILTER", {}), filters.get("LOT_SIZE", {})
+    market, notional, percent = filters.get("MARKET_LOT_SIZE", lot), filters.get("MIN_NOTIONAL", {}), filters.get("PERCENT_PRICE", {})
+    try:
+        return SymbolRules(
+            symbol=entry["symbol"], tick_size=Decimal(price["tickSize"]), step_size=Decimal(lot["stepSize"]),
+            min_qty=Decimal(lot["minQty"]), min_notional=Decimal(notional.get("notional", "5")), max_qty=Decimal(lot["maxQty"]),
+            market_max_qty=Decimal(market.get("maxQty", lot["maxQty"])), min_price=Decimal(price.get("minPrice", "0")),
+            max_price=Decimal(price.get("maxPrice", "100000000")), percent_up=Decimal(percent.get("multiplierUp", "1.05")),
+            percent_down=Decimal(percent.get("multiplierDown", "0.95")))
+    except KeyError as missing:
+        raise ExchangeFatal(f"exchangeInfo for {entry.get('symbol')} lacks {missing}; the exchange answered in an unknown format") from None
