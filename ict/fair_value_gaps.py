@@ -85,9 +85,10 @@ class FairValueGapDetector:
         if candle.high >= self._bear_trigger:
             self._step_bearish(candle, out)
         oldest = t - self.max_age
-        for gaps in (self._bull, self._bear):
-            while gaps and (gaps[0].index < oldest or len(gaps) > self.max_active):
-                out.append(LifecycleRecord(gaps.popleft().event.id, EXPIRED, candle.open_time))
+        if self._bull and self._bull[0].index < oldest:
+            self._expire(self._bull, oldest, candle.open_time, out)
+        if self._bear and self._bear[0].index < oldest:
+            self._expire(self._bear, oldest, candle.open_time, out)
         first = self._c2
         middle = self._c1
         self._c2 = middle
@@ -113,15 +114,23 @@ class FairValueGapDetector:
         out.append(event)
         half = (top + bottom) / 2
         if direction == BULLISH:
-            self._bull.append(_Gap(event, t, (top, half, bottom)))
+            gaps = self._bull
+            gaps.append(_Gap(event, t, (top, half, bottom)))
             if top > self._bull_trigger:
                 self._bull_trigger = top
             self.last_bullish_first_index = t - 2
         else:
-            self._bear.append(_Gap(event, t, (bottom, half, top)))
+            gaps = self._bear
+            gaps.append(_Gap(event, t, (bottom, half, top)))
             if bottom < self._bear_trigger:
                 self._bear_trigger = bottom
             self.last_bearish_first_index = t - 2
+        if len(gaps) > self.max_active:
+            self._expire(gaps, -1, candle.open_time, out)
+
+    def _expire(self, gaps: deque[_Gap], oldest: int, at: int, out: list) -> None:
+        while gaps and (gaps[0].index < oldest or len(gaps) > self.max_active):
+            out.append(LifecycleRecord(gaps.popleft().event.id, EXPIRED, at))
 
     def _step_bullish(self, candle: Candle, out: list) -> None:
         low = candle.low

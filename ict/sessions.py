@@ -33,50 +33,54 @@ class ClosedPeriod:
         self.low_at = low_at
 
 
+_NOTHING: tuple = ()
+
+
 class PeriodTracker:
     """Follows one kind of period (`length_ms` long, starting at `offset_ms` past the epoch)."""
 
-    __slots__ = ("length", "offset", "_first_open", "_last_open", "_interval", "_key", "_high", "_high_at",
-                 "_low", "_low_at", "_open")
+    __slots__ = ("length", "offset", "_first_open", "_last_open", "_interval", "_start", "_end", "_open",
+                 "_high", "_high_at", "_low", "_low_at")
 
     def __init__(self, length_ms: int = DAY_MS, offset_ms: int = 0) -> None:
         self.length = length_ms
         self.offset = offset_ms
-        self._first_open: int | None = None
-        self._last_open: int | None = None
+        self._first_open = -1
+        self._last_open = -1
         self._interval = 0
-        self._key = -1
-        self._open = False  # a period is in progress
+        self._start = 0
+        self._end = -1     # the current period runs over [_start, _end)
+        self._open = False  # some candle of the current period has been seen and it is not reported yet
         self._high = self._low = 0.0
         self._high_at = self._low_at = 0
 
-    def update(self, candle: Candle) -> list[ClosedPeriod]:
+    def update(self, candle: Candle) -> tuple[ClosedPeriod, ...] | list[ClosedPeriod]:
         """Take one closed candle; return the periods that closed by its close (usually none)."""
         now = candle.open_time
-        closed: list[ClosedPeriod] = []
-        if self._first_open is None:
+        closed: list[ClosedPeriod] | tuple = _NOTHING
+        if self._first_open < 0:
             self._first_open = now
         elif self._interval == 0 or now - self._last_open < self._interval:
             self._interval = now - self._last_open
         self._last_open = now
-        key = (now - self.offset) // self.length
-        if self._open and key != self._key:
-            self._close(closed)
-        if not self._open:
+        if now >= self._end:
+            if self._open:
+                closed = self._report(closed)
+            self._start = now - (now - self.offset) % self.length
+            self._end = self._start + self.length
             self._open = True
-            self._key = key
             self._high, self._high_at, self._low, self._low_at = candle.high, now, candle.low, now
         else:
             if candle.high > self._high:
                 self._high, self._high_at = candle.high, now
             if candle.low < self._low:
                 self._low, self._low_at = candle.low, now
-        if self._interval and (now + self._interval - self.offset) % self.length == 0:
-            self._close(closed)
+        if self._interval and now + self._interval >= self._end and self._open:
+            closed = self._report(closed)
         return closed
 
-    def _close(self, closed: list[ClosedPeriod]) -> None:
+    def _report(self, closed: list[ClosedPeriod] | tuple) -> list[ClosedPeriod] | tuple:
         self._open = False
-        start = self._key * self.length + self.offset
-        if self._first_open is not None and self._first_open <= start:
-            closed.append(ClosedPeriod(start, self._high, self._high_at, self._low, self._low_at))
+        if self._first_open > self._start:  # seen only in part
+            return closed
+        return [*closed, ClosedPeriod(self._start, self._high, self._high_at, self._low, self._low_at)]
