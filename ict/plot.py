@@ -93,6 +93,7 @@ def draw_chart(candles: Sequence[Candle], reports: Sequence[Report], start: int,
             offset = (high - low) * 0.01 * (1 if report.kind == SWING_HIGH else -1)
             ax.plot([x0], [report.top + offset], marker=marker, color="#37474f", markersize=6)
     _axes(ax, times, low, high, title)
+    _legend(ax, Rectangle)
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)
@@ -124,3 +125,19 @@ def _axes(ax, times: list[int], low: float, high: float, title: str) -> None:
     ax.grid(alpha=0.2)
     ax.set_title(title or "ICT engine", fontsize=11)
     ax.set_ylabel("price")
+
+
+def _legend(ax, Rectangle) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [Rectangle((0, 0), 1, 1, facecolor=_BOX_STYLE[FVG][0], alpha=0.4, label="FVG bullish"),
+               Rectangle((0, 0), 1, 1, facecolor=_BOX_STYLE[FVG][1], alpha=0.4, label="FVG bearish"),
+               Rectangle((0, 0), 1, 1, facecolor=_BOX_STYLE[ORDER_BLOCK][0], alpha=0.4, label="OB bullish"),
+               Rectangle((0, 0), 1, 1, facecolor=_BOX_STYLE[ORDER_BLOCK][1], alpha=0.4, label="OB bearish"),
+               Rectangle((0, 0), 1, 1, facecolor=_BOX_STYLE[BREAKER][0], alpha=0.3, hatch="//", label="breaker"),
+               Line2D([], [], color="#455a64", linestyle="--", label="pool (EQH/EQL, PDH/PDL, PWH/PWL)"),
+               Line2D([], [], color="#1b5e20", label="BOS/CHoCH swing (dotted, 'i': internal)"),
+               Line2D([], [], color="black", marker="x", linestyle="", label="sweep"),
+               Line2D([], [], color="black", marker="*", linestyle="", label="run"),
+               Line2D([], [], color="#37474f", marker="v", linestyle="", label="swing-level pivot")]
+    ax.legend(handles=handles, loc="upper left", fontsize=7, ncol=5, framealpha=0.85)
