@@ -17,11 +17,6 @@ from ict.events import LifecycleRecord, Report, to_dict
 from ict.models import Candle
 from ict.settings import IctSettings, ict_settings_from_table
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
-
 
 class CliError(Exception):
     """A bad argument, file or setting; the message is the one line the user sees."""
@@ -57,6 +52,10 @@ def load_settings(path: str | None) -> IctSettings:
     """The `[ict]` table of the TOML file at `path` (defaults when `path` is None or has no table)."""
     if path is None:
         return IctSettings()
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
