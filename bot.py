@@ -20,6 +20,7 @@ from pathlib import Path
 from ict.candle_file import CandleFileError, load_candles
 from journal.journal import Journal, JournalError
 from trade.replay import ReplaySummary, run_replay
+from trade.secrets import RedactSecrets
 from trade.settings import Settings, SettingsError, check_replay_file, load_settings
 
 log = logging.getLogger("bot")
@@ -35,20 +36,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def setup_logging(settings: Settings) -> None:
-    """Console: the events, briefly. Log file: everything, with module and thread."""
+def setup_logging(settings: Settings) -> RedactSecrets:
+    """Console: the events, briefly. Log file: everything, with module and thread.
+
+    Both pass through a filter that masks the API key, secret and listenKey once known."""
+    redact = RedactSecrets()
     root = logging.getLogger()
     root.handlers.clear()
     root.setLevel(logging.DEBUG)
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(settings.bot["log_level"])
     console.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
-    root.addHandler(console)
     log_file = logging.FileHandler(settings.resolve(settings.bot["log_file"]), encoding="utf-8")
     log_file.setLevel(logging.DEBUG)
     log_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"))
-    root.addHandler(log_file)
-    logging.getLogger("transitions").setLevel(logging.WARNING)
+    for handler in (console, log_file):
+        handler.addFilter(redact)
+        root.addHandler(handler)
+    # python-binance logs request headers (the API key) and bodies (the signature) at DEBUG;
+    # urllib3 and websocket-client log URLs with signatures and listenKeys: keep them quiet
+    for noisy in ("binance", "urllib3", "websocket", "transitions"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return redact
 
 
 def install_stop_handlers(stop: threading.Event) -> None:
@@ -93,13 +102,15 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     try:
         settings = load_settings(args.settings)
-        setup_logging(settings)
+        redact = setup_logging(settings)
         install_stop_handlers(stop)
         if args.replay or settings.mode == "replay":
             return replay(settings, args, stop)
+        if args.journal:
+            settings.bot["journal"] = args.journal
         from trade.live import run_live  # live modes need the exchange code only when used
 
-        return run_live(settings, args, stop)
+        return run_live(settings, stop, redact)
     except (SettingsError, CandleFileError, JournalError) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT

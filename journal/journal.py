@@ -32,6 +32,12 @@ def iso_time(epoch_ms: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
 
+def epoch_ms(iso: str) -> int:
+    """The inverse of `iso_time`."""
+    moment = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() * 1000 + 0.5)
+
+
 def _text(value: Any) -> Any:
     if value is None or type(value) in (str, int):
         return value

@@ -16,7 +16,7 @@ from typing import Any
 from ict.models import Candle
 from trade.binance_rest import BinanceRest
 from trade.errors import ExchangeFatal, OrderRejected
-from trade.models import ZERO, OrderRequest, OrderStatus, OrderType, OrderUpdate
+from trade.models import ZERO, OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate
 from trade.symbol_rules import SymbolRules, wire
 
 log = logging.getLogger(__name__)
@@ -222,6 +222,18 @@ class BinanceExchange:
     def account_positions(self, symbol: str) -> list[dict]:
         """Non-zero positions on the account for `symbol` (positionAmt is signed in one-way mode)."""
         return [p for p in self.rest.call("futures_position_information", symbol=symbol) if Decimal(p.get("positionAmt", "0")) != 0]
+
+
+    def open_orders_of_ours(self, symbol: str, prefix: str) -> list[OrderRequest]:
+        """Open orders and open algo orders on `symbol` whose client id starts with `prefix`."""
+        found = []
+        for row in self.rest.call("futures_get_open_orders", symbol=symbol):
+            if row.get("clientOrderId", "").startswith(prefix) and row.get("type") in ("MARKET", "LIMIT"):
+                found.append(OrderRequest(row["clientOrderId"], symbol, OrderSide(row["side"]), OrderType(row["type"])))
+        for row in self.rest.call("futures_get_open_algo_orders", symbol=symbol):
+            if row.get("clientAlgoId", "").startswith(prefix) and row.get("orderType") in ("STOP_MARKET", "TAKE_PROFIT_MARKET"):
+                found.append(OrderRequest(row["clientAlgoId"], symbol, OrderSide(row["side"]), OrderType(row["orderType"])))
+        return found
 
 
 def parse_symbol_rules(entry: dict) -> SymbolRules:

@@ -48,6 +48,7 @@ class SimulatedExchange:
         self._leverage = Decimal(leverage)
         self._taker_fee = taker_fee
         self._maker_fee = maker_fee
+        self._slippage_ticks = slippage_ticks
         self._slippage = rules.tick_size * slippage_ticks
         self._open: dict[str, OrderRequest] = {}          # open orders by client id, in placement order
         self._latest: dict[str, OrderUpdate] = {}          # last word on every order, for queries
@@ -60,6 +61,11 @@ class SimulatedExchange:
     def connect(self, sink: Callable[[OrderUpdate], None]) -> None:
         """Send every order event (fills, expiries) to `sink`."""
         self._sink = sink
+
+    def set_rules(self, rules: SymbolRules) -> None:
+        """Trade `rules.symbol` under these filters (paper mode: the real exchange's)."""
+        self._rules = {rules.symbol: rules}
+        self._slippage = rules.tick_size * self._slippage_ticks
 
     # ----- the Exchange interface ----------------------------------------------------------
     def symbol_rules(self, symbol: str) -> SymbolRules:

@@ -19,10 +19,18 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from ict.models import Candle, Signal
+from trade.errors import ExchangeUnavailable
 from trade.models import OrderUpdate
 
 log = logging.getLogger(__name__)
 BACKLOG_WARNING = 100   # items waiting in a queue before a warning is logged
+
+
+@dataclass(frozen=True, slots=True)
+class Reconcile:
+    """Ask the trader to check its open orders with the exchange (events may have been missed)."""
+
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +68,9 @@ class ThreadedRunner:
 
     def put_order_update(self, update: OrderUpdate) -> None:
         _put(self.trader_queue, update, "trader")
+
+    def request_reconcile(self, reason: str) -> None:
+        _put(self.trader_queue, Reconcile(reason), "trader")
 
     def feed(self, candles: Iterable[Candle]) -> None:
         for candle in candles:
@@ -116,23 +127,39 @@ class ThreadedRunner:
             try:
                 item = self.trader_queue.get(timeout=self.tick_seconds)
             except queue.Empty:
-                self.trader.on_tick()
+                self._handle_safely(None)  # a quiet second: housekeeping only
                 continue
             try:
                 if item is None:
                     return
-                if isinstance(item, Signal):
-                    self.trader.on_signal(item)
-                elif isinstance(item, OrderUpdate):
-                    self.trader.on_order_update(item)
-                elif isinstance(item, CandleClosed):
-                    if self.on_candle is not None:
-                        self.on_candle(item.candle)
-                    self.trader.on_tick()
-                else:
-                    log.error("trader queue got an item it does not know: %r", item)
+                self._handle_safely(item)
             finally:
                 self.trader_queue.task_done()
+
+    def _handle_safely(self, item) -> None:
+        try:
+            self._handle(item)
+        except ExchangeUnavailable as problem:
+            # the exchange did not answer: the trader's books stay as they were; the next
+            # reconcile (periodic, or after a stream reconnect) picks up what was missed
+            log.error("exchange unavailable while handling %s: %s", type(item).__name__, problem.message)
+
+    def _handle(self, item) -> None:
+        if item is None:
+            self.trader.on_tick()
+        elif isinstance(item, Signal):
+            self.trader.on_signal(item)
+        elif isinstance(item, OrderUpdate):
+            self.trader.on_order_update(item)
+        elif isinstance(item, Reconcile):
+            log.info("reconciling open orders with the exchange: %s", item.reason)
+            self.trader.reconcile()
+        elif isinstance(item, CandleClosed):
+            if self.on_candle is not None:
+                self.on_candle(item.candle)
+            self.trader.on_tick()
+        else:
+            log.error("trader queue got an item it does not know: %r", item)
 
 
 def _put(target: queue.Queue, item, name: str) -> None:

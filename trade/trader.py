@@ -18,7 +18,7 @@ from typing import Callable
 
 from ict.models import EntryType, Signal
 from journal.journal import Journal, iso_time
-from trade.errors import OrderRejected, OutcomeUnknown, RateLimited
+from trade.errors import ExchangeUnavailable, OrderRejected, OutcomeUnknown, RateLimited
 from trade.exchange import Exchange
 from trade.models import ZERO, Order, OrderRequest, OrderRole, OrderStatus, OrderType, OrderUpdate
 from trade.position import Position, client_order_id
@@ -38,16 +38,21 @@ class Trader:
     - `clock`: returns now in epoch ms (wall time live, candle time in replay).
     - `limit_entry_timeout_ms`: a LIMIT entry with no fill after this long is cancelled.
     - `sleep`: how to wait between look-ups of an order whose outcome is unknown.
+    - `reconcile_every_ms`: live safety net: look up open orders this often even when the
+      user-data stream seems fine (None in replay).
     """
 
     def __init__(self, exchange: Exchange, journal: Journal, risk: RiskSettings, clock: Callable[[], int],
-                 limit_entry_timeout_ms: int | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+                 limit_entry_timeout_ms: int | None = None, sleep: Callable[[float], None] = time.sleep,
+                 reconcile_every_ms: int | None = None) -> None:
         self.exchange = exchange
         self.journal = journal
         self.risk = risk
         self.clock = clock
         self.limit_entry_timeout_ms = limit_entry_timeout_ms
         self.sleep = sleep
+        self.reconcile_every_ms = reconcile_every_ms
+        self._reconciled_at = clock()
         self.machine = new_machine()
         self.positions: dict[int, Position] = {}      # every position not CLOSED
         self.orders: dict[str, Order] = {}            # our orders by client id, while their position lives
@@ -96,9 +101,14 @@ class Trader:
         self._run_actions()
 
     def on_tick(self, now: int | None = None) -> None:
-        """Housekeeping: cancel LIMIT entries that waited longer than the timeout."""
+        """Housekeeping: cancel LIMIT entries that waited too long; reconcile now and then (live)."""
+        if not self.positions:
+            return
         now = self.clock() if now is None else now
-        if self.limit_entry_timeout_ms is None or not self.positions:
+        if self.reconcile_every_ms is not None and now - self._reconciled_at >= self.reconcile_every_ms:
+            self._reconciled_at = now
+            self.reconcile()
+        if self.limit_entry_timeout_ms is None:
             return
         for position in list(self.positions.values()):
             entry = position.orders.get(OrderRole.ENTRY)
@@ -120,6 +130,42 @@ class Trader:
                 elif position.state is ENTERING and position.filled_entry_quantity == 0 and entry and entry.is_open:
                     self._fire(position, "cancel_entry", entry, reason)
                     self._actions.append(("cancel", entry))
+        self._run_actions()
+
+    def adopt(self, position: Position, state) -> None:
+        """Track a position restored from the journal, in its journaled state (no callbacks)."""
+        self.machine.add_model(position, initial=state)
+        self.positions[position.id] = position
+        for order in position.orders.values():
+            self.orders[order.client_order_id] = order
+
+    def reconcile(self) -> None:
+        """Ask the exchange about every unfinished order and book what it says.
+
+        Run at start (after `adopt`) and whenever the user-data stream may have missed
+        events. An INTENT the exchange does not know was never sent: it goes now, with
+        the same client id. A live order the exchange does not know is gone."""
+        for position in list(self.positions.values()):
+            if position.state is IDLE:
+                with self.journal.transaction():
+                    position.close_reason = "abandoned_before_entry"
+                    self._finish(position, "abandon", "found IDLE at start: no order had been sent")
+                continue
+            for order in position.open_orders():
+                found = self._look_up(order, attempts=1)
+                if found is None and order.status is OrderStatus.INTENT:
+                    log.warning("%s order %s was journaled but never reached the exchange: sending it now",
+                                position.symbol, order.client_order_id)
+                    self._actions.append(("send", order))
+                    continue
+                self._book(found or OrderUpdate(order.client_order_id, position.symbol, OrderStatus.CANCELED, self.clock(),
+                                                reason="unknown to the exchange"))
+            if position.id in self.positions:
+                with self.journal.transaction():
+                    if position.state is ENTERING and position.open_quantity > 0 and OrderRole.STOP not in position.orders:
+                        self._protect(position)
+                    elif position.state is CLOSING:
+                        self._settle(position)
         self._run_actions()
 
     # ----- book-keeping (inside a journal transaction) --------------------------------------------
@@ -308,15 +354,16 @@ class Trader:
                 log.warning("%s order %s not found: sending again with the same id", request.symbol, request.client_order_id)
         return OrderUpdate(request.client_order_id, request.symbol, OrderStatus.REJECTED, self.clock(), reason="no answer after a resend")
 
-    def _look_up(self, order: Order) -> OrderUpdate | None:
-        for attempt in range(UNKNOWN_OUTCOME_QUERIES):
+    def _look_up(self, order: Order, attempts: int = UNKNOWN_OUTCOME_QUERIES) -> OrderUpdate | None:
+        for attempt in range(attempts):
             try:
                 found = self.exchange.query_order(order.request)
-            except OutcomeUnknown:
+            except (OutcomeUnknown, ExchangeUnavailable):
                 found = None
             if found is not None:
                 return found
-            self.sleep(1.0)  # -2013 can mean "not visible yet"
+            if attempt + 1 < attempts:
+                self.sleep(1.0)  # -2013 can mean "not visible yet"
         return None
 
     def _cancel(self, order: Order) -> OrderUpdate | None:

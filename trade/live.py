@@ -1,0 +1,170 @@
+"""Live modes (paper, testnet, demo, mainnet): wire the exchange, the streams and the threads.
+
+    start-up    keys → journal → exchange (clock, rules, position mode, margin, leverage,
+                fees, balance) → recovery of unfinished positions → warm-up candles
+    running     market stream thread → data queue → strategy thread → trader queue → trader thread
+                user-data stream thread → trader queue
+    stopping    Ctrl+C / SIGTERM: streams closed, queues drained, journal closed; exit 0
+
+Paper mode trades the simulated exchange on Binance's live public candles: no keys.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from decimal import Decimal
+
+from journal.journal import Journal
+from trade.binance_events import UserEventTranslator
+from trade.binance_exchange import BinanceExchange
+from trade.binance_rest import HOSTS, BinanceRest
+from trade.errors import ExchangeError, ExchangeFatal
+from trade.market_stream import MarketStream
+from trade.recovery import recover
+from trade.replay import build_simulated_exchange
+from trade.secrets import RedactSecrets, require_keys
+from trade.settings import Settings, SettingsError
+from trade.simulated_exchange import SimulatedExchange
+from trade.threaded_runner import ThreadedRunner
+from trade.trader import Trader
+from trade.user_stream import UserStream
+
+log = logging.getLogger(__name__)
+STATUS_SECONDS = 60
+RECONCILE_EVERY_MS = 5 * 60_000
+EXIT_BAD_INPUT, EXIT_FAILED = 2, 1
+
+
+def wall_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | None = None) -> int:
+    """Trade until `stop` is set; return the process exit code."""
+    mode, symbol = settings.mode, settings.strategy["symbol"]
+    rest_base = settings.exchange["rest_url"] or HOSTS[mode][0]
+    ws_base = settings.exchange["ws_url"] or HOSTS[mode][1]
+    if mode == "mainnet":
+        if not settings.bot["confirm_mainnet"]:
+            raise SettingsError('mode = "mainnet" trades real money; set [bot] confirm_mainnet = true in settings.toml to allow orders')
+        log.warning("MAINNET: this bot trades real money on %s", symbol)
+    log.info("mode %s: REST %s, streams %s, %s %s, strategy %s", mode, rest_base, ws_base, symbol,
+             settings.strategy["interval"], settings.strategy["strategy_name"])
+    market_rest = BinanceRest(rest_base, recv_window_ms=settings.exchange["recv_window_ms"])
+    market_data = BinanceExchange(market_rest)  # public calls from the stream threads, on their own connection
+    journal = Journal.open(settings.resolve(settings.bot["journal"]), mode, durable=True)
+    try:
+        if mode == "paper":
+            exchange = build_simulated_exchange(settings)
+            exchange.set_rules(market_data.load_rules(symbol))  # the real symbol rules, simulated fills
+            private = None
+        else:
+            keys = require_keys(mode, settings.path.parent)
+            if redact is not None:
+                redact.add(keys.key)
+                redact.add(keys.secret)
+            log.info("API keys from %s", keys.source)
+            exchange = private = BinanceExchange(BinanceRest(rest_base, keys.key, keys.secret, settings.exchange["recv_window_ms"]))
+            exchange.prepare(symbol, settings.risk.leverage, settings.risk.margin_type)
+        trader = Trader(exchange, journal, settings.risk, wall_ms,
+                        limit_entry_timeout_ms=settings.strategy["limit_entry_timeout_candles"] * settings.interval_ms,
+                        reconcile_every_ms=None if private is None else RECONCILE_EVERY_MS)
+        if private is not None:
+            recover(trader, journal, symbol)
+        return _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact)
+    except ExchangeFatal as problem:
+        log.error("cannot go on: %s", problem.message)
+        return EXIT_BAD_INPUT
+    except ExchangeError as problem:  # unreachable or failing exchange at start: worth a restart later
+        log.error("cannot start: the exchange did not answer properly (%s)", problem.message)
+        return EXIT_FAILED
+    finally:
+        journal.close()
+
+
+def _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact) -> int:
+    symbol, interval, interval_ms = settings.strategy["symbol"], settings.strategy["interval"], settings.interval_ms
+    strategy = settings.build_strategy()
+    warmup = market_data.closed_klines(symbol, interval, interval_ms, limit=settings.exchange["warmup_candles"]) \
+        if settings.exchange["warmup_candles"] else []
+    for candle in warmup:  # history only: a signal from the past is not traded
+        strategy.on_candle(candle)
+    log.info("warm-up: %d closed candles fed to %s", len(warmup), settings.strategy["strategy_name"])
+    on_candle = None
+    if isinstance(exchange, SimulatedExchange):
+        exchange.connect(trader.on_order_update)  # runs on the trader thread, inside on_candle
+        on_candle = lambda candle: exchange.on_candle(candle, symbol)  # noqa: E731
+    runner = ThreadedRunner(strategy, trader, on_candle=on_candle)
+    market = MarketStream(ws_base, symbol, interval, on_candle=runner.put_candle,
+                          fetch_closed_klines=lambda start: market_data.closed_klines(symbol, interval, interval_ms, start_ms=start),
+                          silence_seconds=settings.exchange["stream_silence_seconds"],
+                          last_open_time=warmup[-1].open_time if warmup else None)
+    threads = [market]
+    if private is not None:
+        prefix = journal.id_prefix + "-"
+        user = UserStream(ws_base, listen_key=ListenKeyApi(private, redact),
+                          translator=UserEventTranslator(is_ours=lambda client_id: client_id.startswith(prefix)),
+                          on_event=lambda item: _route_user_event(item, runner),
+                          on_resync=lambda: runner.request_reconcile("user-data stream reconnected"))
+        threads.append(user)
+    runner.start()
+    for thread in threads:
+        thread.start()
+    log.info("trading %s: Ctrl+C to stop", symbol)
+    last_status = 0.0
+    while not stop.is_set() and runner.failure is None:
+        stop.wait(0.5)
+        if time.monotonic() - last_status >= STATUS_SECONDS:
+            last_status = time.monotonic()
+            _status(trader, exchange, market)
+    log.warning("stopping: closing streams, finishing queued work")
+    for thread in threads:
+        thread.stop()
+    runner.stop()
+    if runner.failure is not None:
+        log.critical("stopped after a failure: %r", runner.failure)
+        return EXIT_FAILED
+    log.info("stopped cleanly; %d position(s) stay open with their stops on the exchange", len(trader.positions))
+    return 0
+
+
+def _route_user_event(item, runner: ThreadedRunner) -> None:
+    from trade.models import OrderUpdate
+
+    if isinstance(item, OrderUpdate):
+        runner.put_order_update(item)
+
+
+def _status(trader: Trader, exchange, market) -> None:
+    try:
+        balance = exchange.wallet_balance()
+    except ExchangeError:
+        balance = Decimal("NaN")
+    positions = ", ".join(f"#{p.id} {p.side.value} {p.open_quantity} {p.state.value}" for p in trader.positions.values()) or "none"
+    log.info("status: balance %s USDT, positions: %s, candles received %d, stream reconnects %d",
+             balance, positions, getattr(market, "delivered", 0), getattr(market, "reconnects", 0))
+
+
+class ListenKeyApi:
+    """The listenKey calls the user-data stream needs, on the trading connection."""
+
+    def __init__(self, exchange: BinanceExchange, redact: RedactSecrets | None) -> None:
+        self.exchange = exchange
+        self.redact = redact
+
+    def new(self) -> str:
+        key = self.exchange.new_listen_key()
+        if self.redact is not None:
+            self.redact.add(key)
+        return key
+
+    def keepalive(self, key: str) -> None:
+        from trade.user_stream import ListenKeyGone
+
+        try:
+            self.exchange.keepalive_listen_key(key)
+        except ExchangeError as problem:
+            if problem.code == -1125:
+                raise ListenKeyGone(problem.message) from None
+            raise
