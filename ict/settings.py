@@ -15,36 +15,84 @@ from typing import Any
 
 @dataclass(frozen=True)
 class IctSettings:
-    """Parameters of `ict.engine.Engine`. Lengths and ages count closed candles.
+    """Parameters of `ict.engine.Engine`; get one from `ict_settings_from_table`.
 
-    See the `[ict]` block of settings.toml: the comment beside each key there says the
-    same thing in trader words.
+    Lengths and ages count closed candles of the traded interval; ATR multiples use
+    Wilder's ATR (`atr_period`). The comment beside each key in the `[ict]` block of
+    settings.toml says the same thing in the same words.
     """
 
-    internal_length: int = 5          # internal pivots: L candles each side
-    swing_length: int = 50            # swing pivots: L candles each side
-    pivot_both_sides: bool = True     # a pivot must also be >= (<=) the L candles before it
-    atr_period: int = 14              # Wilder's ATR period
-    break_on: str = "close"           # "close" or "wick": what counts as breaking a pivot
-    fvg_min_size_atr: float = 0.0     # minimum gap height in ATRs; 0 = off
-    fvg_min_size_ticks: int = 0       # minimum gap height in ticks; 0 = off
-    tick_size: float = 0.1            # price tick, for fvg_min_size_ticks
-    fvg_displacement_atr: float = 0.0  # minimum middle-candle body in ATRs; 0 = off
-    fvg_max_age: int = 500            # stop tracking a gap after this many candles
-    fvg_max_active: int = 50          # at most this many gaps tracked per direction
-    ob_zone: str = "full"             # "full" (high-low) or "body" (open-close)
-    ob_volatile_atr: float = 2.0      # skip OB candles whose range >= this many ATRs; 0 = off
-    ob_invalidate_on: str = "close"   # "close" or "wick" beyond the far edge
+    internal_length: int = 5
+    """Internal swings: a high above this many candles each side, known that many candles later."""
+
+    swing_length: int = 50
+    """Major swings: the same rule with more candles each side (must be above internal_length)."""
+
+    pivot_both_sides: bool = True
+    """A swing must also top (or bottom) the candles before it, not only those after."""
+
+    atr_period: int = 14
+    """Wilder's ATR over this many candles: the yardstick for "big" and "equal"."""
+
+    break_on: str = "close"
+    """What breaks a swing (BOS/CHoCH): a "close" beyond it, or any "wick" beyond it."""
+
+    fvg_min_size_atr: float = 0.0
+    """Ignore fair value gaps smaller than this many ATRs (0 = keep every gap)."""
+
+    fvg_min_size_ticks: int = 0
+    """Ignore fair value gaps smaller than this many price ticks (0 = off)."""
+
+    tick_size: float = 0.1
+    """The symbol's price tick, for fvg_min_size_ticks (BTCUSDT perpetual: 0.1)."""
+
+    fvg_displacement_atr: float = 0.0
+    """Keep a gap only if its middle candle's body is at least this many ATRs (0 = off)."""
+
+    fvg_max_age: int = 500
+    """Stop watching a gap this many candles after it is confirmed."""
+
+    fvg_max_active: int = 50
+    """Watch at most this many gaps per direction (oldest dropped first)."""
+
+    ob_zone: str = "full"
+    """Order-block zone: the candle's "full" range, wicks included, or its "body" only."""
+
+    ob_volatile_atr: float = 2.0
+    """Skip order-block candles whose range is at least this many ATRs (0 = off)."""
+
+    ob_invalidate_on: str = "close"
+    """An order block fails on a "close" beyond its far edge, or on any "wick" beyond it."""
+
     ob_max_age: int = 1000
+    """Stop watching an order block this many candles after the break that made it."""
+
     ob_max_active: int = 30
-    breaker_strict: bool = False      # only OBs that swept a swing and fail with a break
+    """Watch at most this many order blocks per direction."""
+
+    breaker_strict: bool = False
+    """True: only OBs whose leg swept a prior swing and that fail with a break become breakers."""
+
     breaker_max_age: int = 1000
+    """Stop watching a breaker block this many candles after it is confirmed."""
+
     breaker_max_active: int = 30
-    equal_tolerance_atr: float = 0.1  # equal highs/lows: within this many ATRs (k)
-    pool_max_age: int = 500           # pivots older than this do not pair; pools expire after it
+    """Watch at most this many breaker blocks per direction."""
+
+    equal_tolerance_atr: float = 0.1
+    """Swing highs (lows) within this many ATRs of each other are equal: a liquidity pool."""
+
+    pool_max_age: int = 500
+    """Older swings do not pair into equal highs/lows; a pool is dropped this long after it forms."""
+
     pool_max_active: int = 50
+    """Keep at most this many equal-high (and equal-low) pools."""
+
     previous_day_pools: bool = True
+    """The previous UTC day's high and low are liquidity pools too."""
+
     previous_week_pools: bool = True
+    """The previous week's high and low (weeks start Monday 00:00 UTC) are pools too."""
 
 
 # key -> (type, low, high); type "choice" keeps its accepted values in `low`

@@ -113,3 +113,19 @@ def test_breakers_come_only_from_invalidated_order_blocks_on_a_real_day():
     for breaker in breakers:
         assert (breaker.order_block_id, breaker.confirmed_at) in invalidated
     assert all(isinstance(b, Event) for b in breakers)
+
+
+def test_breaker_strict_option_keeps_a_subset_that_also_broke_structure_on_a_real_day():
+    def key(event):
+        return event.direction, event.level, event.formed_at, event.confirmed_at, event.top, event.bottom
+
+    loose = run(real_candles(DAY_FILE))
+    strict = run(real_candles(DAY_FILE), breaker_strict=True)
+    loose_breakers = {key(e) for e in events(loose, BREAKER)}
+    strict_breakers = events(strict, BREAKER)
+    assert 0 < len(strict_breakers) < len(loose_breakers)
+    assert {key(e) for e in strict_breakers} <= loose_breakers
+    breaks = {(e.level, e.confirmed_at, e.direction) for e in events(strict) if e.kind in (BOS, CHOCH)}
+    for breaker in strict_breakers:
+        # the invalidating candle broke structure the breaker's way, at the same level
+        assert (breaker.level, breaker.confirmed_at, breaker.direction) in breaks
