@@ -96,6 +96,10 @@ class WsServer:
             return
 
         async def close() -> None:
+            # Abort rather than wait for close handshakes: a client that is not reading
+            # would otherwise hold the shutdown for close_timeout.
+            for sub in self._snapshot():
+                sub.conn.transport.abort()
             self._server.close()
             await self._server.wait_closed()
 
@@ -214,6 +218,10 @@ class WsServer:
 
     def count(self, kind: str) -> int:
         return sum(1 for s in self._snapshot() if s.kind == kind)
+
+    def latencies(self) -> list[float]:
+        """Round-trip time of each socket's last answered server ping (0 before the first pong)."""
+        return [s.conn.latency for s in self._snapshot()]
 
     def wait_for_count(self, kind: str, n: int, timeout: float) -> bool:
         """Block until exactly `n` sockets of `kind` are connected (or the timeout passes)."""
