@@ -457,6 +457,38 @@ def test_stop_fill_expires_the_opposite_close_position_take_profit(fake: FakeBin
     assert client.futures_get_algo_order(clientAlgoId="tp")["algoStatus"] == "EXPIRED"
 
 
+def test_mark_price_stop_fires_on_mark_while_contract_price_stop_waits(fake: FakeBinance, client: Client) -> None:
+    # Edge case: mark and last price diverge, which the candle file cannot show.
+    client.futures_create_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.020")
+    price = last_price(fake)
+    stop = {"symbol": "BTCUSDT", "side": "SELL", "type": "STOP_MARKET", "quantity": "0.010", "reduceOnly": "true",
+            "triggerPrice": str(price - 50)}
+    client.futures_create_algo_order(workingType="MARK_PRICE", clientAlgoId="on-mark", **stop)
+    client.futures_create_algo_order(workingType="CONTRACT_PRICE", clientAlgoId="on-last", **stop)
+    fake.set_price(price, mark=price - 60)
+    assert client.futures_get_algo_order(clientAlgoId="on-mark")["algoStatus"] == "FINISHED"
+    assert client.futures_get_algo_order(clientAlgoId="on-last")["algoStatus"] == "NEW"
+
+
+def test_reject_next_trigger_reports_rejected_with_reason(fake: FakeBinance, client: Client, sockets) -> None:
+    ws = sockets(private_url(fake, client.futures_stream_get_listen_key()))
+    client.futures_create_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.010")
+    client.futures_create_algo_order(symbol="BTCUSDT", side="SELL", type="STOP_MARKET", closePosition="true",
+                                     triggerPrice=str(last_price(fake) - 50), clientAlgoId="sl-r")
+    fake.reject_next_trigger("Margin is insufficient.")
+    fake.set_price(last_price(fake) - 60)
+    rejected, _ = recv_until(ws, lambda f: f["e"] == "ALGO_UPDATE" and f["o"]["X"] == "REJECTED")
+    assert (rejected["o"]["caid"], rejected["o"]["rm"]) == ("sl-r", "Margin is insufficient.")
+    assert fake.position().amount == Decimal("0.010")
+
+
+def test_leverage_change_pushes_account_config_update(fake: FakeBinance, client: Client, sockets) -> None:
+    ws = sockets(private_url(fake, client.futures_stream_get_listen_key()))
+    reply = client.futures_change_leverage(symbol="BTCUSDT", leverage=7)
+    event, _ = recv_until(ws, lambda f: f["e"] == "ACCOUNT_CONFIG_UPDATE")
+    assert reply["leverage"] == 7 and event["ac"] == {"s": "BTCUSDT", "l": 7}
+
+
 def test_resting_limit_fills_as_maker_when_a_candle_trades_through(fake: FakeBinance, client: Client) -> None:
     # Edge case: a hand-made bar whose low reaches the resting bid.
     bid = (last_price(fake) - 100).quantize(Decimal("0.1"))

@@ -72,7 +72,8 @@ class FakeBinance:
                  clock: Callable[[], int] | None = None, check_recv_window: bool = True,
                  strict_booleans: bool = True, weight_limit: int = 2400, ws_ping_interval: float | None = 180.0,
                  ws_ping_timeout: float | None = 600.0, private_default_events: str = "none",
-                 triggered_client_id: str = "generated", host: str = "127.0.0.1") -> None:
+                 triggered_client_id: str = "generated", host: str = "127.0.0.1", rest_port: int = 0,
+                 ws_port: int = 0) -> None:
         self.api_key, self.api_secret = api_key, api_secret
         self.clock = clock or wall_clock_ms
         self.rules: dict[str, SymbolRules] = {r.symbol: r for r in (symbols or [SymbolRules()])}
@@ -84,15 +85,15 @@ class FakeBinance:
         self.events: list[tuple[str, dict]] = []
         self.engine = Engine(self.rules, self.account, self.clock, self._emit, triggered_client_id)
         self.rest = RestServer(self, ROUTES, {api_key: api_secret}, self.clock, weight_limit, check_recv_window)
-        self.ws = WsServer(self.listen_keys.is_valid, host, 0, ws_ping_interval, ws_ping_timeout,
+        self.ws = WsServer(self.listen_keys.is_valid, host, ws_port, ws_ping_interval, ws_ping_timeout,
                            private_default_events)
-        self._host = host
+        self._host, self._rest_port = host, rest_port
         self.rest_url = self.ws_url = ""
 
     # ----- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> "FakeBinance":
-        self.rest_url = f"http://{self._host}:{self.rest.start(self._host)}"
+        self.rest_url = f"http://{self._host}:{self.rest.start(self._host, self._rest_port)}"
         self.ws_url = f"ws://{self._host}:{self.ws.start()}"
         return self
 
