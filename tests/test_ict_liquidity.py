@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ict.events import CONSUMED, EXPIRED, LIQUIDITY_POOL, RUN, SWEEP, LifecycleRecord
 from ict.models import Candle
-from tests.ict_helpers import DAY_FILE, LONG_FILE, bars, events, real_candles, records, run, t
+from tests.ict_helpers import DAY_FILE, LONG_FILE, ROOT, bars, events, real_candles, records, run, t
 
 HOUR = 3_600_000
 MONDAY = 1_699_833_600_000  # 2023-11-13 00:00 UTC
@@ -128,3 +128,19 @@ def test_pool_day_pools_appear_once_a_day_on_a_real_file():
     reports = run(real_candles(DAY_FILE))
     day = [p for p in pools(reports) if p.level == "day"]
     assert [p.confirmed_at for p in day] == [real_candles(DAY_FILE)[-1].open_time] * 2
+
+
+def test_pool_previous_day_with_its_last_candle_missing_is_reported_at_the_next_candle():
+    candles = [c for c in hourly(MONDAY, 30, peak_at=7) if c.open_time != MONDAY + 23 * HOUR]
+    day = [p for p in pools(run(candles, previous_week_pools=False)) if p.level == "day"]
+    assert [(p.top, p.confirmed_at) for p in day if p.direction == "bullish"] == [(110.0, MONDAY + 24 * HOUR)]
+
+
+def test_pool_previous_day_on_a_spot_file_with_missing_hours_closes_every_day_at_23_utc():
+    # 2021 Q1 spot, 1h: two hours missing (maintenance) and one flat zero-volume candle
+    candles = real_candles(ROOT / "data" / "BTCUSDT-spot-1h-2021-01-01-native12.csv")
+    assert len(candles) == 2158
+    day = [p for p in pools(run(candles)) if p.level == "day"]
+    confirmations = sorted({p.confirmed_at for p in day})
+    assert len(confirmations) == 90 and len(day) == 180
+    assert all(at % 86_400_000 == 23 * HOUR for at in confirmations)
