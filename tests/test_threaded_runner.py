@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ict.models import Candle
 from journal.journal import Journal
 from trade.replay import ReplayClock, build_simulated_exchange, run_replay
 from trade.settings import load_settings
@@ -56,6 +57,6 @@ def test_threaded_runner_crash_in_a_stage_is_reported_not_swallowed():
 
     runner = ThreadedRunner(Broken(), IdleTrader(), tick_seconds=0.01)
     runner.start()
-    runner.put_candle(object())
+    runner.put_candle(Candle(0, 1.0, 1.0, 1.0, 1.0, 0.0))
     assert runner.stopping.wait(5)
     assert isinstance(runner.failure, RuntimeError)

@@ -36,6 +36,7 @@ TRANSITIONS: list[dict] = [
     {"trigger": "entry_partially_filled", "source": ENTERING, "dest": ENTERING},
     {"trigger": "entry_filled", "source": ENTERING, "dest": ENTERING},  # stop-loss and take-profit go out now
     {"trigger": "protected", "source": ENTERING, "dest": OPEN},
+    {"trigger": "protection_replaced", "source": ENTERING, "dest": ENTERING},  # a stop or target vanished before OPEN
     {"trigger": "cancel_entry", "source": ENTERING, "dest": ENTERING},  # a LIMIT entry waited too long
     {"trigger": "entry_failed", "source": ENTERING, "dest": CLOSED},  # rejected, expired or cancelled with no fill
     {"trigger": "protection_failed", "source": ENTERING, "dest": CLOSING},  # stop refused: close at market

@@ -116,6 +116,8 @@ class ThreadedRunner:
             try:
                 if candle is None:
                     return
+                log.debug("candle %d closed: open %s high %s low %s close %s", candle.open_time, candle.open, candle.high,
+                          candle.low, candle.close)
                 _put(self.trader_queue, CandleClosed(candle), "trader")
                 for signal in self.strategy.on_candle(candle):
                     _put(self.trader_queue, signal, "trader")

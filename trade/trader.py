@@ -203,7 +203,10 @@ class Trader:
         if order is None:
             log.debug("update for an order that is not ours or no longer tracked: %s", update.client_order_id)
             return
-        position = self.positions[order.position_id]
+        position = self.positions.get(order.position_id)
+        if position is None:
+            log.debug("update for %s of a closed position ignored", update.client_order_id)
+            return
         with self.journal.transaction():
             filled = update.cumulative_quantity - order.filled_quantity
             if filled > 0:
@@ -265,11 +268,11 @@ class Trader:
             self._start_exit(position, "protection_failed", update.reason)
         elif (state is ENTERING and self._protected(position)):
             self._fire(position, "protected", order)
-        elif state is OPEN and role is not OrderRole.EXIT and update.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED):
-            log.warning("%s position %d lost its %s (%s): placing it again", position.symbol, position.id, role.value, update.status.value)
-            again = self._intend_protective(position, role)
-            self._fire(position, "protection_replaced", again)
-            self._actions.append(("send", again))
+        elif (state in (ENTERING, OPEN) and role is not OrderRole.EXIT and position.orders.get(role) is order
+              and update.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED)):
+            # Binance expires a closePosition order once the position is flat, and that event can
+            # come before the sibling's fill: ask about the sibling before placing anything again
+            self._actions.append(("recheck", order))
         if position.state is CLOSING:
             self._settle(position)
 
@@ -317,19 +320,40 @@ class Trader:
         log.info("%s position %d CLOSED %s: pnl %s fees %s", position.symbol, position.id, position.close_reason,
                  position.realized_pnl, position.fees)
         del self.positions[position.id]
-        for order in position.orders.values():
-            self.orders.pop(order.client_order_id, None)
+        for client_order_id in [cid for cid, order in self.orders.items() if order.position_id == position.id]:
+            del self.orders[client_order_id]  # earlier attempts too, not only the ones still in position.orders
         self.machine.remove_model(position)
 
     # ----- actions (after the commit) ------------------------------------------------------------
     def _run_actions(self) -> None:
         while self._actions:
             kind, order = self._actions.popleft()
-            if order.position_id not in self.positions or not order.is_open:
+            if order.position_id not in self.positions:
+                continue
+            if kind == "recheck":
+                self._recheck_protection(order)
+                continue
+            if not order.is_open:
                 continue
             outcome = self._send(order) if kind == "send" else self._cancel(order)
             if outcome is not None:
                 self._book(outcome)
+
+    def _recheck_protection(self, lost: Order) -> None:
+        """A stop or target ended without a fill: learn whether the position still needs it."""
+        position = self.positions[lost.position_id]
+        for sibling in position.open_orders():
+            if sibling.status is not OrderStatus.INTENT:
+                found = self._look_up(sibling, attempts=1)
+                if found is not None:
+                    self._book(found)
+        if position.id in self.positions and position.state in (ENTERING, OPEN) and position.orders.get(lost.role) is lost:
+            log.warning("%s position %d lost its %s (%s): placing it again", position.symbol, position.id, lost.role.value,
+                        lost.status.value)
+            with self.journal.transaction():
+                again = self._intend_protective(position, lost.role)
+                self._fire(position, "protection_replaced", again)
+            self._actions.append(("send", again))
 
     def _send(self, order: Order) -> OrderUpdate | None:
         request = order.request
