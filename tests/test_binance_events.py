@@ -227,3 +227,14 @@ def test_user_event_in_combined_wrapper_is_unwrapped(translator) -> None:
 
 def test_unknown_user_event_is_ignored(translator) -> None:
     assert translator.translate({"e": "TRADE_LITE", "E": 1651795262116, "c": "k3x9qa-42-en1"}) == []
+
+
+def test_algo_trigger_order_carrying_client_algo_id_is_reported_once_per_event(translator) -> None:
+    # Open point 6 of binance.md: the triggered order's `c` may be the clientAlgoId itself.
+    frames = fixture("algo_stop_trigger_sequence")
+    for frame in frames:
+        if frame["e"] == "ORDER_TRADE_UPDATE":
+            frame["o"]["c"] = "k3x9qa-42-sl1"
+    updates = translate_all(translator, frames)
+    assert [u.status for u in updates] == [OrderStatus.NEW] * 4 + [OrderStatus.FILLED]
+    assert {u.client_order_id for u in updates} == {"k3x9qa-42-sl1"}

@@ -254,7 +254,7 @@ def test_market_stream_stop_while_waiting_to_reconnect_returns_at_once(fake, new
     stream.start()
     assert fake.wait_for_market_sockets(1)
     fake.drop_market_sockets()  # the stream now waits 30 s before reconnecting
-    wait_until(lambda: stream.backoff._failures == 1, what="the backoff wait")
+    wait_until(lambda: stream.backoff.failures == 1, what="the backoff wait")
     began = time.monotonic()
     stream.stop()
     assert not stream.is_alive() and time.monotonic() - began < 2

@@ -30,11 +30,10 @@ from ict.models import Candle
 from trade.binance_events import StreamMessageError, parse_kline
 from trade.errors import ExchangeError
 from trade.settings import INTERVALS
-from trade.stream_socket import SOCKET_ERRORS, SocketThread, StreamClosed, StreamSilent, is_data
+from trade.stream_socket import (MAX_CONNECTION_SECONDS, SOCKET_ERRORS, SocketThread, StreamClosed, StreamSilent,
+                                 is_data)
 
 log = logging.getLogger(__name__)
-
-MAX_CONNECTION_SECONDS = 23.5 * 3600  # Binance disconnects at 24 h; leave well before it
 
 
 class MarketStream(SocketThread):
@@ -165,9 +164,10 @@ class MarketStream(SocketThread):
         candles = self.fetch_closed_klines(start)
         count = sum(1 for candle in candles if self._deliver(candle))
         self.backfilled += count
-        if count:
-            log.warning("%s kline backfill %s: %d missed closed candle(s) from %s fetched over REST", self.symbol,
-                        why, count, _utc(start))
+        if count:  # after a connect this is routine (the reconnect itself was logged); a gap is not
+            log.log(logging.INFO if why == "after connecting" else logging.WARNING,
+                    "%s kline backfill %s: %d closed candle(s) from %s fetched over REST", self.symbol, why,
+                    count, _utc(start))
         else:
             log.info("%s kline backfill %s: nothing missed since %s", self.symbol, why, _utc(start))
 

@@ -15,6 +15,8 @@ import websocket
 
 log = logging.getLogger(__name__)
 
+MAX_CONNECTION_SECONDS = 23.5 * 3600  # Binance disconnects every stream at 24 h; leave well before it
+
 # A socket that broke, closed or could not be opened; the stream reconnects after a backoff.
 SOCKET_ERRORS = (websocket.WebSocketException, OSError)
 
@@ -45,6 +47,11 @@ class Backoff:
 
     def reset(self) -> None:
         self._failures = 0
+
+    @property
+    def failures(self) -> int:
+        """Failures since the last reset (how many delays `next` has handed out)."""
+        return self._failures
 
 
 class SocketThread(threading.Thread):

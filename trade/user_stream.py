@@ -24,8 +24,8 @@ import time
 from typing import Callable, Protocol
 
 from trade.binance_events import ListenKeyExpired, StreamMessageError, UserEvent, UserEventTranslator
-from trade.market_stream import MAX_CONNECTION_SECONDS
-from trade.stream_socket import SOCKET_ERRORS, SocketThread, StreamClosed, StreamSilent, is_data
+from trade.stream_socket import (MAX_CONNECTION_SECONDS, SOCKET_ERRORS, SocketThread, StreamClosed, StreamSilent,
+                                 is_data)
 
 log = logging.getLogger(__name__)
 
