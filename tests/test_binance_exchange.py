@@ -156,10 +156,23 @@ def test_429_stops_sending_until_retry_after(exchange, clock):
 def test_high_used_weight_slows_reads_down(exchange, clock):
     responses.get(f"{BASE}/fapi/v3/balance", json=[{"asset": "USDT", "balance": "1", "availableBalance": "1"}],
                   headers={"X-MBX-USED-WEIGHT-1M": "2300"})
-    exchange.wallet_balance()
+    exchange.refresh_balances()
     assert clock.slept == []
-    exchange.wallet_balance()
+    exchange.refresh_balances()
     assert len(clock.slept) == 1 and 0 < clock.slept[0] <= 60.5
+
+
+@responses.activate
+def test_balances_are_cached_until_stale_or_forgotten(exchange, clock):
+    responses.get(f"{BASE}/fapi/v3/balance", json=[{"asset": "USDT", "balance": "100", "availableBalance": "80"}])
+    assert (exchange.wallet_balance(), exchange.available_balance()) == (D("100"), D("80"))
+    assert len(responses.calls) == 1            # one read serves both
+    exchange.forget_balances()                  # an ACCOUNT_UPDATE arrived
+    exchange.wallet_balance()
+    assert len(responses.calls) == 2
+    clock.t += 31
+    exchange.wallet_balance()
+    assert len(responses.calls) == 3
 
 
 @responses.activate

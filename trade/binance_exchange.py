@@ -22,6 +22,7 @@ from trade.symbol_rules import SymbolRules, wire
 log = logging.getLogger(__name__)
 
 NOT_FOUND_CODES = {-2013, -2011}   # order does not exist / unknown order sent (cancel)
+BALANCE_MAX_AGE = 30.0             # seconds a read balance is trusted for sizing (ACCOUNT_UPDATE clears it)
 ALGO_STATUS = {"NEW": OrderStatus.NEW, "TRIGGERING": OrderStatus.NEW, "TRIGGERED": OrderStatus.NEW,
                "CANCELED": OrderStatus.CANCELED, "EXPIRED": OrderStatus.EXPIRED, "REJECTED": OrderStatus.REJECTED}
 
@@ -39,6 +40,8 @@ class BinanceExchange:
         self._rules: dict[str, SymbolRules] = {}
         self.taker_fee = Decimal("0.0005")
         self.maker_fee = Decimal("0.0002")
+        self._balances = (ZERO, ZERO)
+        self._balances_at = float("-inf")
 
     # ----- start-up -------------------------------------------------------------------------------
     def prepare(self, symbol: str, leverage: int, margin_type: str) -> None:
@@ -95,16 +98,32 @@ class BinanceExchange:
         return self._rules[symbol]
 
     def wallet_balance(self) -> Decimal:
-        return self._usdt("balance")
+        return self._usdt()[0]
 
     def available_balance(self) -> Decimal:
-        return self._usdt("availableBalance")
+        return self._usdt()[1]
 
-    def _usdt(self, field: str) -> Decimal:
+    def on_tick(self) -> None:
+        """Keep the balance fresh between signals, so sizing a signal costs no round trip."""
+        if self.rest.now() - self._balances_at > BALANCE_MAX_AGE / 2:
+            self.refresh_balances()
+
+    def forget_balances(self) -> None:
+        """The account changed (ACCOUNT_UPDATE): the next read asks Binance. Safe from any thread."""
+        self._balances_at = float("-inf")
+
+    def refresh_balances(self) -> tuple[Decimal, Decimal]:
+        wallet = available = ZERO
         for asset in self.rest.call("futures_account_balance"):
             if asset.get("asset") == "USDT":
-                return Decimal(asset[field])
-        return ZERO
+                wallet, available = Decimal(asset["balance"]), Decimal(asset["availableBalance"])
+        self._balances, self._balances_at = (wallet, available), self.rest.now()
+        return self._balances
+
+    def _usdt(self) -> tuple[Decimal, Decimal]:
+        if self.rest.now() - self._balances_at > BALANCE_MAX_AGE:
+            return self.refresh_balances()
+        return self._balances
 
     def place_order(self, request: OrderRequest) -> OrderUpdate:
         params = self._common(request)

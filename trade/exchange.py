@@ -26,6 +26,9 @@ class Exchange(Protocol):
     def available_balance(self) -> Decimal:
         """USDT free for new margin."""
 
+    def on_tick(self) -> None:
+        """Called about once a second from the trader thread: refresh cached account data."""
+
     def place_order(self, request: OrderRequest) -> OrderUpdate:
         """Send a MARKET or LIMIT order; return the exchange's acknowledgement.
 

@@ -16,11 +16,12 @@ import time
 from decimal import Decimal
 
 from journal.journal import Journal
-from trade.binance_events import UserEventTranslator
+from trade.binance_events import AccountUpdate, UserEventTranslator
 from trade.binance_exchange import BinanceExchange
 from trade.binance_rest import HOSTS, BinanceRest
 from trade.errors import ExchangeError, ExchangeFatal
 from trade.market_stream import MarketStream
+from trade.models import OrderUpdate
 from trade.recovery import recover
 from trade.replay import build_simulated_exchange
 from trade.secrets import RedactSecrets, require_keys
@@ -105,7 +106,7 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
         prefix = journal.id_prefix + "-"
         user = UserStream(ws_base, listen_key=ListenKeyApi(private, redact),
                           translator=UserEventTranslator(is_ours=lambda client_id: client_id.startswith(prefix)),
-                          on_event=lambda item: _route_user_event(item, runner),
+                          on_event=lambda item: _route_user_event(item, runner, private),
                           on_resync=lambda: runner.request_reconcile("user-data stream reconnected"))
         threads.append(user)
     runner.start()
@@ -129,11 +130,11 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
     return 0
 
 
-def _route_user_event(item, runner: ThreadedRunner) -> None:
-    from trade.models import OrderUpdate
-
+def _route_user_event(item, runner: ThreadedRunner, exchange: BinanceExchange) -> None:
     if isinstance(item, OrderUpdate):
         runner.put_order_update(item)
+    elif isinstance(item, AccountUpdate):
+        exchange.forget_balances()
 
 
 def _status(trader: Trader, exchange, market) -> None:

@@ -77,6 +77,9 @@ class SimulatedExchange:
     def available_balance(self) -> Decimal:
         return self._wallet - sum((h.margin for h in self._holdings.values()), ZERO)
 
+    def on_tick(self) -> None:
+        """Nothing to refresh: the simulated balances are always current."""
+
     def equity(self) -> Decimal:
         """Wallet plus unrealized PnL at the last price."""
         unrealized = ZERO

@@ -102,6 +102,7 @@ class Trader:
 
     def on_tick(self, now: int | None = None) -> None:
         """Housekeeping: cancel LIMIT entries that waited too long; reconcile now and then (live)."""
+        self.exchange.on_tick()
         if not self.positions:
             return
         now = self.clock() if now is None else now
