@@ -180,3 +180,28 @@ def test_trader_close_all_flattens_open_positions(memory_journal):
     row = h.rows("SELECT state, close_reason, exit_price, realized_pnl FROM positions")[0]
     assert row == {"state": "CLOSED", "close_reason": "asked", "exit_price": "101", "realized_pnl": "50"}
     assert h.rows("SELECT status FROM orders WHERE role = 'stop'")[0]["status"] == "CANCELED"
+
+
+class NeverAnswers(SimulatedExchange):
+    """Every entry times out before reaching the matching engine."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.attempts = 0
+
+    def place_order(self, request):
+        self.attempts += 1
+        raise OutcomeUnknown("place_order: no answer (ReadTimeout)")
+
+
+def test_trader_entry_with_no_answer_is_not_sent_late_by_reconcile(memory_journal):
+    exchange = NeverAnswers(RULES, D(10_000), leverage=10)
+    h = Harness(memory_journal, exchange)
+    position = h.trader.on_signal(long_signal())
+    assert exchange.attempts == 2                       # the first try and one resend with the same id
+    assert position.state.value == "ENTERING"           # fate unknown: nothing is assumed
+    h.trader.reconcile()                                # later: the exchange still does not know it
+    assert exchange.attempts == 2
+    row = h.rows("SELECT state, close_reason FROM positions")[0]
+    assert row == {"state": "CLOSED", "close_reason": "entry_rejected"}
+    assert h.rows("SELECT detail FROM orders WHERE role = 'entry'")[0]["detail"] == "never reached the exchange"

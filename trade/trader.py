@@ -18,8 +18,8 @@ from typing import Callable
 
 from ict.models import EntryType, Signal
 from journal.journal import Journal, iso_time
-from trade.errors import ExchangeUnavailable, OrderRejected, OutcomeUnknown, RateLimited
 from trade.exchange import Exchange
+from trade.order_desk import OrderDesk
 from trade.models import ZERO, Order, OrderRequest, OrderRole, OrderStatus, OrderType, OrderUpdate
 from trade.position import Position, client_order_id
 from trade.position_machine import CLOSED, CLOSING, ENTERING, IDLE, OPEN, new_machine
@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 CLOSE_TRIGGERS = {OrderRole.STOP: ("stop_filled", "stop_loss"), OrderRole.TAKE_PROFIT: ("take_profit_filled", "take_profit"),
                   OrderRole.EXIT: ("exit_filled", "exit")}
-UNKNOWN_OUTCOME_QUERIES = 3   # an order that may exist is looked up this many times before a resend
 
 
 class Trader:
@@ -50,14 +49,13 @@ class Trader:
         self.risk = risk
         self.clock = clock
         self.limit_entry_timeout_ms = limit_entry_timeout_ms
-        self.sleep = sleep
+        self.desk = OrderDesk(exchange, clock, sleep)
         self.reconcile_every_ms = reconcile_every_ms
         self._reconciled_at = clock()
         self.machine = new_machine()
         self.positions: dict[int, Position] = {}      # every position not CLOSED
         self.orders: dict[str, Order] = {}            # our orders by client id, while their position lives
         self._actions: deque[tuple[str, Order]] = deque()
-        self.paused_until = 0.0
 
     # ----- stage inputs ------------------------------------------------------------------------
     def on_signal(self, signal: Signal) -> Position | None:
@@ -153,12 +151,17 @@ class Trader:
                     self._finish(position, "abandon", "found IDLE at start: no order had been sent")
                 continue
             for order in position.open_orders():
-                found = self._look_up(order, attempts=1)
+                found = self.desk.look_up(order, attempts=1)
                 if found is None and order.status is OrderStatus.INTENT:
-                    log.warning("%s order %s was journaled but never reached the exchange: sending it now",
-                                position.symbol, order.client_order_id)
-                    self._actions.append(("send", order))
-                    continue
+                    if order.role is OrderRole.ENTRY:
+                        # a signal's moment has passed: never enter late; the position ends unfilled
+                        found = OrderUpdate(order.client_order_id, position.symbol, OrderStatus.REJECTED, self.clock(),
+                                            reason="never reached the exchange")
+                    else:
+                        log.warning("%s order %s was journaled but never reached the exchange: sending it now",
+                                    position.symbol, order.client_order_id)
+                        self._actions.append(("send", order))
+                        continue
                 self._book(found or OrderUpdate(order.client_order_id, position.symbol, OrderStatus.CANCELED, self.clock(),
                                                 reason="unknown to the exchange"))
             if position.id in self.positions:
@@ -206,7 +209,9 @@ class Trader:
             return
         position = self.positions.get(order.position_id)
         if position is None:
-            log.debug("update for %s of a closed position ignored", update.client_order_id)
+            if update.cumulative_quantity > order.filled_quantity:
+                log.error("%s order %s of closed position %d reports a fill of %s: check the account",
+                          update.symbol, update.client_order_id, order.position_id, update.cumulative_quantity)
             return
         with self.journal.transaction():
             filled = update.cumulative_quantity - order.filled_quantity
@@ -336,7 +341,7 @@ class Trader:
                 continue
             if not order.is_open:
                 continue
-            outcome = self._send(order) if kind == "send" else self._cancel(order)
+            outcome = self.desk.send(order) if kind == "send" else self.desk.cancel(order)
             if outcome is not None:
                 self._book(outcome)
 
@@ -345,7 +350,7 @@ class Trader:
         position = self.positions[lost.position_id]
         for sibling in position.open_orders():
             if sibling.status is not OrderStatus.INTENT:
-                found = self._look_up(sibling, attempts=1)
+                found = self.desk.look_up(sibling, attempts=1)
                 if found is not None:
                     self._book(found)
         if position.id in self.positions and position.state in (ENTERING, OPEN) and position.orders.get(lost.role) is lost:
@@ -355,48 +360,3 @@ class Trader:
                 again = self._intend_protective(position, lost.role)
                 self._fire(position, "protection_replaced", again)
             self._actions.append(("send", again))
-
-    def _send(self, order: Order) -> OrderUpdate | None:
-        request = order.request
-        place = self.exchange.place_conditional if request.type.is_conditional else self.exchange.place_order
-        for attempt in range(2):
-            try:
-                return place(request)
-            except OrderRejected as refusal:
-                log.warning("%s order %s refused: %s %s", request.symbol, request.client_order_id, refusal.code, refusal.message)
-                return OrderUpdate(request.client_order_id, request.symbol, OrderStatus.REJECTED, self.clock(),
-                                   reason=f"{refusal.code} {refusal.message}")
-            except RateLimited as limit:
-                log.error("rate limited by the exchange: no request for %.0f s (%s)", limit.retry_after, limit.message)
-                self.paused_until = time.monotonic() + limit.retry_after
-                self.sleep(limit.retry_after)
-            except OutcomeUnknown as unknown:
-                log.warning("%s order %s outcome unknown (%s): asking the exchange before any resend",
-                            request.symbol, request.client_order_id, unknown.message)
-                found = self._look_up(order)
-                if found is not None:
-                    return found
-                log.warning("%s order %s not found: sending again with the same id", request.symbol, request.client_order_id)
-        return OrderUpdate(request.client_order_id, request.symbol, OrderStatus.REJECTED, self.clock(), reason="no answer after a resend")
-
-    def _look_up(self, order: Order, attempts: int = UNKNOWN_OUTCOME_QUERIES) -> OrderUpdate | None:
-        for attempt in range(attempts):
-            try:
-                found = self.exchange.query_order(order.request)
-            except (OutcomeUnknown, ExchangeUnavailable):
-                found = None
-            if found is not None:
-                return found
-            if attempt + 1 < attempts:
-                self.sleep(1.0)  # -2013 can mean "not visible yet"
-        return None
-
-    def _cancel(self, order: Order) -> OrderUpdate | None:
-        try:
-            answer = self.exchange.cancel_order(order.request)
-        except OutcomeUnknown:
-            answer = self._look_up(order)
-        if answer is None:
-            # the exchange does not know it: it was never placed, so it is as good as cancelled
-            return OrderUpdate(order.client_order_id, order.request.symbol, OrderStatus.CANCELED, self.clock(), reason="unknown to the exchange")
-        return answer
