@@ -80,6 +80,14 @@ class LiveBot:
                    30, "the bot's market and private sockets")
         return self
 
+    def start_paper(self) -> "LiveBot":
+        """Paper mode: no keys in the environment, only the market socket."""
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("BINANCE_")}
+        self.process = subprocess.Popen([sys.executable, "bot.py", "--settings", str(self.settings)], cwd=ROOT,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+        wait_until(lambda: self.fake.wait_for_market_sockets(1, 0.05), 30, "the bot's market socket")
+        return self
+
     def push(self, o: float, h: float, l: float, c: float) -> int:
         """One closed 1m candle; returns its open time."""
         open_time = self.next_open

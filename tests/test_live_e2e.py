@@ -135,3 +135,17 @@ def test_e2e_protection_missing_after_restart_is_placed_again(tmp_path):
                    what="a live stop again")
         wait_until(lambda: bot.rows("SELECT state FROM positions WHERE state = 'OPEN'"), what="the position OPEN in the journal")
         assert bot.stop() == 0
+
+
+def test_e2e_paper_mode_trades_live_candles_with_simulated_fills_and_no_keys(tmp_path):
+    with LiveBot(tmp_path, settings={"bot.mode": '"paper"'}) as bot:
+        bot.start_paper()
+        bot.three_bullish()
+        # the simulated entry fills at this candle's open, and its high reaches the target 36175
+        bot.push(PRICE + 55, PRICE + 180, PRICE + 50, PRICE + 170)
+        row = wait_until(lambda: closed(bot), what="the paper position to close")[0]
+        assert row["close_reason"] == "take_profit"
+        assert (row["entry_price"], row["exit_price"]) == ("36055.1", "36174.9")   # one tick of slippage each way
+        assert bot.fake.requests_to("/fapi/v1/order", "POST") == []            # nothing sent to the exchange
+        assert bot.fake.requests_to("/fapi/v1/listenKey", "POST") == []
+        assert bot.stop() == 0

@@ -82,6 +82,7 @@ def run_replay(settings: Settings, candles: list[Candle], journal: Journal, stop
     symbol = settings.strategy["symbol"]
     starting = exchange.wallet_balance()
     peak, drawdown, seen = starting, ZERO, 0
+    report_every = max(1, len(candles) // 10)
     for candle in candles:
         if stop is not None and stop.is_set():
             log.warning("replay stopped after %d candles", seen)
@@ -99,6 +100,9 @@ def run_replay(settings: Settings, candles: list[Candle], journal: Journal, stop
         peak = max(peak, equity)
         drawdown = max(drawdown, peak - equity)
         seen += 1
+        if seen % report_every == 0:
+            log.info("replay %d%%: %d candles, equity %.2f USDT, %d position(s) open", 100 * seen // len(candles), seen,
+                     equity, len(trader.positions))
     if seen:
         last = candles[seen - 1]
         trader.close_all("end_of_replay")
