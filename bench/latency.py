@@ -28,9 +28,11 @@ from tests.live_bot import PRICE, LiveBot, wait_until  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--signals", type=int, default=200)
+    parser.add_argument("--no-fsync", action="store_true", help="run the bot with [bot] journal_fsync = false")
     args = parser.parse_args()
     latencies_ms: list[float] = []
-    with tempfile.TemporaryDirectory() as folder, LiveBot(Path(folder), settings={"bot.log_level": '"WARNING"'}) as bot:
+    with tempfile.TemporaryDirectory() as folder, LiveBot(Path(folder), settings={
+            "bot.log_level": '"WARNING"', "bot.journal_fsync": "false" if args.no_fsync else "true"}) as bot:
         sent_at: list[int] = []
         entries: queue.Queue[int] = queue.Queue()
         publish, handle = bot.fake.ws.publish_market, bot.fake.rest.handle
@@ -62,7 +64,7 @@ def main() -> None:
         code = bot.stop()
     latencies_ms.sort()
     p99 = latencies_ms[min(len(latencies_ms) - 1, int(len(latencies_ms) * 0.99))]
-    print(f"signals: {len(latencies_ms)} in {seconds:.1f} s (bot exit code {code})")
+    print(f"signals: {len(latencies_ms)} in {seconds:.1f} s (bot exit code {code}, journal fsync {'off' if args.no_fsync else 'on'})")
     print(f"kline frame sent → entry order received: p50 {statistics.median(latencies_ms):.2f} ms, "
           f"p99 {p99:.2f} ms, max {latencies_ms[-1]:.2f} ms, min {latencies_ms[0]:.2f} ms")
 

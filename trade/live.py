@@ -54,7 +54,7 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
              settings.strategy["interval"], settings.strategy["strategy_name"])
     market_rest = BinanceRest(rest_base, recv_window_ms=settings.exchange["recv_window_ms"])
     market_data = BinanceExchange(market_rest)  # public calls from the stream threads, on their own connection
-    journal = Journal.open(settings.resolve(settings.bot["journal"]), mode, durable=True)
+    journal = Journal.open(settings.resolve(settings.bot["journal"]), mode, durable=True, fsync=settings.bot["journal_fsync"])
     try:
         if mode == "paper":
             exchange = build_simulated_exchange(settings)

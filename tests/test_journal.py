@@ -1,0 +1,56 @@
+"""The journal file: schema version, WAL, commit durability, rollback, and delayed refusal rows."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from journal.journal import SCHEMA_VERSION, Journal, JournalError, epoch_ms, iso_time
+
+
+def test_journal_new_file_has_schema_version_wal_and_every_table(journal_path):
+    Journal.open(journal_path, "demo").close()
+    reader = sqlite3.connect(journal_path)
+    assert reader.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    names = {row[0] for row in reader.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    assert {"meta", "signals", "positions", "orders", "fills", "transitions", "trades"} <= names
+
+
+@pytest.mark.parametrize("fsync, level", [(True, 2), (False, 1)])  # FULL = 2, NORMAL = 1
+def test_journal_live_commits_wait_for_the_disk_unless_told_not_to(journal_path, fsync, level):
+    journal = Journal.open(journal_path, "demo", fsync=fsync)
+    assert journal.connection.execute("PRAGMA synchronous").fetchone()[0] == level
+    journal.close()
+
+
+def test_journal_newer_schema_is_refused(journal_path):
+    Journal.open(journal_path, "demo").close()
+    sqlite3.connect(journal_path).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(JournalError, match="newer than this bot's"):
+        Journal.open(journal_path, "demo")
+
+
+def test_journal_failed_step_leaves_no_rows(memory_journal):
+    with pytest.raises(RuntimeError):
+        with memory_journal.transaction():
+            memory_journal.insert("positions", symbol="X", side="LONG", strategy="s", state="IDLE", quantity="1",
+                                  stop_price="1", take_profit_price="2", created_at=iso_time(0))
+            raise RuntimeError("crash mid-step")
+    assert memory_journal.rows("SELECT COUNT(*) AS n FROM positions")[0]["n"] == 0
+
+
+def test_journal_replay_refusals_wait_but_keep_their_order(memory_journal):
+    row = dict(at=iso_time(0), candle_time=iso_time(0), symbol="X", side="LONG", entry_type="MARKET", entry_price="1",
+               stop_price="1", take_profit_price="2", strategy="s", reason="r", accepted=0)
+    memory_journal.insert_soon("signals", **row, refusal="FIRST: a")
+    with memory_journal.transaction():
+        memory_journal.insert("signals", **{**row, "accepted": 1})
+    memory_journal.insert_soon("signals", **row, refusal="LAST: b")
+    refusals = [r["refusal"] for r in memory_journal.rows("SELECT refusal FROM signals ORDER BY id")]
+    assert refusals == ["FIRST: a", None, "LAST: b"]
+
+
+def test_journal_times_are_utc_iso_and_round_trip():
+    assert iso_time(1651795200000) == "2022-05-06T00:00:00.000Z"
+    assert epoch_ms(iso_time(1651795260123)) == 1651795260123
