@@ -10,6 +10,7 @@ Paper mode trades the simulated exchange on Binance's live public candles: no ke
 """
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -109,6 +110,10 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
                           on_event=lambda item: _route_user_event(item, runner, private),
                           on_resync=lambda: runner.request_reconcile("user-data stream reconnected"))
         threads.append(user)
+    # what start-up built lives until the end: keep it out of the garbage collector's sweeps,
+    # whose pauses would otherwise land on the signal path now and then
+    gc.collect()
+    gc.freeze()
     runner.start()
     for thread in threads:
         thread.start()
