@@ -73,7 +73,8 @@ def install_stop_handlers(stop: threading.Event) -> None:
 
 
 def replay(settings: Settings, args: argparse.Namespace, stop: threading.Event) -> int:
-    file = check_replay_file(settings, args.replay, "--replay") if args.replay else check_replay_file(settings, settings.replay["file"], "[replay] file")
+    # the [replay] file was checked when the settings were loaded in replay mode
+    file = check_replay_file(settings, args.replay, "--replay") if args.replay else settings.resolve(settings.replay["file"])
     candles = load_candles(file)
     journal_path = args.journal or settings.resolve(settings.bot["journal"])
     journal = Journal.open(journal_path, "replay", durable=False, fresh=True)

@@ -30,6 +30,14 @@ def protective(cid, type_, trigger):
     return OrderRequest(cid, "BTCUSDT", OrderSide.SELL, type_, trigger_price=D(trigger), close_position=True, position_side="LONG")
 
 
+def long_at_100():
+    """A simulated exchange holding 1 long filled at 100 (the open after the order)."""
+    sim, events = exchange()
+    sim.place_order(buy())
+    sim.on_candle(Candle(60_000, 100, 101, 99.5, 100, 1), "BTCUSDT")
+    return sim, events
+
+
 def test_sim_market_entry_fills_at_next_open_plus_slippage():
     sim, events = exchange(slippage_ticks=2)
     assert sim.place_order(buy()).status is OrderStatus.NEW
@@ -39,9 +47,7 @@ def test_sim_market_entry_fills_at_next_open_plus_slippage():
 
 
 def test_sim_stop_fills_at_trigger_when_the_low_reaches_it():
-    sim, events = exchange()
-    sim.place_order(buy())
-    sim.on_candle(Candle(60_000, 100, 101, 99.5, 100, 1), "BTCUSDT")
+    sim, events = long_at_100()
     sim.place_conditional(protective("sl", OrderType.STOP_MARKET, "98"))
     sim.on_candle(Candle(120_000, 99, 99.5, 97.5, 98.5, 1), "BTCUSDT")
     stop = events[-1]
@@ -49,18 +55,14 @@ def test_sim_stop_fills_at_trigger_when_the_low_reaches_it():
 
 
 def test_sim_gap_through_the_stop_fills_at_the_open():
-    sim, events = exchange()
-    sim.place_order(buy())
-    sim.on_candle(Candle(60_000, 100, 101, 99.5, 100, 1), "BTCUSDT")
+    sim, events = long_at_100()
     sim.place_conditional(protective("sl", OrderType.STOP_MARKET, "98"))
     sim.on_candle(Candle(120_000, 95, 96, 94, 95.5, 1), "BTCUSDT")
     assert events[-1].last_price == D("95") and events[-1].realized_pnl == D("-5")
 
 
 def test_sim_stop_wins_when_stop_and_target_are_inside_one_candle():
-    sim, events = exchange()
-    sim.place_order(buy())
-    sim.on_candle(Candle(60_000, 100, 101, 99.5, 100, 1), "BTCUSDT")
+    sim, events = long_at_100()
     sim.place_conditional(protective("tp", OrderType.TAKE_PROFIT_MARKET, "104"))  # placed first on purpose
     sim.place_conditional(protective("sl", OrderType.STOP_MARKET, "98"))
     sim.on_candle(Candle(120_000, 100, 105, 97, 101, 1), "BTCUSDT")
@@ -71,18 +73,14 @@ def test_sim_stop_wins_when_stop_and_target_are_inside_one_candle():
 
 
 def test_sim_take_profit_fills_at_its_trigger():
-    sim, events = exchange()
-    sim.place_order(buy())
-    sim.on_candle(Candle(60_000, 100, 101, 99.5, 100, 1), "BTCUSDT")
+    sim, events = long_at_100()
     sim.place_conditional(protective("tp", OrderType.TAKE_PROFIT_MARKET, "104"))
     sim.on_candle(Candle(120_000, 101, 104.5, 100.5, 104, 1), "BTCUSDT")
     assert events[-1].last_price == D("104") and events[-1].realized_pnl == D("4")
 
 
 def test_sim_wallet_moves_by_realized_pnl_minus_fees():
-    sim, events = exchange()
-    sim.place_order(buy())
-    sim.on_candle(Candle(60_000, 100, 101, 99.5, 100, 1), "BTCUSDT")
+    sim, events = long_at_100()
     sim.place_conditional(protective("tp", OrderType.TAKE_PROFIT_MARKET, "104"))
     sim.on_candle(Candle(120_000, 101, 104.5, 100.5, 104, 1), "BTCUSDT")
     fees = sum(e.fee for e in events)

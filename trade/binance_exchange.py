@@ -170,8 +170,7 @@ class BinanceExchange:
             if refusal.code in NOT_FOUND_CODES:
                 return None
             raise
-        return self._with_fills(request, OrderStatus(answer["status"]) if answer["status"] in OrderStatus.__members__ else OrderStatus.NEW,
-                                str(answer["orderId"]), Decimal(answer.get("executedQty", "0")), answer.get("updateTime"))
+        return self._with_fills(request, answer)
 
     def _query_algo(self, request: OrderRequest) -> OrderUpdate | None:
         answer = self.rest.call("futures_get_algo_order", symbol=request.symbol, clientAlgoId=request.client_order_id)
@@ -182,10 +181,7 @@ class BinanceExchange:
         if not actual:
             return self._ack(request, "NEW", answer.get("algoId"), answer.get("updateTime"))
         # triggered: the order it became holds the fills
-        triggered = self.rest.call("futures_get_order", symbol=request.symbol, orderId=int(actual))
-        state = triggered["status"]
-        return self._with_fills(request, OrderStatus(state) if state in OrderStatus.__members__ else OrderStatus.NEW,
-                                actual, Decimal(triggered.get("executedQty", "0")), triggered.get("updateTime"))
+        return self._with_fills(request, self.rest.call("futures_get_order", symbol=request.symbol, orderId=int(actual)))
 
     # ----- helpers -------------------------------------------------------------------------------------
     def _common(self, request: OrderRequest) -> dict[str, Any]:
@@ -193,14 +189,17 @@ class BinanceExchange:
 
     def _ack(self, request: OrderRequest, status: str, exchange_id: Any, at: Any, reason: str | None = None) -> OrderUpdate:
         # an acknowledgement carries no fills: those come with their fees from the stream or a query
-        known = ALGO_STATUS.get(status) or (OrderStatus(status) if status in OrderStatus.__members__ else OrderStatus.NEW)
+        known = ALGO_STATUS.get(status) or _order_status(status)
         if known in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED):
             known = OrderStatus.NEW
         return OrderUpdate(request.client_order_id, request.symbol, known, int(at or 0),
                            str(exchange_id) if exchange_id is not None else None, reason=reason)
 
-    def _with_fills(self, request: OrderRequest, status: OrderStatus, order_id: str, executed: Decimal, at: Any) -> OrderUpdate:
-        """An order's state with its fills summed from userTrades: quantity, price, USDT fees, realized PnL."""
+    def _with_fills(self, request: OrderRequest, answer: dict) -> OrderUpdate:
+        """An order answer (GET /fapi/v1/order) with its fills summed from userTrades: quantity,
+        price, USDT fees, realized PnL."""
+        status, order_id = _order_status(answer["status"]), str(answer["orderId"])
+        executed, at = Decimal(answer.get("executedQty", "0")), answer.get("updateTime")
         if executed <= 0:
             return OrderUpdate(request.client_order_id, request.symbol, status, int(at or 0), order_id)
         trades = self.rest.call("futures_account_trades", symbol=request.symbol, orderId=int(order_id))
@@ -253,6 +252,11 @@ class BinanceExchange:
             if row.get("clientAlgoId", "").startswith(prefix) and row.get("orderType") in ("STOP_MARKET", "TAKE_PROFIT_MARKET"):
                 found.append(OrderRequest(row["clientAlgoId"], symbol, OrderSide(row["side"]), OrderType(row["orderType"])))
         return found
+
+
+def _order_status(text: str) -> OrderStatus:
+    """Binance's order status as ours; a status we do not know counts as live (NEW)."""
+    return OrderStatus(text) if text in OrderStatus.__members__ else OrderStatus.NEW
 
 
 def parse_symbol_rules(entry: dict) -> SymbolRules:

@@ -30,7 +30,7 @@ from trade.settings import Settings, SettingsError
 from trade.simulated_exchange import SimulatedExchange
 from trade.threaded_runner import ThreadedRunner
 from trade.trader import Trader
-from trade.user_stream import UserStream
+from trade.user_stream import ListenKeyGone, UserStream
 
 log = logging.getLogger(__name__)
 STATUS_SECONDS = 60
@@ -166,8 +166,6 @@ class ListenKeyApi:
         return key
 
     def keepalive(self, key: str) -> None:
-        from trade.user_stream import ListenKeyGone
-
         try:
             self.exchange.keepalive_listen_key(key)
         except ExchangeError as problem:

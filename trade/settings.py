@@ -156,14 +156,16 @@ def load_settings(path: str | Path) -> Settings:
         raise SettingsError(f"{name} {exc}") from None
     settings = Settings(path, tables["bot"], strategy, RiskSettings(**risk), tables["replay"], tables["exchange"], _ict(name, raw.get("ict", {})))
     if settings.mode == "replay":
-        check_replay_file(settings, settings.replay["file"], "[replay] file")
+        check_replay_file(settings, settings.replay["file"], "[replay] file", relative_to_settings=True)
     return settings
 
 
-def check_replay_file(settings: Settings, file: str, where: str) -> Path:
+def check_replay_file(settings: Settings, file: str, where: str, relative_to_settings: bool = False) -> Path:
+    """The candle file's path, or SettingsError naming `where` it came from. A path from
+    settings.toml is relative to that file; one from the command line, to the working folder."""
     if not file:
         raise SettingsError(f"{settings.path.name} {where} is empty; name a candle file such as \"data/BTCUSDT-perp-1m-2022-05-06.csv\"")
-    path = settings.resolve(file) if where.startswith("[") else Path(file)
+    path = settings.resolve(file) if relative_to_settings else Path(file)
     if not path.is_file():
         raise SettingsError(f"{where} = \"{file}\" does not exist; name a candle file such as \"data/BTCUSDT-perp-1m-2022-05-06.csv\"")
     return path
