@@ -211,6 +211,12 @@ def test_query_filled_order_reports_totals_from_user_trades(exchange):
 
 
 @responses.activate
+def test_query_order_expired_in_match_is_expired_as_on_the_stream(exchange):
+    responses.get(f"{BASE}/fapi/v1/order", json={"orderId": 4001, "status": "EXPIRED_IN_MATCH", "executedQty": "0"})
+    assert exchange.query_order(ENTRY).status is OrderStatus.EXPIRED
+
+
+@responses.activate
 def test_query_triggered_stop_follows_actual_order_id_to_its_fills(exchange):
     responses.get(f"{BASE}/fapi/v1/algoOrder", json={"algoId": 9, "clientAlgoId": STOP.client_order_id, "algoStatus": "FINISHED",
                                                     "actualOrderId": "4002"})

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from ict.models import Candle
+from trade.binance_events import ORDER_STATUSES
 from trade.binance_rest import BinanceRest
 from trade.errors import ExchangeFatal, OrderRejected
 from trade.models import ZERO, OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate
@@ -255,8 +256,9 @@ class BinanceExchange:
 
 
 def _order_status(text: str) -> OrderStatus:
-    """Binance's order status as ours; a status we do not know counts as live (NEW)."""
-    return OrderStatus(text) if text in OrderStatus.__members__ else OrderStatus.NEW
+    """Binance's order status as ours, the same mapping the user-data stream uses (EXPIRED_IN_MATCH
+    is an expiry); a status we do not know counts as live (NEW)."""
+    return ORDER_STATUSES.get(text, OrderStatus.NEW)
 
 
 def parse_symbol_rules(entry: dict) -> SymbolRules:
