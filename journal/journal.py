@@ -17,7 +17,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
-SCHEMA_VERSION = 1
+from journal.migrations import migrate
+
+SCHEMA_VERSION = 2
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
 
 
@@ -92,6 +94,13 @@ class Journal:
             connection.executescript("BEGIN;" + SCHEMA_FILE.read_text(encoding="utf-8") + f"PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
             connection.execute("INSERT OR IGNORE INTO meta VALUES ('id_prefix', ?)", (_new_prefix(),))
             connection.execute("INSERT OR IGNORE INTO meta VALUES ('mode', ?)", (mode,))
+        elif version < SCHEMA_VERSION:
+            try:
+                migrate(connection, version, SCHEMA_VERSION)
+            except sqlite3.Error as exc:
+                connection.close()
+                raise JournalError(f"journal {path} could not be upgraded from schema version {version} to "
+                                   f"{SCHEMA_VERSION} ({exc}); nothing was changed. Keep a copy and report it") from None
         journal = cls(connection, path)
         journal.durable = durable
         if (journal.mode == "replay") != (mode == "replay"):

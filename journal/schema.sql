@@ -1,5 +1,5 @@
 -- The journal: every table the bot writes, in one place.
--- Version 1 (PRAGMA user_version = 1). Times are UTC ISO-8601 text
+-- Version 2 (PRAGMA user_version = 2); journal/migrations.py upgrades older files. Times are UTC ISO-8601 text
 -- (2025-05-04T15:33:00.000Z); prices, quantities and money are decimal text, never floats.
 -- Read it with `sqlite3 journal.db`; the README lists audit queries.
 
@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS signals (
     reason            TEXT NOT NULL,        -- the strategy's words
     accepted          INTEGER NOT NULL,     -- 1 accepted, 0 refused
     refusal           TEXT,                 -- code: words, when refused
-    position_id       INTEGER REFERENCES positions(id)
+    position_id       INTEGER REFERENCES positions(id),
+    basis             TEXT                  -- the engine events it was built from, e.g. fvg:812,choch:799
 );
 
 -- One row per position; `state` is the position machine's state.

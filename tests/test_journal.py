@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from journal.journal import SCHEMA_VERSION, Journal, JournalError, epoch_ms, iso_time
+from journal.journal import SCHEMA_FILE, SCHEMA_VERSION, Journal, JournalError, epoch_ms, iso_time
 
 
 def test_journal_new_file_has_schema_version_wal_and_every_table(journal_path):
@@ -54,3 +54,23 @@ def test_journal_replay_refusals_wait_but_keep_their_order(memory_journal):
 def test_journal_times_are_utc_iso_and_round_trip():
     assert iso_time(1651795200000) == "2022-05-06T00:00:00.000Z"
     assert epoch_ms(iso_time(1651795260123)) == 1651795260123
+
+
+def test_journal_of_schema_version_1_is_upgraded_keeping_its_rows(tmp_path):
+    # a journal written by the previous bot: version 1, no `basis` column yet
+    path = tmp_path / "old.db"
+    old_schema = SCHEMA_FILE.read_text(encoding="utf-8").replace(
+        ",\n    basis             TEXT                  -- the engine events it was built from, e.g. fvg:812,choch:799", "")
+    assert "basis" not in old_schema
+    connection = sqlite3.connect(path)
+    connection.executescript(old_schema + "PRAGMA user_version=1;")
+    connection.execute("INSERT INTO meta VALUES ('mode', 'demo'), ('id_prefix', 'abcdef')")
+    connection.execute("INSERT INTO signals (at, candle_time, symbol, side, entry_type, entry_price, stop_price, "
+                       "take_profit_price, strategy, reason, accepted) VALUES ('t', 't', 'BTCUSDT', 'LONG', 'MARKET', "
+                       "'1', '0.5', '2', 'S', 'r', 0)")
+    connection.commit()
+    connection.close()
+    journal = Journal.open(path, "demo")
+    assert journal.rows("SELECT symbol, basis FROM signals") == [{"symbol": "BTCUSDT", "basis": None}]
+    assert journal.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    journal.close()

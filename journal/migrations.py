@@ -1,0 +1,41 @@
+"""Upgrades of older journal files to the current schema, one step per version.
+
+`schema.sql` always describes the newest schema and creates a fresh journal at
+`SCHEMA_VERSION`. A journal written by an older bot is brought up to date here, step by
+step, inside one transaction, so a live journal keeps every row it already has. A step
+only adds (tables, columns, indexes, views); it never drops or rewrites what a person
+may be auditing.
+
+To change the schema: edit `schema.sql`, append the same change as a new step below,
+and raise `SCHEMA_VERSION` in `journal/journal.py` to the new step's number.
+"""
+from __future__ import annotations
+
+import sqlite3
+
+# version reached -> SQL that brings a journal from the version before it
+STEPS: dict[int, str] = {
+    2: """
+        ALTER TABLE signals ADD COLUMN basis TEXT;
+""",
+}
+
+
+def migrate(connection: sqlite3.Connection, found: int, target: int) -> None:
+    """Apply every step after version `found` up to `target`, in one transaction."""
+    connection.execute("BEGIN")
+    try:
+        for version in range(found + 1, target + 1):
+            for statement in _statements(STEPS[version]):
+                connection.execute(statement)
+        connection.execute(f"PRAGMA user_version={target}")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def _statements(script: str) -> list[str]:
+    # executescript() would commit our transaction; run the statements one by one instead
+    code = "\n".join(line.split("--", 1)[0] for line in script.splitlines())
+    return [statement.strip() for statement in code.split(";") if statement.strip()]
