@@ -3,12 +3,19 @@
 It keeps orders, positions and a USDT wallet the way Binance does, and fills on
 closed candles under these rules (no lookahead):
 - a MARKET order fills at the next candle's open, `slippage_ticks` worse;
-- a resting LIMIT order fills when the candle trades through its price, at the
-  price or at a better open (maker fee);
+- a resting LIMIT order fills only when the candle trades *through* its price (a buy
+  when the low is below it, a sell when the high is above it: a touch may leave it in
+  the queue), at its own price even when the candle opens beyond it (maker fee);
+- a LIMIT order that is marketable when placed (a buy at or above the last price, a
+  sell at or below) takes the book at the next open like a MARKET order, never beyond
+  its limit (taker fee);
+- after a resting LIMIT entry fills inside a candle, no take-profit of that position
+  side fills in the same candle (OHLC cannot tell whether the high came before the
+  fill), while its stop does (worst case);
 - STOP_MARKET / TAKE_PROFIT_MARKET trigger on the candle's low or high and fill at
   the trigger, or at the open when the candle gapped past it, `slippage_ticks` worse;
 - when a stop and a target both lie inside one candle, the stop fills first;
-- fees: taker on MARKET and triggered orders, maker on resting LIMIT fills;
+- fees: taker on MARKET, marketable LIMIT and triggered orders, maker on resting LIMIT fills;
 - filters (tick, step, minimum quantity and notional, PERCENT_PRICE) and the margin
   check refuse an order with Binance's own codes.
 Positions are kept per side (Binance's hedge mode), so LONG and SHORT can coexist.
@@ -51,6 +58,7 @@ class SimulatedExchange:
         self._slippage_ticks = slippage_ticks
         self._slippage = rules.tick_size * slippage_ticks
         self._open: dict[str, OrderRequest] = {}          # open orders by client id, in placement order
+        self._takers: set[str] = set()                     # LIMIT orders that crossed the book when placed
         self._latest: dict[str, OrderUpdate] = {}          # last word on every order, for queries
         self._holdings: dict[tuple[str, str], _Holding] = {}
         self._last_price: dict[str, float] = {}   # floats from the candles; Decimal only where money is computed
@@ -108,6 +116,7 @@ class SimulatedExchange:
         if request.client_order_id not in self._open:
             return self._latest.get(request.client_order_id)
         del self._open[request.client_order_id]
+        self._takers.discard(request.client_order_id)
         return self._record(request, OrderStatus.CANCELED)
 
     def query_order(self, request: OrderRequest) -> OrderUpdate | None:
@@ -122,11 +131,14 @@ class SimulatedExchange:
         if self._open:
             high, low = candle.high, candle.low
             mine = [r for r in self._open.values() if r.symbol == symbol]
+            entered_inside = None  # position sides entered by a resting LIMIT at an unknown moment of this candle
             for request in mine:
                 if not request.type.is_conditional and request.client_order_id in self._open:
-                    self._fill_plain(request, candle.open, high, low)
+                    if self._fill_plain(request, candle.open, high, low) and self._opens(request):
+                        entered_inside = (entered_inside or set()) | {request.position_side}
             triggered = [r for r in self._open.values()
-                         if r.symbol == symbol and r.type.is_conditional and self._triggered(r, high, low)]
+                         if r.symbol == symbol and r.type.is_conditional and self._triggered(r, high, low)
+                         and not (entered_inside and r.type is OrderType.TAKE_PROFIT_MARKET and r.position_side in entered_inside)]
             # the stop is assumed hit first when both lie inside one candle
             triggered.sort(key=lambda r: r.type is not OrderType.STOP_MARKET)
             for request in triggered:
@@ -178,6 +190,11 @@ class SimulatedExchange:
 
     def _accept(self, request: OrderRequest) -> OrderUpdate:
         self._open[request.client_order_id] = request
+        last = self._last_price.get(request.symbol)
+        if request.type is OrderType.LIMIT and last is not None:
+            limit = float(request.price)
+            if limit >= last if request.side is OrderSide.BUY else limit <= last:
+                self._takers.add(request.client_order_id)
         return self._record(request, OrderStatus.NEW)
 
     def _record(self, request: OrderRequest, status: OrderStatus, **fill) -> OrderUpdate:
@@ -197,13 +214,26 @@ class SimulatedExchange:
             return low <= trigger if stop else high >= trigger
         return high >= trigger if stop else low <= trigger
 
-    def _fill_plain(self, request: OrderRequest, open_: float, high: float, low: float) -> None:
+    def _fill_plain(self, request: OrderRequest, open_: float, high: float, low: float) -> bool:
+        """Fill a MARKET or LIMIT order if this candle does; True for a resting LIMIT filled
+        inside the candle, at a moment OHLC cannot show."""
         if request.type is OrderType.MARKET:
             self._fill(request, self._worse(request, to_decimal(open_)), self._taker_fee)
-        elif request.side is OrderSide.BUY and low <= float(request.price):
-            self._fill(request, min(request.price, to_decimal(open_)), self._maker_fee)
-        elif request.side is OrderSide.SELL and high >= float(request.price):
-            self._fill(request, max(request.price, to_decimal(open_)), self._maker_fee)
+            return False
+        limit, buy = request.price, request.side is OrderSide.BUY
+        if request.client_order_id in self._takers:
+            # it crossed the book when placed: it takes liquidity at the open, up to its limit
+            self._takers.discard(request.client_order_id)
+            price = self._worse(request, to_decimal(open_))
+            self._fill(request, min(price, limit) if buy else max(price, limit), self._taker_fee)
+            return False
+        level = float(limit)
+        if not (low < level if buy else high > level):
+            return False  # a touch is not a fill: the queue at that price may never reach us
+        # the market stands at the limit when it fills (or beyond it after a gap): what stops see
+        self._last_price[request.symbol] = min(open_, level) if buy else max(open_, level)
+        self._fill(request, limit, self._maker_fee)
+        return True
 
     def _fill_conditional(self, request: OrderRequest, open_: float) -> None:
         # a candle that opens past the trigger fills at the open: the gap is the trader's loss or luck
