@@ -17,7 +17,7 @@ import sys
 import threading
 from pathlib import Path
 
-from ict.candle_file import CandleFileError, load_candles
+from ict.candle_file import CandleFileError, fit_to_interval, load_candles
 from journal.journal import Journal, JournalError
 from trade.replay import ReplaySummary, run_replay
 from trade.secrets import RedactSecrets
@@ -75,7 +75,7 @@ def install_stop_handlers(stop: threading.Event) -> None:
 def replay(settings: Settings, args: argparse.Namespace, stop: threading.Event) -> int:
     # the [replay] file was checked when the settings were loaded in replay mode
     file = check_replay_file(settings, args.replay, "--replay") if args.replay else settings.resolve(settings.replay["file"])
-    candles = load_candles(file)
+    candles = fit_to_interval(file, load_candles(file), settings.interval_ms)
     journal_path = args.journal or settings.resolve(settings.bot["journal"])
     journal = Journal.open(journal_path, "replay", durable=False, fresh=True)
     log.info("replay of %s: %d candles, %s %s, strategy %s, journal %s", file, len(candles), settings.strategy["symbol"],

@@ -5,8 +5,14 @@ Two layouts are accepted, detected from the file itself:
 - Binance's native 12-column kline rows (`open_time,open,high,low,close,volume,
   close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore`),
   with a header row (Binance's monthly futures files) or without (older dumps).
-Open times may be epoch milliseconds or microseconds (Binance's spot files since
-2025); microseconds are turned into milliseconds.
+Open times are epoch seconds, milliseconds, microseconds (Binance's spot files since
+2025) or nanoseconds, told apart by magnitude row by row (a year from 1973 to 2286 in
+one unit only) and turned into milliseconds; a time that fits no unit is refused rather
+than read as 1970. Which unit was found is logged.
+
+`fit_to_interval` then checks the file against the interval the strategy trades:
+the same interval passes, a finer one that divides it is aggregated (`ict.resample`),
+anything else is refused; holes of more than 3 candles are reported in one warning.
 
 A file that a replay would silently misread is refused instead, naming the line:
 unsorted or duplicate times, `high < low`, a price at or below zero, a missing or
@@ -14,12 +20,20 @@ non-numeric field.
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from ict.models import Candle
+from ict.resample import aggregate, detect_interval, find_gaps, interval_name, utc_text
 
-# An open time above this is in microseconds: 10**14 ms is the year 5138.
-_MICROSECONDS_ABOVE = 10**14
+log = logging.getLogger(__name__)
+
+# (unit, lowest, highest + 1, multiply by, divide by): epoch times from 1973-03-03 (10**8 s)
+# to 2286-11-20 (10**10 s) in each unit, and how they become milliseconds. The ranges do not
+# overlap, so the magnitude alone tells the unit; milliseconds come first as the usual case.
+_UNITS = (("milliseconds", 10**11, 10**13, 1, 1), ("microseconds", 10**14, 10**16, 1, 1000),
+          ("seconds", 10**8, 10**10, 1000, 1), ("nanoseconds", 10**17, 10**19, 1, 10**6))
+GAP_CANDLES = 3  # holes of more than this many missing candles are reported
 _PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 
 
@@ -39,6 +53,7 @@ def load_candles(path: str | Path) -> list[Candle]:
     lines = text.splitlines()
     start = 1 if lines and _is_header(lines[0]) else 0
     candles: list[Candle] = []
+    units: dict[str, int] = {}   # each time unit found, with its first line
     width = None
     previous_time = None
     for number, line in enumerate(lines[start:], start=start + 1):
@@ -51,7 +66,7 @@ def load_candles(path: str | Path) -> list[Candle]:
                 raise _error(path, number, f"has {width} columns", "expected 6 (open_time,open,high,low,close,volume) or Binance's 12")
         elif len(fields) != width:
             raise _error(path, number, f"has {len(fields)} columns where earlier rows have {width}", "fix or remove the row")
-        candle = _parse_row(path, number, fields)
+        candle = _parse_row(path, number, fields, units)
         if previous_time is not None and candle.open_time <= previous_time:
             problem = "repeats" if candle.open_time == previous_time else "goes back before"
             raise _error(path, number, f"open_time {candle.open_time} {problem} the previous row", "sort the file by time and drop duplicates")
@@ -59,7 +74,46 @@ def load_candles(path: str | Path) -> list[Candle]:
         candles.append(candle)
     if not candles:
         raise CandleFileError(f"candle file {path} has no candle rows; expected a header and one row per candle")
+    found = " and ".join(f"{unit} (from line {line})" for unit, line in units.items())
+    if list(units) == ["milliseconds"]:
+        log.debug("candle file %s: open times in milliseconds", path)
+    else:
+        log.info("candle file %s: open times in %s, converted to milliseconds", path, found)
     return candles
+
+
+def fit_to_interval(path: str | Path, candles: list[Candle], interval_ms: int,
+                    setting: str = "[strategy] interval") -> list[Candle]:
+    """`candles` (from `path`) at `interval_ms`: as they are when the file has that interval,
+    aggregated when the file is finer and `interval_ms` a whole multiple of its interval.
+
+    The file's interval is its most common step. Raises `CandleFileError` naming the file,
+    its interval and `setting` when the file is coarser or does not divide the interval.
+    Logs one INFO line when it aggregates and one WARNING line for the holes of more than
+    `GAP_CANDLES` missing candles (count, candles missing, the largest hole in UTC).
+    """
+    times = [c.open_time for c in candles]
+    step = detect_interval(times) or interval_ms  # a single candle: nothing to check
+    wanted = interval_name(interval_ms)
+    if step > interval_ms or interval_ms % step:
+        raise CandleFileError(f"candle file {path} has {interval_name(step)} candles, which cannot make {setting} = "
+                              f"\"{wanted}\"; use a {wanted} file or a finer one that divides {wanted}, or set {setting} "
+                              f"to a multiple of {interval_name(step)}")
+    gaps = find_gaps(times, step, GAP_CANDLES)
+    if gaps.count:
+        log.warning("candle file %s has %d gap(s) of more than %d %s candles, %d candles missing in all; the largest: "
+                    "%d candles from %s to %s", path, gaps.count, GAP_CANDLES, interval_name(step), gaps.missing,
+                    gaps.largest_missing, utc_text(gaps.largest_from), utc_text(gaps.largest_to))
+    if step == interval_ms:
+        return candles
+    fitted, left_out = aggregate(candles, step, interval_ms)
+    if not fitted:
+        raise CandleFileError(f"candle file {path} does not hold one whole {wanted} period of {interval_name(step)} "
+                              f"candles for {setting} = \"{wanted}\"; use a longer file")
+    edges = f", leaving out {left_out:,} candles of incomplete periods at the ends" if left_out else ""
+    log.info("candle file %s: aggregated %s %s candles to %s %s candles (UTC periods)%s", path, f"{len(candles):,}",
+             interval_name(step), f"{len(fitted):,}", wanted, edges)
+    return fitted
 
 
 def _is_header(line: str) -> bool:
@@ -67,13 +121,19 @@ def _is_header(line: str) -> bool:
     return not first.lstrip("-").isdigit()
 
 
-def _parse_row(path: Path, number: int, fields: list[str]) -> Candle:
+def _parse_row(path: Path, number: int, fields: list[str], units: dict[str, int]) -> Candle:
     try:
         open_time = int(fields[0])
     except ValueError:
         raise _error(path, number, f"open_time {fields[0]!r} is not a whole number", "use epoch milliseconds") from None
-    if open_time > _MICROSECONDS_ABOVE:
-        open_time //= 1000
+    for unit, low, high, times, divisor in _UNITS:
+        if low <= open_time < high:
+            open_time = open_time * times // divisor
+            units.setdefault(unit, number)
+            break
+    else:
+        raise _error(path, number, f"open_time {fields[0]} is not a time from 1973 to 2286 in epoch seconds, milliseconds, "
+                     "microseconds or nanoseconds", "use epoch milliseconds, e.g. 1651795200000 for 2022-05-06 00:00 UTC")
     values = []
     for name, raw in zip(_PRICE_COLUMNS, fields[1:6]):
         try:

@@ -38,13 +38,13 @@ def test_loader_spot_file_with_maintenance_gaps_loads():
 
 
 @pytest.mark.parametrize("rows, message", [
-    (["1000,1,2,0.5,1.5,1", "1000,1,2,0.5,1.5,1"], "line 3: open_time 1000 repeats the previous row; sort the file by time and drop duplicates"),
-    (["2000,1,2,0.5,1.5,1", "1000,1,2,0.5,1.5,1"], "line 3: open_time 1000 goes back before the previous row"),
-    (["1000,1,2,0.5,1.5,1", "2000,1,0.4,0.5,1.5,1"], "line 3: high 0.4 is below low 0.5; fix or remove the row"),
-    (["1000,1,2,0.5,abc,1"], "line 2: close 'abc' is not a number; fix or remove the row"),
-    (["1000,1,2,0.5,1.5"], "line 2: has 5 columns; expected 6"),
-    (["1000,1,2,0.5,1.5,1", "2000,1,2,0.5,1.5"], "line 3: has 5 columns where earlier rows have 6"),
-    (["1000,1,2,0,1.5,1"], "line 2: low 0 is not above zero"),
+    (["1651795200000,1,2,0.5,1.5,1", "1651795200000,1,2,0.5,1.5,1"], "line 3: open_time 1651795200000 repeats the previous row; sort the file by time and drop duplicates"),
+    (["1651795260000,1,2,0.5,1.5,1", "1651795200000,1,2,0.5,1.5,1"], "line 3: open_time 1651795200000 goes back before the previous row"),
+    (["1651795200000,1,2,0.5,1.5,1", "1651795260000,1,0.4,0.5,1.5,1"], "line 3: high 0.4 is below low 0.5; fix or remove the row"),
+    (["1651795200000,1,2,0.5,abc,1"], "line 2: close 'abc' is not a number; fix or remove the row"),
+    (["1651795200000,1,2,0.5,1.5"], "line 2: has 5 columns; expected 6"),
+    (["1651795200000,1,2,0.5,1.5,1", "1651795260000,1,2,0.5,1.5"], "line 3: has 5 columns where earlier rows have 6"),
+    (["1651795200000,1,2,0,1.5,1"], "line 2: low 0 is not above zero"),
     (["nan,1,2,0.5,1.5,1"], "line 2: open_time 'nan' is not a whole number"),
 ])
 def test_loader_broken_file_is_refused_with_its_line_number(tmp_path, rows, message):

@@ -81,7 +81,7 @@ def test_bot_replay_command_writes_summary_json_matching_the_journal(tmp_path):
 
 def test_bot_replay_bad_candle_file_exit_2(tmp_path):
     broken = tmp_path / "broken.csv"
-    broken.write_text("open_time,open,high,low,close,volume\n1000,1,2,3,1.5,1\n")
+    broken.write_text("open_time,open,high,low,close,volume\n1651795200000,1,2,3,1.5,1\n")
     result = subprocess.run([sys.executable, "bot.py", "--replay", str(broken)], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().endswith("line 2: high 2 is below low 3; fix or remove the row")
