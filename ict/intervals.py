@@ -1,9 +1,14 @@
 """Binance kline intervals in milliseconds and where their periods start.
 
 Binance aligns klines in UTC: an interval of up to a day starts at a multiple of its
-length since the epoch, a week starts on Monday 00:00 UTC, and this module counts 3-day
-periods from the epoch too (1970-01-01, so 2023-01-02 00:00 UTC starts one). The month
-(`1M`) is left out: it has no fixed length, and the bot does not trade it.
+length since the epoch, and a week starts on Monday 00:00 UTC (docs/ict.md, as
+`ict.sessions` uses). 3-day periods are counted from the epoch too (1970-01-01, so
+2023-01-02 00:00 UTC starts one, and 2022-12-30 the one before), the `t - t % length`
+rule generic exchange libraries apply to every fixed interval. Binance's docs do not
+state the 3d anchor and no recorded Binance 3d kline is bundled, so this is unverified:
+`test_higher_timeframe_three_days_count_from_the_epoch` pins the rule, it does not prove
+it; check one 3d kline's open time before relying on 3d periods. The month (`1M`) is
+left out: it has no fixed length, and the bot does not trade it.
 
 `INTERVAL_MS` holds the same intervals as `trade.settings.INTERVALS` (a test keeps the
 two equal; `ict/` cannot import from `trade/`).

@@ -6,10 +6,11 @@ without lookahead"). The usual leak is merging higher rows by their open time, w
 shows the 10:00 hourly candle at 10:00 with the prices of 10:55.
 
 Periods align like Binance klines (see `ict.intervals`): UTC, a week from Monday 00:00
-UTC, 3 days from the epoch. The rules for a missing base candle are the ones
-`ict.sessions.PeriodTracker` uses for days and weeks: the period's candle is built from
-the base candles that exist, and when the period's last base candle is missing the
-period is emitted at the first base candle of a later period, before that candle counts.
+UTC, 3 days from the epoch (unverified against Binance, see there). The rules for a
+missing base candle are the ones `ict.sessions.PeriodTracker` uses for days and weeks:
+the period's candle is built from the base candles that exist, and when the period's
+last base candle is missing the period is emitted at the first base candle of a later
+period, before that candle counts.
 """
 from __future__ import annotations
 
@@ -64,8 +65,9 @@ class HigherTimeframe:
         """Take one closed base candle; return the higher candle that closed with it, else None.
 
         In the rare case that two higher candles close at once (a gap hid the end of one
-        period and this base candle is the last of the next), this returns the newer one;
-        use `update_all` to get both, oldest first.
+        period and this base candle is the last of the next), this returns only the newer
+        one and the older is lost to the caller; a runner that must see every higher
+        candle calls `update_all` instead, which returns both, oldest first.
         """
         now = candle.open_time
         if now < self._end:  # the fast path: a base candle inside the running period

@@ -50,6 +50,14 @@ def resampled(candles, interval: str) -> list[Candle]:
     return [Candle(t, o, h, lo, c, v) for t, o, h, lo, c, v in rows if t >= first and t + length <= end]
 
 
+def assert_same(emitted: list[tuple[int, Candle]], expected: list[Candle]) -> None:
+    """Equal candle for candle; prices exactly, volumes up to float summation order."""
+    assert len(emitted) == len(expected)
+    for (_, got), want in zip(emitted, expected):
+        assert (got.open_time, got.open, got.high, got.low, got.close) == (want.open_time, want.open, want.high, want.low, want.close)
+        assert got.volume == pytest.approx(want.volume, rel=1e-12)
+
+
 def test_higher_timeframe_hour_from_5m_hidden_until_twelfth_candle_exact_ohlcv():
     frame = HigherTimeframe("1h", FIVE)
     candles = real_candles(FIVE_MINUTE_FILE)[:13]
@@ -71,11 +79,20 @@ def test_higher_timeframe_real_file_equals_pandas_resample_candle_for_candle(pat
     emitted = feed(frame, candles)
     expected = resampled(candles, interval)
     assert len(expected) > 3
-    assert len(emitted) == len(expected)
-    for (_, got), want in zip(emitted, expected):
-        assert (got.open_time, got.open, got.high, got.low, got.close) == (want.open_time, want.open, want.high, want.low, want.close)
-        assert got.volume == pytest.approx(want.volume, rel=1e-12)
+    assert_same(emitted, expected)
     assert frame.missing == 0
+
+
+def test_higher_timeframe_real_file_with_holes_equals_pandas_on_what_exists_and_counts_them():
+    # every 7th candle gone, and 02:30-04:10 of day 3 (crossing the 03:00 and 04:00 ends)
+    candles = real_candles(FIVE_MINUTE_FILE)[:5000]
+    hole = range(utc("2023-01-03T02:30"), utc("2023-01-03T04:15"), FIVE)
+    kept = [c for i, c in enumerate(candles) if (i % 7 != 3 or i == len(candles) - 1) and c.open_time not in hole]
+    frame = HigherTimeframe("1h", FIVE)
+    emitted = feed(frame, kept)
+    assert frame.missing == len(candles) - len(kept)
+    expected = resampled(kept, "1h")
+    assert_same(emitted, expected)
 
 
 def test_higher_timeframe_real_file_emits_each_candle_at_the_last_base_candle_of_its_period():
