@@ -1,10 +1,11 @@
 """Candle series arithmetic: the interval of a series, its gaps, and aggregation to a coarser interval.
 
-Pure functions over lists of `Candle` (times in epoch milliseconds UTC). Periods are
-aligned as Binance aligns its klines: on multiples of the interval since 1970-01-01
-00:00 UTC (so 1h candles open on the hour, 1d candles at midnight UTC), except weeks,
-which open on Monday 00:00 UTC. Binance does not document where its 3d periods start;
-here they count from the epoch like the others.
+Pure functions over lists of `Candle` (times in epoch milliseconds UTC), for whole
+files at once (numpy); `ict.timeframes.HigherTimeframe` is the candle-by-candle
+counterpart the runner uses, and both give the same candles. Periods are aligned as
+`ict.intervals` says Binance aligns its klines: multiples of the interval since the
+epoch (1h on the hour, 1d at midnight UTC), weeks from Monday 00:00 UTC, 3d from the
+epoch (unverified, see there).
 """
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from typing import Sequence
 
 import numpy as np
 
+from ict.intervals import DAY_MS, INTERVAL_MS, MONDAY_OFFSET_MS, WEEK_MS
 from ict.models import Candle
 
-WEEK_MS = 7 * 86_400_000
-_MONDAY_MS = 4 * 86_400_000  # 1970-01-01 was a Thursday; the first Monday is 1970-01-05
-_UNITS = (("w", WEEK_MS), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1))
+_NAMES = {length: name for name, length in INTERVAL_MS.items()}
+_UNITS = (("w", WEEK_MS), ("d", DAY_MS), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1))
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Gaps:
 def interval_name(interval_ms: int) -> str:
     """Binance's spelling of an interval ("1m", "4h", "1w"); other lengths in the largest
     whole unit ("7m", "90s"), and "?" for zero or less."""
+    if interval_ms in _NAMES:
+        return _NAMES[interval_ms]
     if interval_ms <= 0:
         return "?"
     for unit, size in _UNITS:
@@ -78,7 +81,7 @@ def find_gaps(open_times: Sequence[int], interval_ms: int, longer_than: int = 3)
 def period_start(open_time, interval_ms: int):
     """The open time of the `interval_ms` period holding `open_time` (an int, or a numpy
     int64 array of them), aligned as Binance does."""
-    origin = _MONDAY_MS if interval_ms == WEEK_MS else 0
+    origin = MONDAY_OFFSET_MS if interval_ms == WEEK_MS else 0
     return (open_time - origin) // interval_ms * interval_ms + origin
 
 

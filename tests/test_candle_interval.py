@@ -10,8 +10,10 @@ import sys
 import pytest
 
 from ict.candle_file import CandleFileError, fit_to_interval, load_candles
+from ict.intervals import INTERVAL_MS
 from ict.models import Candle
 from ict.resample import aggregate, detect_interval, interval_name
+from ict.timeframes import HigherTimeframe
 from tests.conftest import DATA, DAY_FILE, LONG_FILE, ROOT
 
 MINUTE = 60_000
@@ -166,3 +168,18 @@ def test_bot_replay_aggregates_a_finer_file_to_the_settings_interval(tmp_path, w
     assert result.returncode == 0, result.stderr
     assert f"candle file {DAY_FILE}: aggregated 1,440 1m candles to 288 5m candles (UTC periods)" in result.stderr
     assert '"candles": 288' in summary.read_text()
+
+
+@pytest.mark.parametrize("file, base, interval", [(LONG_FILE, "1m", "15m"), (DATA / "BTCUSDT-perp-5m-2023-01-01.csv", "5m", "4h"),
+                                                  (DATA / "BTCUSDT-spot-1h-2021-01-01-native12.csv", "1h", "1w")])
+@pytest.mark.parametrize("holes", [False, True])
+def test_aggregate_of_a_whole_file_equals_the_runners_candle_by_candle_higher_timeframe(file, base, interval, holes):
+    candles = load_candles(file)
+    if holes:  # every 7th candle and a long run missing, ends of periods included
+        candles = [c for i, c in enumerate(candles) if i % 7 != 3 and not 500 <= i < 530]
+    runner = HigherTimeframe(interval, INTERVAL_MS[base])
+    streamed = [closed for candle in candles for closed in runner.update_all(candle)]
+    batch, _ = aggregate(candles, INTERVAL_MS[base], INTERVAL_MS[interval])
+    assert [c.open_time for c in batch] == [c.open_time for c in streamed]
+    assert [(c.open, c.high, c.low, c.close) for c in batch] == [(c.open, c.high, c.low, c.close) for c in streamed]
+    assert all(abs(a.volume - b.volume) < 1e-6 for a, b in zip(batch, streamed))

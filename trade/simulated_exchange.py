@@ -135,7 +135,8 @@ class SimulatedExchange:
             for request in mine:
                 if not request.type.is_conditional and request.client_order_id in self._open:
                     if self._fill_plain(request, candle.open, high, low) and self._opens(request):
-                        entered_inside = (entered_inside or set()) | {request.position_side}
+                        entered_inside = entered_inside or set()
+                        entered_inside.add(request.position_side)
             triggered = [r for r in self._open.values()
                          if r.symbol == symbol and r.type.is_conditional and self._triggered(r, high, low)
                          and not (entered_inside and r.type is OrderType.TAKE_PROFIT_MARKET and r.position_side in entered_inside)]
