@@ -30,9 +30,10 @@ log = logging.getLogger(__name__)
 
 # (unit, lowest, highest + 1, multiply by, divide by): epoch times from 1973-03-03 (10**8 s)
 # to 2286-11-20 (10**10 s) in each unit, and how they become milliseconds. The ranges do not
-# overlap, so the magnitude alone tells the unit; milliseconds come first as the usual case.
-_UNITS = (("milliseconds", 10**11, 10**13, 1, 1), ("microseconds", 10**14, 10**16, 1, 1000),
-          ("seconds", 10**8, 10**10, 1000, 1), ("nanoseconds", 10**17, 10**19, 1, 10**6))
+# overlap, so the magnitude alone tells the unit. Milliseconds need no conversion.
+_MILLISECONDS_FROM, _MILLISECONDS_TO = 10**11, 10**13
+_UNITS = (("microseconds", 10**14, 10**16, 1, 1000), ("seconds", 10**8, 10**10, 1000, 1),
+          ("nanoseconds", 10**17, 10**19, 1, 10**6))
 GAP_CANDLES = 3  # holes of more than this many missing candles are reported
 _PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 
@@ -53,7 +54,7 @@ def load_candles(path: str | Path) -> list[Candle]:
     lines = text.splitlines()
     start = 1 if lines and _is_header(lines[0]) else 0
     candles: list[Candle] = []
-    units: dict[str, int] = {}   # each time unit found, with its first line
+    units: dict[str, int] = {}   # each unit converted to milliseconds, with its first line
     width = None
     previous_time = None
     for number, line in enumerate(lines[start:], start=start + 1):
@@ -74,11 +75,11 @@ def load_candles(path: str | Path) -> list[Candle]:
         candles.append(candle)
     if not candles:
         raise CandleFileError(f"candle file {path} has no candle rows; expected a header and one row per candle")
-    found = " and ".join(f"{unit} (from line {line})" for unit, line in units.items())
-    if list(units) == ["milliseconds"]:
-        log.debug("candle file %s: open times in milliseconds", path)
-    else:
+    if units:
+        found = " and ".join(f"{unit} (from line {line})" for unit, line in units.items())
         log.info("candle file %s: open times in %s, converted to milliseconds", path, found)
+    else:
+        log.debug("candle file %s: open times in milliseconds", path)
     return candles
 
 
@@ -126,14 +127,8 @@ def _parse_row(path: Path, number: int, fields: list[str], units: dict[str, int]
         open_time = int(fields[0])
     except ValueError:
         raise _error(path, number, f"open_time {fields[0]!r} is not a whole number", "use epoch milliseconds") from None
-    for unit, low, high, times, divisor in _UNITS:
-        if low <= open_time < high:
-            open_time = open_time * times // divisor
-            units.setdefault(unit, number)
-            break
-    else:
-        raise _error(path, number, f"open_time {fields[0]} is not a time from 1973 to 2286 in epoch seconds, milliseconds, "
-                     "microseconds or nanoseconds", "use epoch milliseconds, e.g. 1651795200000 for 2022-05-06 00:00 UTC")
+    if not _MILLISECONDS_FROM <= open_time < _MILLISECONDS_TO:  # the usual case costs one comparison
+        open_time = _to_milliseconds(path, number, fields[0], open_time, units)
     values = []
     for name, raw in zip(_PRICE_COLUMNS, fields[1:6]):
         try:
@@ -151,6 +146,15 @@ def _parse_row(path: Path, number: int, fields: list[str], units: dict[str, int]
     if volume < 0:
         raise _error(path, number, f"volume {fields[5]} is negative", "fix or remove the row")
     return Candle(open_time, open_, high, low, close, volume)
+
+
+def _to_milliseconds(path: Path, number: int, raw: str, open_time: int, units: dict[str, int]) -> int:
+    for unit, low, high, times, divisor in _UNITS:
+        if low <= open_time < high:
+            units.setdefault(unit, number)
+            return open_time * times // divisor
+    raise _error(path, number, f"open_time {raw} is not a time from 1973 to 2286 in epoch seconds, milliseconds, "
+                 "microseconds or nanoseconds", "use epoch milliseconds, e.g. 1651795200000 for 2022-05-06 00:00 UTC")
 
 
 def _error(path: Path, number: int, problem: str, fix: str) -> CandleFileError:

@@ -5,7 +5,8 @@ closed candles under these rules (no lookahead):
 - a MARKET order fills at the next candle's open, `slippage_ticks` worse;
 - a resting LIMIT order fills only when the candle trades *through* its price (a buy
   when the low is below it, a sell when the high is above it: a touch may leave it in
-  the queue), at its own price even when the candle opens beyond it (maker fee);
+  the queue), at its own price even when the candle opens beyond it (maker fee); the
+  orders placed on that fill see the market at the limit (at the open after a gap);
 - a LIMIT order that is marketable when placed (a buy at or above the last price, a
   sell at or below) takes the book at the next open like a MARKET order, never beyond
   its limit (taker fee);
