@@ -9,11 +9,11 @@ epoch (unverified, see there).
 """
 from __future__ import annotations
 
+import operator
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Sequence
-
-import numpy as np
 
 from ict.intervals import DAY_MS, INTERVAL_MS, MONDAY_OFFSET_MS, WEEK_MS
 from ict.models import Candle
@@ -62,20 +62,19 @@ def detect_interval(open_times: Sequence[int]) -> int | None:
     (gaps do not change it). None with fewer than two candles. Times must be increasing."""
     if len(open_times) < 2:
         return None
-    steps, counts = np.unique(np.diff(np.asarray(open_times, dtype=np.int64)), return_counts=True)
-    return int(steps[np.argmax(counts)])
+    steps = Counter(map(operator.sub, open_times[1:], open_times[:-1]))
+    return steps.most_common(1)[0][0]
 
 
 def find_gaps(open_times: Sequence[int], interval_ms: int, longer_than: int = 3) -> Gaps:
     """The holes of more than `longer_than` missing candles in a series of `interval_ms`."""
-    times = np.asarray(open_times, dtype=np.int64)
-    missing = np.diff(times) // interval_ms - 1
-    holes = np.flatnonzero(missing > longer_than)
-    if not len(holes):
+    limit = (longer_than + 1) * interval_ms  # a step above this leaves more than `longer_than` missing
+    holes = [((after - before) // interval_ms - 1, before, after)
+             for before, after in zip(open_times, open_times[1:]) if after - before > limit]
+    if not holes:
         return Gaps(0, 0, 0, 0, 0)
-    largest = holes[np.argmax(missing[holes])]
-    return Gaps(len(holes), int(missing[holes].sum()), int(times[largest]) + interval_ms, int(times[largest + 1]),
-                int(missing[largest]))
+    missing, before, after = max(holes, key=lambda hole: hole[0])  # the first of the largest
+    return Gaps(len(holes), sum(hole[0] for hole in holes), before + interval_ms, after, missing)
 
 
 def period_start(open_time, interval_ms: int):
@@ -99,6 +98,8 @@ def aggregate(candles: Sequence[Candle], step_ms: int, interval_ms: int) -> tupl
         raise ValueError(f"cannot aggregate {interval_name(step_ms)} candles to {interval_name(interval_ms)}")
     if not candles:
         return [], 0
+    import numpy as np  # here, not at the top: a replay at the file's own interval never pays its ~12 MB
+
     times = np.fromiter((c.open_time for c in candles), np.int64, len(candles))
     periods = period_start(times, interval_ms)
     first, last = 0, len(candles)
