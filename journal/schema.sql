@@ -76,9 +76,11 @@ CREATE TABLE IF NOT EXISTS fills (
     quantity          TEXT NOT NULL,
     price             TEXT NOT NULL,
     fee               TEXT NOT NULL,        -- quote asset
-    realized_pnl      TEXT NOT NULL         -- this fill's realized PnL before fees
+    realized_pnl      TEXT NOT NULL,        -- this fill's realized PnL before fees
+    trade_id          TEXT                  -- the exchange's trade id; a fill is booked once per (order, trade id)
 );
 CREATE INDEX IF NOT EXISTS fills_by_position ON fills(position_id);
+CREATE UNIQUE INDEX IF NOT EXISTS fills_by_trade ON fills(client_order_id, trade_id);
 
 -- Every state change of every position, written before the action it leads to.
 CREATE TABLE IF NOT EXISTS transitions (

@@ -17,7 +17,7 @@ from ict.models import Candle
 from trade.binance_events import ORDER_STATUSES
 from trade.binance_rest import BinanceRest
 from trade.errors import ExchangeFatal, OrderRejected
-from trade.models import ZERO, OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate
+from trade.models import ZERO, OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate, TradeFill
 from trade.symbol_rules import SymbolRules, wire
 
 log = logging.getLogger(__name__)
@@ -203,18 +203,22 @@ class BinanceExchange:
         executed, at = Decimal(answer.get("executedQty", "0")), answer.get("updateTime")
         if executed <= 0:
             return OrderUpdate(request.client_order_id, request.symbol, status, int(at or 0), order_id)
-        trades = self.rest.call("futures_account_trades", symbol=request.symbol, orderId=int(order_id))
-        quantity = sum((Decimal(t["qty"]) for t in trades), ZERO)
-        value = sum((Decimal(t["qty"]) * Decimal(t["price"]) for t in trades), ZERO)
-        fees = sum((Decimal(t["commission"]) for t in trades if t.get("commissionAsset", "USDT") == "USDT"), ZERO)
-        realized = sum((Decimal(t.get("realizedPnl", "0")) for t in trades), ZERO)
+        fills = self.order_trades(request.symbol, order_id)
+        quantity = sum((f.quantity for f in fills), ZERO)
+        value = sum((f.quantity * f.price for f in fills), ZERO)
         if quantity != executed:
             log.warning("%s order %s: trades sum to %s but the order says %s executed", request.symbol,
                         request.client_order_id, quantity, executed)
         average = value / quantity if quantity else None
         return OrderUpdate(request.client_order_id, request.symbol, status, int(at or 0), order_id, cumulative_quantity=quantity,
-                           average_price=average, last_quantity=quantity, last_price=average, fee=fees,
-                           realized_pnl=realized, totals=True)
+                           average_price=average, last_quantity=quantity, last_price=average,
+                           fee=sum((f.fee for f in fills), ZERO), realized_pnl=sum((f.realized_pnl for f in fills), ZERO),
+                           totals=True, trades=tuple(fills))
+
+    def order_trades(self, symbol: str, order_id: str) -> list[TradeFill]:
+        """The fills of one order (GET /fapi/v1/userTrades?orderId=), each with its trade id.
+        A fee paid in another asset than USDT (BNB) counts as 0 here, as in the stream."""
+        return [_trade_fill(t) for t in self.rest.call("futures_account_trades", symbol=symbol, orderId=int(order_id))]
 
     # ----- market data and the listenKey (used by the stream threads through their own BinanceRest) -----
     def closed_klines(self, symbol: str, interval: str, interval_ms: int, start_ms: int | None = None, limit: int = 1500) -> list[Candle]:
@@ -253,6 +257,12 @@ class BinanceExchange:
             if row.get("clientAlgoId", "").startswith(prefix) and row.get("orderType") in ("STOP_MARKET", "TAKE_PROFIT_MARKET"):
                 found.append(OrderRequest(row["clientAlgoId"], symbol, OrderSide(row["side"]), OrderType(row["orderType"])))
         return found
+
+
+def _trade_fill(row: dict) -> TradeFill:
+    fee = Decimal(row["commission"]) if row.get("commissionAsset", "USDT") == "USDT" else ZERO
+    return TradeFill(str(row["id"]), Decimal(row["qty"]), Decimal(row["price"]), fee,
+                     Decimal(row.get("realizedPnl", "0")), int(row.get("time", 0)))
 
 
 def _order_status(text: str) -> OrderStatus:

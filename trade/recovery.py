@@ -33,7 +33,8 @@ def restore_positions(trader: Trader, journal: Journal) -> list[Position]:
                             Decimal(row["stop_price"]), Decimal(row["take_profit_price"]), created_at=epoch_ms(row["created_at"]),
                             realized_pnl=Decimal(row["realized_pnl"]), fees=Decimal(row["fees"]),
                             opened_at=epoch_ms(row["opened_at"]) if row["opened_at"] else None, close_reason=row["close_reason"])
-        fills = journal.rows("SELECT client_order_id, quantity, price, fee, realized_pnl FROM fills WHERE position_id = ?", position.id)
+        fills = journal.rows("SELECT client_order_id, quantity, price, fee, realized_pnl, trade_id FROM fills WHERE position_id = ?",
+                             position.id)
         for order_row in journal.orders_of(position.id):
             order = _order(order_row, position, trader.exchange.hedge_mode,
                            [f for f in fills if f["client_order_id"] == order_row["client_order_id"]])
@@ -67,7 +68,8 @@ def _order(row: dict, position: Position, hedge: bool, fills: list[dict]) -> Ord
     return Order(request, role, position.id, OrderStatus(row["status"]), Decimal(row["filled_quantity"]),
                  Decimal(row["avg_price"]) if row["avg_price"] else None, row["exchange_order_id"],
                  fees=sum((Decimal(f["fee"]) for f in fills), ZERO),
-                 realized_pnl=sum((Decimal(f["realized_pnl"]) for f in fills), ZERO))
+                 realized_pnl=sum((Decimal(f["realized_pnl"]) for f in fills), ZERO),
+                 trade_ids={f["trade_id"] for f in fills if f["trade_id"]})
 
 
 def recover(trader: Trader, journal: Journal, symbol: str) -> None:

@@ -19,8 +19,9 @@ from typing import Callable
 from ict.models import EntryType, Signal
 from journal.journal import Journal, iso_time
 from trade.exchange import Exchange
+from trade.fills import add_fill, new_fills, quantity_of
 from trade.order_desk import OrderDesk
-from trade.models import ZERO, Order, OrderRequest, OrderRole, OrderStatus, OrderType, OrderUpdate
+from trade.models import ZERO, Order, OrderRequest, OrderRole, OrderStatus, OrderType, OrderUpdate, TradeFill
 from trade.position import Position, client_order_id
 from trade.position_machine import CLOSED, CLOSING, ENTERING, IDLE, OPEN, new_machine
 from trade.risk import Refusal, RiskSettings, size_entry
@@ -198,7 +199,8 @@ class Trader:
         position.trigger(trigger)
         self.journal.insert("transitions", position_id=position.id, from_state=source, to_state=position.state, event=trigger,
                             at=iso_time(self.clock()), client_order_id=order.client_order_id if order else None, detail=detail)
-        self.journal.update("positions", "id", position.id, state=position.state)
+        # the close reason goes in with the move to CLOSING: a crash right after must not lose it
+        self.journal.update("positions", "id", position.id, state=position.state, close_reason=position.close_reason)
         log.debug("%s position %d %s -> %s on %s %s", position.symbol, position.id, source.value, position.state.value, trigger,
                  order.client_order_id if order else "")
 
@@ -214,44 +216,36 @@ class Trader:
                           update.symbol, update.client_order_id, order.position_id, update.cumulative_quantity)
             return
         with self.journal.transaction():
-            filled = update.cumulative_quantity - order.filled_quantity
-            if filled > 0:
-                self._book_fill(position, order, update, filled)
+            fills = new_fills(order, update)
+            for fill in fills:
+                self._book_fill(position, order, fill)
             if not (order.status.is_final and not update.status.is_final):  # a late, stale answer never reopens an order
                 order.status = update.status
             order.exchange_order_id = update.exchange_order_id or order.exchange_order_id
             self.journal.update("orders", "client_order_id", order.client_order_id, status=order.status,
                                 filled_quantity=order.filled_quantity, avg_price=order.average_price,
                                 exchange_order_id=order.exchange_order_id, detail=update.reason, updated_at=iso_time(update.at or self.clock()))
-            self._advance(position, order, update, filled)
+            self._advance(position, order, update, quantity_of(fills))
 
-    def _book_fill(self, position: Position, order: Order, update: OrderUpdate, filled: Decimal) -> None:
-        if update.last_quantity == filled and update.last_price:
-            price = update.last_price
-        else:  # a query's totals: the new part's price from the averages
-            booked = order.filled_quantity * (order.average_price or ZERO)
-            price = (update.cumulative_quantity * update.average_price - booked) / filled
-        fee = update.fee - order.fees if update.totals else update.fee
-        realized = update.realized_pnl - order.realized_pnl if update.totals else update.realized_pnl
-        order.fees += fee
-        order.realized_pnl += realized
-        order.filled_quantity = update.cumulative_quantity
-        order.average_price = update.average_price or price
+    def _book_fill(self, position: Position, order: Order, fill: TradeFill) -> None:
+        add_fill(order, fill)
+        at = fill.at or self.clock()
         if order.role is OrderRole.ENTRY:
-            position.filled_entry_quantity += filled
-            position.entry_value += filled * price
-            position.opened_at = position.opened_at or update.at
+            position.filled_entry_quantity += fill.quantity
+            position.entry_value += fill.quantity * fill.price
+            position.opened_at = position.opened_at or at
         else:
-            position.filled_exit_quantity += filled
-            position.exit_value += filled * price
-        position.realized_pnl += realized
-        position.fees += fee
-        self.journal.insert("fills", client_order_id=order.client_order_id, position_id=position.id, at=iso_time(update.at or self.clock()),
-                            quantity=filled, price=price, fee=fee, realized_pnl=realized)
+            position.filled_exit_quantity += fill.quantity
+            position.exit_value += fill.quantity * fill.price
+        position.realized_pnl += fill.realized_pnl
+        position.fees += fill.fee
+        self.journal.insert("fills", client_order_id=order.client_order_id, position_id=position.id, at=iso_time(at),
+                            quantity=fill.quantity, price=fill.price, fee=fill.fee, realized_pnl=fill.realized_pnl,
+                            trade_id=fill.trade_id or None)
         self.journal.update("positions", "id", position.id, quantity=position.filled_entry_quantity, entry_price=position.entry_price,
                             opened_at=iso_time(position.opened_at), realized_pnl=position.realized_pnl, fees=position.fees)
-        log.info("%s position %d fill %s %s @ %s fee %s (%s)", position.symbol, position.id, order.role.value, filled, price,
-                 fee, order.client_order_id)
+        log.info("%s position %d fill %s %s @ %s fee %s (%s)", position.symbol, position.id, order.role.value, fill.quantity,
+                 fill.price, fill.fee, order.client_order_id)
 
     def _advance(self, position: Position, order: Order, update: OrderUpdate, filled: Decimal) -> None:
         """Drive the position machine from one booked update."""
@@ -320,6 +314,9 @@ class Trader:
 
     def _finish(self, position: Position, trigger: str = "flat", detail: str | None = None) -> None:
         """The last transition: record the result and stop tracking the position."""
+        if position.close_reason is None:  # e.g. a journal written before the reason went in with CLOSING
+            filled = [CLOSE_TRIGGERS[o.role][1] for o in position.orders.values() if o.role in CLOSE_TRIGGERS and o.filled_quantity > 0]
+            position.close_reason = filled[0] if filled else "closed"
         self._fire(position, trigger, detail=detail)
         self.journal.update("positions", "id", position.id, closed_at=iso_time(self.clock()), exit_price=position.exit_price,
                             realized_pnl=position.realized_pnl, fees=position.fees, close_reason=position.close_reason)
