@@ -113,3 +113,12 @@ def test_fake_fail_next_cancel_gives_500_and_the_order_stays(fake, client):
     assert client.futures_get_algo_order(clientAlgoId="sl")["algoStatus"] == "NEW"
     client.futures_cancel_algo_order(symbol="BTCUSDT", clientAlgoId="sl")
     assert client.futures_get_algo_order(clientAlgoId="sl")["algoStatus"] == "CANCELED"
+
+
+def test_fake_keep_close_position_orders_when_flat_leaves_the_target_new(fake, client):
+    long_position(client)
+    price = last_price(fake)
+    client.futures_create_algo_order(type="TAKE_PROFIT_MARKET", triggerPrice=str(price + 50), clientAlgoId="tp", **CLOSE)
+    fake.keep_close_position_orders_when_flat()
+    fake.close_by_hand()
+    assert client.futures_get_algo_order(clientAlgoId="tp")["algoStatus"] == "NEW"

@@ -17,7 +17,7 @@ from ict.models import Candle
 from trade.binance_events import ORDER_STATUSES
 from trade.binance_rest import BinanceRest
 from trade.errors import ExchangeFatal, OrderRejected
-from trade.models import ZERO, OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate, TradeFill
+from trade.models import ZERO, AccountPosition, AccountTrade, OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate, TradeFill
 from trade.symbol_rules import SymbolRules, wire
 
 log = logging.getLogger(__name__)
@@ -209,6 +209,8 @@ class BinanceExchange:
         if quantity != executed:
             log.warning("%s order %s: trades sum to %s but the order says %s executed", request.symbol,
                         request.client_order_id, quantity, executed)
+            if status is OrderStatus.FILLED:  # trades not all listed yet: keep it open so it is asked again
+                status = OrderStatus.PARTIALLY_FILLED
         average = value / quantity if quantity else None
         return OrderUpdate(request.client_order_id, request.symbol, status, int(at or 0), order_id, cumulative_quantity=quantity,
                            average_price=average, last_quantity=quantity, last_price=average,
@@ -242,10 +244,25 @@ class BinanceExchange:
     def keepalive_listen_key(self, key: str) -> None:
         self.rest.call("futures_stream_keepalive", write=True, listenKey=key)
 
-    def account_positions(self, symbol: str) -> list[dict]:
-        """Non-zero positions on the account for `symbol` (positionAmt is signed in one-way mode)."""
-        return [p for p in self.rest.call("futures_position_information", symbol=symbol) if Decimal(p.get("positionAmt", "0")) != 0]
+    def account_positions(self, symbol: str) -> list[AccountPosition]:
+        """Non-zero position legs on the account for `symbol` (GET /fapi/v2/positionRisk)."""
+        legs = [AccountPosition(symbol, p.get("positionSide", "BOTH"), Decimal(p.get("positionAmt", "0")))
+                for p in self.rest.call("futures_position_information", symbol=symbol)]
+        return [leg for leg in legs if leg.amount != 0]
 
+    def account_trades(self, symbol: str, start_ms: int) -> list[AccountTrade]:
+        """The account's trades on `symbol` since `start_ms` (userTrades, at most 7 days a call, 1000 rows)."""
+        rows = self.rest.call("futures_account_trades", symbol=symbol, startTime=int(start_ms), limit=1000)
+        return [AccountTrade(str(row["orderId"]), OrderSide(row["side"]), row.get("positionSide", "BOTH"), _trade_fill(row))
+                for row in sorted(rows, key=lambda r: (int(r.get("time", 0)), int(r["id"])))]
+
+    def order_client_id(self, symbol: str, order_id: str) -> str:
+        try:
+            return str(self.rest.call("futures_get_order", symbol=symbol, orderId=int(order_id)).get("clientOrderId", ""))
+        except OrderRejected as refusal:
+            if refusal.code in NOT_FOUND_CODES:
+                return ""
+            raise
 
     def open_orders_of_ours(self, symbol: str, prefix: str) -> list[OrderRequest]:
         """Open orders and open algo orders on `symbol` whose client id starts with `prefix`."""

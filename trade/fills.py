@@ -16,7 +16,7 @@ from trade.models import ZERO, Order, OrderUpdate, TradeFill
 
 def new_fills(order: Order, update: OrderUpdate) -> list[TradeFill]:
     """The fills in `update` not yet booked on `order`, oldest first (see the module doc)."""
-    if update.trades:
+    if update.trades or update.totals:  # a query that read the order's trades: those, and only those
         fresh: dict[str, TradeFill] = {}
         for fill in update.trades:
             if fill.trade_id not in order.trade_ids:
@@ -27,19 +27,15 @@ def new_fills(order: Order, update: OrderUpdate) -> list[TradeFill]:
             return []
         return [TradeFill(update.trade_id, update.last_quantity, update.last_price or update.average_price or ZERO,
                           update.fee, update.realized_pnl, update.at)]
-    if update.totals and order.trade_ids:
-        return []  # totals without their trades cannot be split against fills counted by id
     filled = update.cumulative_quantity - order.filled_quantity
-    if filled <= 0:
+    if filled <= 0 or update.last_quantity <= 0:  # no fill in this event (a status change that carries the total)
         return []
     if update.last_quantity == filled and update.last_price:
         price = update.last_price
-    else:  # a query's totals: the new part's price from the averages
+    else:  # the new part's price from the averages
         booked = order.filled_quantity * (order.average_price or ZERO)
         price = (update.cumulative_quantity * (update.average_price or ZERO) - booked) / filled
-    fee = update.fee - order.fees if update.totals else update.fee
-    realized = update.realized_pnl - order.realized_pnl if update.totals else update.realized_pnl
-    return [TradeFill("", filled, price, fee, realized, update.at)]
+    return [TradeFill("", filled, price, update.fee, update.realized_pnl, update.at)]
 
 
 def add_fill(order: Order, fill: TradeFill) -> None:

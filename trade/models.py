@@ -120,6 +120,17 @@ class AccountPosition:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountTrade:
+    """One trade of the account on a symbol (GET /fapi/v1/userTrades), whoever placed the order:
+    `order_id` the exchange's order, `side` BUY/SELL, `position_side` BOTH/LONG/SHORT."""
+
+    order_id: str
+    side: OrderSide
+    position_side: str
+    fill: TradeFill
+
+
+@dataclass(frozen=True, slots=True)
 class OrderUpdate:
     """What an exchange says about one of our orders: an answer or a stream event.
 

@@ -84,11 +84,8 @@ def recover(trader: Trader, journal: Journal, symbol: str) -> None:
             log.warning("%s order %s is ours but belongs to no open position: cancelling it", symbol, order.client_order_id)
             exchange.cancel_order(order)
     held = {p.side.value for p in trader.positions.values() if p.symbol == symbol and p.open_quantity > 0}
-    for account_position in exchange.account_positions(symbol):
-        amount = Decimal(account_position["positionAmt"])
-        side = account_position.get("positionSide", "BOTH")
-        side = side if side != "BOTH" else ("LONG" if amount > 0 else "SHORT")
-        if side not in held:
+    for leg in exchange.account_positions(symbol):
+        if leg.side not in held:
             log.error("%s: the account holds a %s position of %s that this journal does not know; the bot leaves it alone",
-                      symbol, side, abs(amount))
+                      symbol, leg.side, abs(leg.amount))
     log.info("recovery done: %d position(s) still open after reconciling", len(trader.positions))

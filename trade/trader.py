@@ -20,7 +20,9 @@ from ict.models import EntryType, Signal
 from journal.journal import Journal, iso_time
 from trade.exchange import Exchange
 from trade.fills import add_fill, new_fills, quantity_of
+from trade.account_truth import AccountTruth, is_reduce_only_refusal
 from trade.order_desk import OrderDesk
+from trade.protection_guard import ProtectionGuard
 from trade.models import ZERO, Order, OrderRequest, OrderRole, OrderStatus, OrderType, OrderUpdate, TradeFill
 from trade.position import Position, client_order_id
 from trade.position_machine import CLOSED, CLOSING, ENTERING, IDLE, OPEN, new_machine
@@ -29,7 +31,7 @@ from trade.risk import Refusal, RiskSettings, size_entry
 log = logging.getLogger(__name__)
 
 CLOSE_TRIGGERS = {OrderRole.STOP: ("stop_filled", "stop_loss"), OrderRole.TAKE_PROFIT: ("take_profit_filled", "take_profit"),
-                  OrderRole.EXIT: ("exit_filled", "exit")}
+                  OrderRole.EXIT: ("exit_filled", "exit"), OrderRole.OUTSIDE: ("closed_outside", "closed_outside_bot")}
 
 
 class Trader:
@@ -57,6 +59,9 @@ class Trader:
         self.positions: dict[int, Position] = {}      # every position not CLOSED
         self.orders: dict[str, Order] = {}            # our orders by client id, while their position lives
         self._actions: deque[tuple[str, Order]] = deque()
+        self._cancels_sent: set[str] = set()
+        self.truth = AccountTruth(self)
+        self.guard = ProtectionGuard(self, risk.protect_within_seconds * 1000)
 
     # ----- stage inputs ------------------------------------------------------------------------
     def on_signal(self, signal: Signal) -> Position | None:
@@ -99,8 +104,14 @@ class Trader:
         self._book(update)
         self._run_actions()
 
+    def on_account_update(self, symbol: str, amounts: dict[str, Decimal]) -> None:
+        """The account's position on `symbol` changed (ACCOUNT_UPDATE): `amounts` maps a side
+        (LONG/SHORT) to its size now (≥ 0). Less than the journal holds → `AccountTruth.check`."""
+        self.truth.on_account_update(symbol, amounts)
+        self._run_actions()
+
     def on_tick(self, now: int | None = None) -> None:
-        """Housekeeping: cancel LIMIT entries that waited too long; reconcile now and then (live)."""
+        """Housekeeping: the protection guard; cancel LIMIT entries that waited too long; reconcile now and then (live)."""
         self.exchange.on_tick()
         if not self.positions:
             return
@@ -108,9 +119,8 @@ class Trader:
         if self.reconcile_every_ms is not None and now - self._reconciled_at >= self.reconcile_every_ms:
             self._reconciled_at = now
             self.reconcile()
-        if self.limit_entry_timeout_ms is None:
-            return
-        for position in list(self.positions.values()):
+        self.guard.check(now)
+        for position in list(self.positions.values()) if self.limit_entry_timeout_ms is not None else []:
             entry = position.orders.get(OrderRole.ENTRY)
             if (entry and entry.is_open and entry.status is not OrderStatus.INTENT and entry.request.type is OrderType.LIMIT
                     and now - position.created_at >= self.limit_entry_timeout_ms and position.state in (ENTERING, OPEN)):
@@ -171,7 +181,57 @@ class Trader:
                         self._protect(position)
                     elif position.state is CLOSING:
                         self._settle(position)
+        self.guard.reset()
+        for symbol in sorted({p.symbol for p in self.positions.values()}):
+            self.truth.check(symbol, "reconcile")
         self._run_actions()
+
+    # ----- hooks for the account check and the protection guard (trade.account_truth, trade.protection_guard) -----
+    def look_up_open_orders(self, position: Position) -> None:
+        """Ask the exchange about every sent, unfinished order of `position` and book the answers."""
+        for order in position.open_orders():
+            if order.status is not OrderStatus.INTENT and position.id in self.positions:
+                found = self.desk.look_up(order, attempts=1)
+                if found is not None:
+                    self._book(found)
+
+    def intend_outside(self, position: Position, quantity: Decimal) -> Order:
+        """The journal row that carries fills of a close made outside the bot (never sent)."""
+        return self._intend(position, OrderRole.OUTSIDE, OrderType.MARKET, quantity=quantity)
+
+    def book(self, update: OrderUpdate) -> None:
+        self._book(update)
+
+    def settle_again(self, position: Position) -> None:
+        """The guard's turn: cancels that did not land go again, what is left is flattened."""
+        self._cancels_sent -= {o.client_order_id for o in position.orders.values()}
+        with self.journal.transaction():
+            self._settle(position)
+
+    def close_unprotected(self, position: Position) -> None:
+        with self.journal.transaction():
+            position.close_reason = "unprotected"
+            self._start_exit(position, "protection_failed", "no live stop within [risk] protect_within_seconds")
+
+    def resend_unknown(self, order: Order) -> None:
+        """An order whose placement has no known outcome: look it up by client id, else send it again with the same id."""
+        found = self.desk.look_up(order, attempts=1)
+        if found is not None:
+            self._book(found)
+        else:
+            self._actions.append(("send", order))
+
+    def protect_again(self, position: Position, role: OrderRole, lost: Order | None) -> None:
+        """Place `role` again for a held position that lost it, once the account confirms the position."""
+        self.truth.check(position.symbol, f"{role.value} missing")
+        if position.id not in self.positions or position.state not in (ENTERING, OPEN) or not self.guard.allowed(position, role):
+            return
+        log.warning("%s position %d lost its %s (%s): placing it again", position.symbol, position.id, role.value,
+                    lost.status.value if lost else "never placed")
+        with self.journal.transaction():
+            again = self._intend_protective(position, role)
+            self._fire(position, "protection_replaced", again)
+        self._actions.append(("send", again))
 
     # ----- book-keeping (inside a journal transaction) --------------------------------------------
     def _intend(self, position: Position, role: OrderRole, type_: OrderType, quantity: Decimal | None = None,
@@ -219,6 +279,7 @@ class Trader:
             fills = new_fills(order, update)
             for fill in fills:
                 self._book_fill(position, order, fill)
+            self.guard.count(position, order, update)
             if not (order.status.is_final and not update.status.is_final):  # a late, stale answer never reopens an order
                 order.status = update.status
             order.exchange_order_id = update.exchange_order_id or order.exchange_order_id
@@ -262,6 +323,9 @@ class Trader:
             trigger, reason = CLOSE_TRIGGERS[role]
             position.close_reason = position.close_reason or reason
             self._fire(position, trigger, order)
+        elif update.status is OrderStatus.REJECTED and is_reduce_only_refusal(update.reason):
+            self._actions.append(("refused", order))  # nothing (or less) to reduce: read the account, never resend blindly
+            return
         elif update.status is OrderStatus.REJECTED and role is not OrderRole.EXIT and state in (ENTERING, OPEN):
             log.error("%s position %d %s refused (%s): closing at market", position.symbol, position.id, role.value, update.reason)
             position.close_reason = "protection_refused"
@@ -294,6 +358,8 @@ class Trader:
         return self._intend(position, role, OrderType.TAKE_PROFIT_MARKET, trigger=position.take_profit_price)
 
     def _start_exit(self, position: Position, trigger: str, detail: str | None) -> None:
+        if self.truth.squaring or not self.guard.allowed(position, OrderRole.EXIT):
+            return  # the account is being read first / refused too often: the guard looks again
         exit_order = self._intend(position, OrderRole.EXIT, OrderType.MARKET, quantity=position.open_quantity)
         self._fire(position, trigger, exit_order, detail)
         self._actions.append(("send", exit_order))
@@ -306,11 +372,13 @@ class Trader:
                 self._actions.append(("cancel", order))
             if not position.open_orders():
                 self._finish(position)
-        elif not position.open_orders():
+        elif not any(o.role is OrderRole.EXIT or o.status is OrderStatus.PARTIALLY_FILLED for o in position.open_orders()):
+            # e.g. a stop that filled in part and expired: the rest goes at once (an untriggered sibling does not count)
             self._start_exit(position, "exit_requested", f"{position.open_quantity} left after the close")
 
     def _cancelling(self) -> set[str]:
-        return {order.client_order_id for kind, order in self._actions if kind == "cancel"}
+        """Orders with a cancel queued, or sent and not yet confirmed (only the guard sends those again)."""
+        return {order.client_order_id for kind, order in self._actions if kind == "cancel"} | self._cancels_sent
 
     def _finish(self, position: Position, trigger: str = "flat", detail: str | None = None) -> None:
         """The last transition: record the result and stop tracking the position."""
@@ -324,7 +392,8 @@ class Trader:
                  position.realized_pnl, position.fees)
         del self.positions[position.id]
         for client_order_id in [cid for cid, order in self.orders.items() if order.position_id == position.id]:
-            del self.orders[client_order_id]  # earlier attempts too, not only the ones still in position.orders
+            del self.orders[client_order_id]
+            self._cancels_sent.discard(client_order_id)  # earlier attempts too, not only the ones still in position.orders
         self.machine.remove_model(position)
 
     # ----- actions (after the commit) ------------------------------------------------------------
@@ -336,8 +405,13 @@ class Trader:
             if kind == "recheck":
                 self._recheck_protection(order)
                 continue
+            if kind == "refused":
+                self._after_refusal(order)
+                continue
             if not order.is_open:
                 continue
+            if kind == "cancel":
+                self._cancels_sent.add(order.client_order_id)
             outcome = self.desk.send(order) if kind == "send" else self.desk.cancel(order)
             if outcome is not None:
                 self._book(outcome)
@@ -351,9 +425,19 @@ class Trader:
                 if found is not None:
                     self._book(found)
         if position.id in self.positions and position.state in (ENTERING, OPEN) and position.orders.get(lost.role) is lost:
-            log.warning("%s position %d lost its %s (%s): placing it again", position.symbol, position.id, lost.role.value,
-                        lost.status.value)
-            with self.journal.transaction():
-                again = self._intend_protective(position, lost.role)
-                self._fire(position, "protection_replaced", again)
-            self._actions.append(("send", again))
+            self.protect_again(position, lost.role, lost)
+
+    def _after_refusal(self, order: Order) -> None:
+        """A closing order refused as reduce-only: the account says whether anything is left to close."""
+        position = self.positions[order.position_id]
+        self.truth.check(position.symbol, f"{order.role.value} {order.client_order_id} refused as reduce-only")
+        if position.id not in self.positions:
+            return
+        with self.journal.transaction():
+            if position.state in (ENTERING, OPEN) and order.role is not OrderRole.EXIT and position.orders.get(order.role) is order:
+                log.error("%s position %d %s refused though the account holds it: closing at market", position.symbol,
+                          position.id, order.role.value)
+                position.close_reason = "protection_refused"
+                self._start_exit(position, "protection_failed", "reduce-only refusal")
+            elif position.state is CLOSING:
+                self._settle(position)

@@ -45,6 +45,7 @@ class Engine:
         self.algo_of_order: dict[int, int] = {}
         self.trigger_rejects: list[str] = []
         self.partial_triggers: list[Decimal] = []   # quantities the next triggered orders fill before they expire
+        self.expire_close_position_when_flat = True  # Binance's GTE_GTC rule; off = the expiry comes late (or never)
         self._order_ids = itertools.count(4_000_000_001)
         self._algo_ids = itertools.count(1_000_000_000_001)
         self._trade_ids = itertools.count(600_000_001)
@@ -177,7 +178,7 @@ class Engine:
             self.finish(order, "EXPIRED", "9")
         elif order.status == "FILLED":
             self._order_done(order)
-        if leg.amount == 0:
+        if leg.amount == 0 and self.expire_close_position_when_flat:
             self._expire_close_position_algos(order.symbol, order.position_side)
 
     def _order_done(self, order: Order) -> None:

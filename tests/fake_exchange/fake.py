@@ -282,6 +282,12 @@ class FakeBinance:
         body = {"code": -1001, "msg": "Internal error; unable to process your request. Please try again."}
         self.fail_next("DELETE", "/fapi/v1/algoOrder" if algo else "/fapi/v1/order", status, False, body, n)
 
+    def keep_close_position_orders_when_flat(self) -> None:
+        """closePosition stops and targets stay NEW when their position goes flat (Binance expires
+        them, but that expiry can come late): only a cancel ends them."""
+        with self.engine.lock:
+            self.engine.expire_close_position_when_flat = False
+
     def partial_fill_next_trigger(self, qty) -> None:
         """The next algo order to trigger fills only `qty`; the rest of its MARKET order expires."""
         with self.engine.lock:
