@@ -53,19 +53,25 @@ def test_truth_closed_by_hand_while_running_closes_the_journal_position_and_acce
     assert bot.signal() is not None
 
 
-def test_truth_closed_by_hand_stop_crossed_later_sends_no_order_loop(bot):
-    # the fault: ACCOUNT_UPDATE missed, stop and target expire on the flat account, the bot places them
-    # again, the stop fires on nothing, the exit is refused -2022 and sent again without end
+def test_truth_closed_by_hand_stop_and_target_fire_on_the_flat_account_without_an_order_loop(bot):
+    # the fault: the position is closed by hand, the bot misses the ACCOUNT_UPDATE, its stop and target
+    # (not yet expired) fire on the flat account and are refused "Reduce Only"; the bot then sent a
+    # reduce-only exit, refused -2022, again and again without end (1,472 times in 5 s)
     open_long(bot)
     bot.dropped = {"ACCOUNT_UPDATE"}
+    bot.fake.keep_close_position_orders_when_flat()
     bot.fake.close_by_hand()
     bot.pump()
-    bot.fake.set_price(PRICE - 150)       # through the stop price
+    bot.fake.set_price(PRICE - 150)       # through the stop
+    bot.pump()
+    bot.fake.set_price(PRICE + 250)       # through the target
+    bot.pump()
     bot.tick(1.0, times=10)
-    assert bot.position_row()["state"] == "CLOSED" and bot.position_row()["close_reason"] == "closed_outside_bot"
+    assert (bot.position_row()["state"], bot.position_row()["close_reason"]) == ("CLOSED", "closed_outside_bot")
     assert bot.requests("/fapi/v1/order") == 1          # the entry only: no exit on a flat account
     assert bot.requests("/fapi/v1/algoOrder") == 2      # no protection placed again on a flat account
     assert len(bot.fake.requests) < 40
+    assert bot.signal() is not None
 
 
 def test_truth_closed_by_hand_while_down_recovery_closes_it_with_the_real_exit(bot):

@@ -23,7 +23,7 @@ import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from trade.models import ZERO, AccountTrade, OrderStatus, OrderUpdate
+from trade.models import ZERO, AccountTrade, Order, OrderRole, OrderStatus, OrderUpdate
 from trade.position import Position
 from trade.position_machine import CLOSING, ENTERING, OPEN
 
@@ -80,6 +80,21 @@ class AccountTruth:
                             symbol, side, missing, why)
                 for position in self._tracked(symbol, side):
                     self._book_outside(position, missing)
+
+    def after_refusal(self, order: Order) -> None:
+        """A closing order refused as reduce-only: the account says whether anything is left to close.
+        A stop or target refused while the account does hold the position → close it at market."""
+        trader = self.trader
+        position = trader.positions[order.position_id]
+        self.check(position.symbol, f"{order.role.value} {order.client_order_id} refused as reduce-only")
+        if position.id not in trader.positions:
+            return
+        if position.state in (ENTERING, OPEN) and order.role is not OrderRole.EXIT and position.orders.get(order.role) is order:
+            log.error("%s position %d %s refused though the account holds it: closing at market", position.symbol,
+                      position.id, order.role.value)
+            trader.close_at_market(position, "protection_refused", "reduce-only refusal")
+        elif position.state is CLOSING:
+            trader.settle_again(position)
 
     # ----- helpers ---------------------------------------------------------------------------
     def _tracked(self, symbol: str, side: str | None = None) -> list[Position]:

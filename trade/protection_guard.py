@@ -117,7 +117,7 @@ class ProtectionGuard:
         if not self._has_live_stop(position) and bare_for >= self.protect_within_ms:
             log.error("%s position %d has had no live stop for %.1f s: closing it at market", position.symbol,
                       position.id, bare_for / 1000)
-            trader.close_unprotected(position)
+            trader.close_at_market(position, "unprotected", "no live stop within [risk] protect_within_seconds")
             return
         for role in (OrderRole.STOP, OrderRole.TAKE_PROFIT):
             order = position.orders.get(role)

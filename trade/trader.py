@@ -208,10 +208,11 @@ class Trader:
         with self.journal.transaction():
             self._settle(position)
 
-    def close_unprotected(self, position: Position) -> None:
+    def close_at_market(self, position: Position, reason: str, detail: str) -> None:
+        """Flatten a held position that cannot be protected (ENTERING or OPEN → CLOSING)."""
         with self.journal.transaction():
-            position.close_reason = "unprotected"
-            self._start_exit(position, "protection_failed", "no live stop within [risk] protect_within_seconds")
+            position.close_reason = reason
+            self._start_exit(position, "protection_failed", detail)
 
     def resend_unknown(self, order: Order) -> None:
         """An order whose placement has no known outcome: look it up by client id, else send it again with the same id."""
@@ -406,7 +407,7 @@ class Trader:
                 self._recheck_protection(order)
                 continue
             if kind == "refused":
-                self._after_refusal(order)
+                self.truth.after_refusal(order)
                 continue
             if not order.is_open:
                 continue
@@ -427,17 +428,3 @@ class Trader:
         if position.id in self.positions and position.state in (ENTERING, OPEN) and position.orders.get(lost.role) is lost:
             self.protect_again(position, lost.role, lost)
 
-    def _after_refusal(self, order: Order) -> None:
-        """A closing order refused as reduce-only: the account says whether anything is left to close."""
-        position = self.positions[order.position_id]
-        self.truth.check(position.symbol, f"{order.role.value} {order.client_order_id} refused as reduce-only")
-        if position.id not in self.positions:
-            return
-        with self.journal.transaction():
-            if position.state in (ENTERING, OPEN) and order.role is not OrderRole.EXIT and position.orders.get(order.role) is order:
-                log.error("%s position %d %s refused though the account holds it: closing at market", position.symbol,
-                          position.id, order.role.value)
-                position.close_reason = "protection_refused"
-                self._start_exit(position, "protection_failed", "reduce-only refusal")
-            elif position.state is CLOSING:
-                self._settle(position)
