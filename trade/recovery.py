@@ -7,6 +7,9 @@ the exchange before any new signal is acted on (design.md, "Journal and recovery
    exchange never saw are sent, an entry filled while we were down gets its stop and
    target, a position without a live stop gets one again (or is closed at market
    when the stop price is already crossed, through -2021);
+   Part of that reconcile is squaring each position with the account (`trade.account_truth`):
+   one closed by hand, liquidated or auto-deleveraged while the bot was down is closed
+   with the account's exit trades and `close_reason` closed_outside_bot / liquidation / adl;
 3. open orders of ours that belong to no unfinished position are cancelled, and a
    position on the account that the journal does not know is reported and left alone.
 """
