@@ -23,6 +23,7 @@ from trade.symbol_rules import SymbolRules, wire
 log = logging.getLogger(__name__)
 
 NOT_FOUND_CODES = {-2013, -2011}   # order does not exist / unknown order sent (cancel)
+TRADES_WINDOW_MS = 7 * 24 * 3_600_000   # the longest startTime..endTime span userTrades accepts
 BALANCE_MAX_AGE = 30.0             # seconds a read balance is trusted for sizing (ACCOUNT_UPDATE clears it)
 ALGO_STATUS = {"NEW": OrderStatus.NEW, "TRIGGERING": OrderStatus.NEW, "TRIGGERED": OrderStatus.NEW,
                "CANCELED": OrderStatus.CANCELED, "EXPIRED": OrderStatus.EXPIRED, "REJECTED": OrderStatus.REJECTED}
@@ -245,16 +246,24 @@ class BinanceExchange:
         self.rest.call("futures_stream_keepalive", write=True, listenKey=key)
 
     def account_positions(self, symbol: str) -> list[AccountPosition]:
-        """Non-zero position legs on the account for `symbol` (GET /fapi/v2/positionRisk)."""
+        """Non-zero position legs on the account for `symbol` (GET /fapi/v3/positionRisk)."""
         legs = [AccountPosition(symbol, p.get("positionSide", "BOTH"), Decimal(p.get("positionAmt", "0")))
                 for p in self.rest.call("futures_position_information", symbol=symbol)]
         return [leg for leg in legs if leg.amount != 0]
 
     def account_trades(self, symbol: str, start_ms: int) -> list[AccountTrade]:
-        """The account's trades on `symbol` since `start_ms` (userTrades, at most 7 days a call, 1000 rows)."""
-        rows = self.rest.call("futures_account_trades", symbol=symbol, startTime=int(start_ms), limit=1000)
+        """The account's trades on `symbol` since `start_ms`, oldest first (userTrades allows 7 days and
+        1000 rows a call: read window by window up to now)."""
+        rows: dict[int, dict] = {}
+        now_ms, start = int(self.rest.now() * 1000) + 60_000, int(start_ms)  # a minute of slack for clock offset
+        while start <= now_ms:
+            end = min(start + TRADES_WINDOW_MS - 1, now_ms)
+            page = self.rest.call("futures_account_trades", symbol=symbol, startTime=start, endTime=end, limit=1000)
+            rows.update((int(row["id"]), row) for row in page)
+            full = len(page) >= 1000 and int(page[-1].get("time", end)) > start
+            start = int(page[-1]["time"]) if full else end + 1
         return [AccountTrade(str(row["orderId"]), OrderSide(row["side"]), row.get("positionSide", "BOTH"), _trade_fill(row))
-                for row in sorted(rows, key=lambda r: (int(r.get("time", 0)), int(r["id"])))]
+                for row in sorted(rows.values(), key=lambda r: (int(r.get("time", 0)), int(r["id"])))]
 
     def order_client_id(self, symbol: str, order_id: str) -> str:
         try:
