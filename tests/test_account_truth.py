@@ -200,6 +200,33 @@ def test_truth_stop_filled_in_part_then_expired_closes_the_rest_at_market(bot, d
     assert_books_match_the_exchange(bot, row)
 
 
+def test_truth_target_filled_in_part_then_expired_gets_a_new_target_for_the_rest(bot):
+    position = open_long(bot)
+    bot.fake.partial_fill_next_trigger(position.open_quantity * Decimal("0.4"))
+    bot.fake.set_price(PRICE + 200)                       # the target triggers, fills 40 %, the rest expires
+    bot.fake.set_price(PRICE + 100)                       # and the price falls back
+    bot.pump()
+    assert position.state.value == "OPEN" and position.open_quantity == Decimal("0.6")
+    live = sorted(a.client_algo_id[-3:] for a in bot.open_algos())
+    assert live == ["sl1", "tp2"]
+    bot.fake.set_price(PRICE + 250)
+    bot.pump()
+    row = bot.position_row()
+    assert (row["state"], row["close_reason"]) == ("CLOSED", "take_profit")
+    assert_books_match_the_exchange(bot, row)
+
+
+def test_truth_target_filled_in_part_price_still_past_it_takes_the_rest_at_market(bot):
+    position = open_long(bot)
+    bot.fake.partial_fill_next_trigger(position.open_quantity * Decimal("0.4"))
+    bot.fake.set_price(PRICE + 250)
+    bot.pump()
+    row = bot.position_row()
+    assert (row["state"], row["close_reason"]) == ("CLOSED", "take_profit")
+    assert bot.fake.position().amount == 0
+    assert_books_match_the_exchange(bot, row)
+
+
 # ----- 5. fills counted by trade id -------------------------------------------------------------------------
 
 def test_truth_fill_events_reversed_and_duplicated_book_every_fee_once(bot):

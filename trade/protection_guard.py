@@ -95,7 +95,7 @@ class ProtectionGuard:
 
     def _needs_attention(self, position: Position, now: int) -> bool:
         if position.state in (ENTERING, OPEN) and position.open_quantity > 0:
-            if self._has_live_stop(position):
+            if self.has_live_stop(position):
                 self.bare_since.pop(position.id, None)
                 target = position.orders.get(OrderRole.TAKE_PROFIT)
                 return target is not None and target.status is OrderStatus.INTENT
@@ -104,7 +104,7 @@ class ProtectionGuard:
         return position.state is CLOSING and (bool(position.open_orders()) or position.open_quantity > 0)
 
     @staticmethod
-    def _has_live_stop(position: Position) -> bool:
+    def has_live_stop(position: Position) -> bool:
         stop = position.orders.get(OrderRole.STOP)
         return stop is not None and stop.status in LIVE
 
@@ -114,7 +114,7 @@ class ProtectionGuard:
             trader.settle_again(position)
             return
         bare_for = now - self.bare_since.get(position.id, now)
-        if not self._has_live_stop(position) and bare_for >= self.protect_within_ms:
+        if not self.has_live_stop(position) and bare_for >= self.protect_within_ms:
             log.error("%s position %d has had no live stop for %.1f s: closing it at market", position.symbol,
                       position.id, bare_for / 1000)
             trader.close_at_market(position, "unprotected", "no live stop within [risk] protect_within_seconds")
@@ -123,5 +123,5 @@ class ProtectionGuard:
             order = position.orders.get(role)
             if order is not None and order.status is OrderStatus.INTENT:
                 trader.resend_unknown(order)
-            elif role is OrderRole.STOP and (order is None or order.status.is_final) and not self._has_live_stop(position):
+            elif role is OrderRole.STOP and (order is None or order.status.is_final) and not self.has_live_stop(position):
                 trader.protect_again(position, role, order)

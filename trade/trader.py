@@ -329,7 +329,9 @@ class Trader:
             return
         elif update.status is OrderStatus.REJECTED and role is not OrderRole.EXIT and state in (ENTERING, OPEN):
             log.error("%s position %d %s refused (%s): closing at market", position.symbol, position.id, role.value, update.reason)
-            position.close_reason = "protection_refused"
+            # a target already passed (-2021) is a take-profit taken at market; anything else a failed protection
+            position.close_reason = "take_profit" if role is OrderRole.TAKE_PROFIT and (update.reason or "").startswith("-2021") \
+                else "protection_refused"
             self._start_exit(position, "protection_failed", update.reason)
         elif (state is ENTERING and self._protected(position)):
             self._fire(position, "protected", order)
@@ -373,8 +375,15 @@ class Trader:
                 self._actions.append(("cancel", order))
             if not position.open_orders():
                 self._finish(position)
-        elif not any(o.role is OrderRole.EXIT or o.status is OrderStatus.PARTIALLY_FILLED for o in position.open_orders()):
-            # e.g. a stop that filled in part and expired: the rest goes at once (an untriggered sibling does not count)
+        elif any(o.role is OrderRole.EXIT or o.status is OrderStatus.PARTIALLY_FILLED for o in position.open_orders()):
+            return  # something is still closing it (an untriggered sibling does not count)
+        elif position.close_reason == "take_profit" and self.guard.has_live_stop(position) and self.guard.allowed(position, OrderRole.TAKE_PROFIT):
+            # the target filled in part and its rest expired: the stop still guards the rest, a new target joins it
+            position.close_reason = None
+            target = self._intend_protective(position, OrderRole.TAKE_PROFIT)
+            self._fire(position, "protection_restored", target, f"{position.open_quantity} left after a partial take-profit")
+            self._actions.append(("send", target))
+        else:  # e.g. a stop that filled in part and expired: the rest goes at once
             self._start_exit(position, "exit_requested", f"{position.open_quantity} left after the close")
 
     def _cancelling(self) -> set[str]:
