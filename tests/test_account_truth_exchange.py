@@ -49,3 +49,15 @@ def test_reduce_only_refusals_are_recognised_and_others_are_not():
     assert is_reduce_only_refusal("-4118 ReduceOnly Order Failed.")
     assert is_reduce_only_refusal("Reduce Only reject")
     assert not is_reduce_only_refusal("-2021 Order would immediately trigger.") and not is_reduce_only_refusal(None)
+
+
+def test_positions_changed_gives_sizes_per_side_in_one_way_and_hedge_mode():
+    from trade.binance_events import AccountUpdate, PositionUpdate
+    from trade.live import positions_changed
+
+    one_way = AccountUpdate("ORDER", 1, None, None, (PositionUpdate("BTCUSDT", D("-0.5"), D("36000"), "BOTH"),))
+    hedge = AccountUpdate("ORDER", 1, None, None, (PositionUpdate("BTCUSDT", D("0"), D("0"), "SHORT"),))
+    [change] = positions_changed(one_way)
+    assert (change.symbol, change.amounts) == ("BTCUSDT", {"LONG": D(0), "SHORT": D("0.5")})
+    assert positions_changed(hedge)[0].amounts == {"SHORT": D(0)}
+    assert positions_changed(AccountUpdate("FUNDING_FEE", 1, D(1), D(1))) == []

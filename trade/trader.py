@@ -7,6 +7,11 @@ Each step runs in two halves:
    intent with the client id it will use, fills, PnL; then the commit;
 2. the actions those rows announce (send, cancel), whose answers are booked the same way.
 So the journal always knows an order before the exchange can.
+
+Two helpers watch over its positions: `trade.account_truth` squares them with the
+account (closes by hand, liquidations, ADL, reduce-only refusals) and
+`trade.protection_guard` keeps every held position protected within seconds and
+bounds every retry.
 """
 from __future__ import annotations
 
@@ -18,9 +23,9 @@ from typing import Callable
 
 from ict.models import EntryType, Signal
 from journal.journal import Journal, iso_time
+from trade.account_truth import AccountTruth, is_reduce_only_refusal
 from trade.exchange import Exchange
 from trade.fills import add_fill, new_fills, quantity_of
-from trade.account_truth import AccountTruth, is_reduce_only_refusal
 from trade.order_desk import OrderDesk
 from trade.protection_guard import ProtectionGuard
 from trade.models import ZERO, Order, OrderRequest, OrderRole, OrderStatus, OrderType, OrderUpdate, TradeFill
@@ -377,7 +382,8 @@ class Trader:
                 self._finish(position)
         elif any(o.role is OrderRole.EXIT or o.status is OrderStatus.PARTIALLY_FILLED for o in position.open_orders()):
             return  # something is still closing it (an untriggered sibling does not count)
-        elif position.close_reason == "take_profit" and self.guard.has_live_stop(position) and self.guard.allowed(position, OrderRole.TAKE_PROFIT):
+        elif (position.close_reason == "take_profit" and self.guard.has_live_stop(position)
+              and self.guard.allowed(position, OrderRole.TAKE_PROFIT)):
             # the target filled in part and its rest expired: the stop still guards the rest, a new target joins it
             position.close_reason = None
             target = self._intend_protective(position, OrderRole.TAKE_PROFIT)
@@ -402,8 +408,8 @@ class Trader:
                  position.realized_pnl, position.fees)
         del self.positions[position.id]
         for client_order_id in [cid for cid, order in self.orders.items() if order.position_id == position.id]:
-            del self.orders[client_order_id]
-            self._cancels_sent.discard(client_order_id)  # earlier attempts too, not only the ones still in position.orders
+            del self.orders[client_order_id]  # earlier attempts too, not only the ones still in position.orders
+            self._cancels_sent.discard(client_order_id)
         self.machine.remove_model(position)
 
     # ----- actions (after the commit) ------------------------------------------------------------
