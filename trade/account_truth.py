@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 LOOKBACK_MS = 5_000   # account trades are read from a little before the position's first fill
+UNEXPLAINED_ERROR_EVERY = 5   # a difference no trade explains is an ERROR on every 5th check (about 10 s)
 REASONS = (("autoclose-", "liquidation"), ("adl_autoclose", "adl"), ("settlement_autoclose-", "settlement"))
 
 
@@ -49,6 +50,7 @@ class AccountTruth:
     def __init__(self, trader: "Trader") -> None:
         self.trader = trader
         self.squaring = False   # True while checking: no exit is started on numbers about to change
+        self.unexplained: dict[int, int] = {}   # position id -> checks that found no trade for a difference
 
     def on_account_update(self, symbol: str, amounts: dict[str, Decimal]) -> None:
         """An ACCOUNT_UPDATE: `amounts` maps each changed leg's side (LONG/SHORT) to its size (≥ 0)."""
@@ -59,6 +61,7 @@ class AccountTruth:
 
     def check(self, symbol: str, why: str) -> None:
         """Square every tracked position on `symbol` with the account (see the module doc)."""
+        self.unexplained = {pid: n for pid, n in self.unexplained.items() if pid in self.trader.positions}
         if not self._tracked(symbol) or self.squaring:
             return
         self.squaring = True
@@ -74,7 +77,7 @@ class AccountTruth:
                 continue
             for position in self._tracked(symbol, side):
                 self.trader.look_up_open_orders(position)
-            missing = self._journal_quantity(symbol, side) - self._held(symbol).get(side, ZERO)
+            missing = self._journal_quantity(symbol, side) - held.get(side, ZERO)  # our own fills booked by now
             if missing > 0:
                 log.warning("%s %s: the account holds %s less than the journal (%s): looking for trades outside the bot",
                             symbol, side, missing, why)
@@ -124,12 +127,17 @@ class AccountTruth:
                 continue  # an order of ours after all (its fills come through its own row)
             taken.append(trade)
             left -= trade.fill.quantity
-        if not taken:
-            log.error("%s position %d: the account holds %s less than the journal, but no trade explains it yet; "
-                      "the bot looks again in a few seconds", position.symbol, position.id, missing)
+        if not taken:  # the trades can lag the position by a moment; for long, something needs a person
+            times = self.unexplained[position.id] = self.unexplained.get(position.id, 0) + 1
+            (log.error if times % UNEXPLAINED_ERROR_EVERY == 0 else log.warning)(
+                "%s position %d: the account holds %s less than the journal, but no trade explains it yet (%d checks); "
+                "the bot looks again in a few seconds. If this lasts, check the position and trade history on Binance",
+                position.symbol, position.id, missing, times)
             self.trader.guard.watch(position)
             return
-        reason = close_reason_of(client_ids[taken[0].order_id])
+        self.unexplained.pop(position.id, None)
+        reasons = {close_reason_of(client_ids[t.order_id]) for t in taken}
+        reason = next((r for _, r in REASONS if r in reasons), "closed_outside_bot")  # Binance's own close names it
         quantity = sum((t.fill.quantity for t in taken), ZERO)
         closes = quantity >= position.open_quantity
         words = f"{reason}: {quantity} by order(s) {', '.join(sorted({client_ids[t.order_id] or t.order_id for t in taken}))}"
