@@ -256,3 +256,21 @@ def test_truth_crash_while_closing_keeps_the_close_reason(bot):
     restart(bot)
     trade = bot.rows("SELECT close_reason, realized_pnl FROM trades")[0]
     assert trade["close_reason"] == "asked" and Decimal(trade["realized_pnl"]) == bot.fake.realized_pnl()
+
+
+def test_truth_old_journal_closing_without_reason_gets_one_from_its_fills_on_restart(bot):
+    open_long(bot)
+    bot.fake.hold_user_events()
+    bot.trader.close_all("asked")
+    bot.journal.connection.execute("UPDATE positions SET close_reason = NULL")   # as an older bot left it
+    bot.fake.release_user_events()
+    restart(bot)
+    assert bot.rows("SELECT close_reason FROM trades") == [{"close_reason": "exit"}]
+
+
+def test_truth_stop_placement_answer_lost_after_acceptance_finds_the_live_stop(bot):
+    bot.fake.fail_next_algo(status=503, after_accept=True)
+    position = bot.signal()
+    assert position.state.value == "OPEN"
+    assert len([a for a in bot.fake.algo_orders if a.type == "STOP_MARKET"]) == 1
+    assert bot.requests("/fapi/v1/algoOrder") == 2                     # the stop once, the target once
