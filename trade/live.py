@@ -28,7 +28,7 @@ from trade.replay import build_simulated_exchange
 from trade.secrets import RedactSecrets, require_keys
 from trade.settings import Settings, SettingsError
 from trade.simulated_exchange import SimulatedExchange
-from trade.threaded_runner import ThreadedRunner
+from trade.threaded_runner import PositionsChanged, ThreadedRunner
 from trade.trader import Trader
 from trade.user_stream import ListenKeyGone, UserStream
 
@@ -140,6 +140,21 @@ def _route_user_event(item, runner: ThreadedRunner, exchange: BinanceExchange) -
         runner.put_order_update(item)
     elif isinstance(item, AccountUpdate):
         exchange.forget_balances()
+        for change in positions_changed(item):
+            runner.put_positions_changed(change)
+
+
+def positions_changed(update: AccountUpdate) -> list[PositionsChanged]:
+    """The position legs an ACCOUNT_UPDATE moved, per symbol, as sizes per side (LONG/SHORT, ≥ 0).
+    In one-way mode the one signed leg (BOTH) says both sides: the other one is 0."""
+    changes: dict[str, dict] = {}
+    for leg in update.positions:
+        amounts = changes.setdefault(leg.symbol, {})
+        if leg.position_side != "BOTH":
+            amounts[leg.position_side] = abs(leg.amount)
+        else:
+            amounts.update(LONG=max(leg.amount, Decimal(0)), SHORT=max(-leg.amount, Decimal(0)))
+    return [PositionsChanged(symbol, amounts) for symbol, amounts in changes.items()]
 
 
 def _status(trader: Trader, exchange, market) -> None:

@@ -5,6 +5,7 @@ The table is data, one row per transition, grouped by source state. Rows marked
 table raises `transitions.MachineError`, naming the trigger and the state.
 
     IDLE ──submit_entry──▶ ENTERING ──protected──▶ OPEN ──stop_filled / take_profit_filled / exit_requested──▶ CLOSING ──flat──▶ CLOSED
+                                                     ◀──protection_restored (a target filled in part)──
                               └──entry_failed──▶ CLOSED
 
 The machine only keeps the state; the Trader journals each accepted transition and
@@ -61,7 +62,12 @@ TRANSITIONS: list[dict] = [
     {"trigger": "entry_partially_filled", "source": CLOSING, "dest": CLOSING},
     {"trigger": "entry_filled", "source": CLOSING, "dest": CLOSING},
     {"trigger": "exit_requested", "source": CLOSING, "dest": CLOSING},  # quantity left after the legs: flatten it
+    {"trigger": "protection_restored", "source": CLOSING, "dest": OPEN},  # a target filled in part: a new one for the rest
     {"trigger": "flat", "source": CLOSING, "dest": CLOSED},
+    # exchange surprise: the account shows the position closed (or reduced) by hand, a liquidation or an ADL
+    {"trigger": "closed_outside", "source": ENTERING, "dest": CLOSING},
+    {"trigger": "closed_outside", "source": OPEN, "dest": CLOSING},
+    {"trigger": "closed_outside", "source": CLOSING, "dest": CLOSING},
 ]
 
 TRIGGERS = sorted({row["trigger"] for row in TRANSITIONS})

@@ -4,7 +4,8 @@ It wires the pieces together — REST server (`rest.py`, routes in `routes*.py`)
 WebSocket server (`ws.py`), matching engine (`engine.py`, `matching.py`), account
 (`account.py`), candle store (`candles.py`) and listenKeys — and gives the test a
 driver's seat: load and push candles, move prices, inspect orders, positions, PnL
-and recorded requests, and inject faults.
+and recorded requests, and inject faults (those of the account, the
+stream's delivery and any endpoint live in `account_faults.py`).
 
 Time: the server clock (`/fapi/v1/time`, the recvWindow check, event times, which
 klines are visible) is wall time unless a `clock` is given. A `ReplayClock` stands
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .account import Account, Position, Trade
+from .account_faults import AccountFaults
 from .candles import CandleStore, Kline, make_kline, read_candle_file, ws_payload
 from .engine import Engine
 from .listen_keys import ListenKeys
@@ -63,7 +65,7 @@ class ReplayClock:
             self._ms = max(self._ms, ms)
 
 
-class FakeBinance:
+class FakeBinance(AccountFaults):
     """A local Binance USDⓈ-M futures exchange speaking the real REST and stream formats."""
 
     def __init__(self, *, api_key: str = DEFAULT_API_KEY, api_secret: str = DEFAULT_API_SECRET,
@@ -83,6 +85,7 @@ class FakeBinance:
         self.candles = CandleStore()
         self.listen_keys = ListenKeys(self.clock)
         self.events: list[tuple[str, dict]] = []
+        self._held_events: list[tuple[str, dict]] | None = None
         self.engine = Engine(self.rules, self.account, self.clock, self._emit, triggered_client_id)
         self.rest = RestServer(self, ROUTES, {api_key: api_secret}, self.clock, weight_limit, check_recv_window)
         self.ws = WsServer(self.listen_keys.is_valid, host, ws_port, ws_ping_interval, ws_ping_timeout,
@@ -108,6 +111,9 @@ class FakeBinance:
         self.stop()
 
     def _emit(self, event: str, payload: dict) -> None:
+        if self._held_events is not None:
+            self._held_events.append((event, payload))
+            return
         self.events.append((event, payload))
         self.ws.publish_private(event, payload)
 
