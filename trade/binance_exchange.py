@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from ict.models import Candle
+from trade.account_settings import ensure_leverage, ensure_margin_type, read_position_mode, read_symbol_config
 from trade.binance_events import ORDER_STATUSES
 from trade.binance_rest import BinanceRest
 from trade.errors import ExchangeFatal, OrderRejected
@@ -32,7 +33,8 @@ class BinanceExchange:
     """The `trade.exchange.Exchange` interface over a `BinanceRest` connection.
 
     Call `prepare(symbol, leverage, margin_type)` once before trading: it reads the
-    rules, the position mode, fees and balance, and sets margin type and leverage.
+    rules, the position mode, fees and balance, and sets margin type and leverage where
+    they differ (trade/account_settings.py).
     """
 
     def __init__(self, rest: BinanceRest) -> None:
@@ -49,17 +51,11 @@ class BinanceExchange:
         """Everything the bot must know or set before its first order, each step logged."""
         self.rest.sync_time()
         self.load_rules(symbol)
-        self.hedge_mode = bool(self.rest.call("futures_get_position_mode")["dualSidePosition"])
+        self.hedge_mode = read_position_mode(self.rest)
         log.info("position mode: %s", "hedge (LONG and SHORT held apart)" if self.hedge_mode else "one-way")
-        try:
-            self.rest.call("futures_change_margin_type", write=True, symbol=symbol, marginType=margin_type)
-            log.info("%s margin type set to %s", symbol, margin_type)
-        except OrderRejected as refusal:
-            if refusal.code != -4046:  # "No need to change margin type": already so
-                raise ExchangeFatal(f"cannot set {symbol} margin type to {margin_type}: {refusal.code} {refusal.message}; "
-                                    "close open positions and orders on the symbol, or change [risk] margin_type", refusal.code)
-            log.info("%s margin type already %s", symbol, margin_type)
-        self._set_leverage(symbol, leverage)
+        config = read_symbol_config(self.rest, symbol)
+        ensure_margin_type(self.rest, symbol, margin_type, config)
+        ensure_leverage(self.rest, symbol, leverage, config)
         try:
             rates = self.rest.call("futures_commission_rate", symbol=symbol)
             self.maker_fee, self.taker_fee = Decimal(rates["makerCommissionRate"]), Decimal(rates["takerCommissionRate"])
@@ -83,16 +79,6 @@ class BinanceExchange:
         log.info("%s rules: tick %s, step %s, min qty %s, min notional %s USDT", symbol, wire(rules.tick_size),
                  wire(rules.step_size), wire(rules.min_qty), wire(rules.min_notional))
         return rules
-
-    def _set_leverage(self, symbol: str, leverage: int) -> None:
-        brackets = self.rest.call("futures_leverage_bracket", symbol=symbol)
-        if isinstance(brackets, list):  # an array without symbol, an object with it (binance.md §5)
-            brackets = next((b for b in brackets if b.get("symbol") == symbol), brackets[0] if brackets else {})
-        highest = max((int(b["initialLeverage"]) for b in brackets.get("brackets", [])), default=125)
-        if leverage > highest:
-            raise ExchangeFatal(f"[risk] leverage = {leverage} is above {symbol}'s maximum {highest}; set a value from 1 to {highest}")
-        answer = self.rest.call("futures_change_leverage", write=True, symbol=symbol, leverage=leverage)
-        log.info("%s leverage set to %sx (max notional %s USDT)", symbol, answer.get("leverage"), answer.get("maxNotionalValue"))
 
     # ----- the Exchange interface -------------------------------------------------------------------
     def symbol_rules(self, symbol: str) -> SymbolRules:
