@@ -55,7 +55,9 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
              settings.strategy["interval"], settings.strategy["strategy_name"])
     market_rest = BinanceRest(rest_base, recv_window_ms=settings.exchange["recv_window_ms"])
     market_data = BinanceExchange(market_rest)  # public calls from the stream threads, on their own connection
-    journal = Journal.open(settings.resolve(settings.bot["journal"]), mode, durable=True, fsync=settings.bot["journal_fsync"])
+    # the journal takes this mode only once the start has succeeded (in _trade)
+    journal = Journal.open(settings.resolve(settings.bot["journal"]), mode, durable=True, fsync=settings.bot["journal_fsync"],
+                           claim=False)
     try:
         if mode == "paper":
             exchange = build_simulated_exchange(settings)
@@ -93,6 +95,10 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
     for candle in warmup:  # history only: a signal from the past is not traded
         strategy.on_candle(candle)
     log.info("warm-up: %d closed candles fed to %s", len(warmup), settings.strategy["strategy_name"])
+    if journal.mode != settings.mode:
+        if journal.mode is not None:
+            log.info("journal %s held no positions of %s mode: it now belongs to %s mode", journal.path, journal.mode, settings.mode)
+        journal.claim_mode(settings.mode)
     on_candle = None
     if isinstance(exchange, SimulatedExchange):
         exchange.connect(trader.on_order_update)  # runs on the trader thread, inside on_candle
