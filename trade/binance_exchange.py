@@ -19,6 +19,7 @@ from trade.binance_events import ORDER_STATUSES
 from trade.binance_rest import BinanceRest
 from trade.errors import ExchangeFatal, OrderRejected
 from trade.models import ZERO, OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate
+from trade.rules_book import RulesBook
 from trade.symbol_rules import SymbolRules, wire
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,8 @@ class BinanceExchange:
     def __init__(self, rest: BinanceRest) -> None:
         self.rest = rest
         self.hedge_mode = False
-        self._rules: dict[str, SymbolRules] = {}
+        self.rules_book = RulesBook(self.load_rules, rest.now)
+        self._rules = self.rules_book.rules
         self.taker_fee = Decimal("0.0005")
         self.maker_fee = Decimal("0.0002")
         self._balances = (ZERO, ZERO)
@@ -75,14 +77,15 @@ class BinanceExchange:
         if entry.get("status") != "TRADING" or entry.get("contractType", "PERPETUAL") != "PERPETUAL":
             raise ExchangeFatal(f"{symbol} is not a trading perpetual (status {entry.get('status')}, {entry.get('contractType')}); pick another symbol")
         rules = parse_symbol_rules(entry)
-        self._rules[symbol] = rules
+        self.rules_book.put(rules)
         log.info("%s rules: tick %s, step %s, min qty %s, min notional %s USDT", symbol, wire(rules.tick_size),
                  wire(rules.step_size), wire(rules.min_qty), wire(rules.min_notional))
         return rules
 
     # ----- the Exchange interface -------------------------------------------------------------------
     def symbol_rules(self, symbol: str) -> SymbolRules:
-        return self._rules[symbol]
+        """The rules in force, read again after a filter refusal and daily (trade/rules_book.py)."""
+        return self.rules_book.get(symbol)
 
     def wallet_balance(self) -> Decimal:
         return self._usdt()[0]
@@ -120,7 +123,7 @@ class BinanceExchange:
             params.update(price=wire(request.price), timeInForce="GTC")
         if request.reduce_only:
             params["reduceOnly"] = "true"
-        answer = self.rest.call("futures_create_order", write=True, **params)
+        answer = self._send("futures_create_order", request, params)
         return self._ack(request, answer.get("status", "NEW"), answer.get("orderId"), answer.get("updateTime"))
 
     def place_conditional(self, request: OrderRequest) -> OrderUpdate:
@@ -133,7 +136,7 @@ class BinanceExchange:
             params["quantity"] = wire(request.quantity)
             if request.reduce_only:
                 params["reduceOnly"] = "true"
-        answer = self.rest.call("futures_create_algo_order", write=True, **params)
+        answer = self._send("futures_create_algo_order", request, params)
         return self._ack(request, answer.get("algoStatus", "NEW"), answer.get("algoId"), answer.get("updateTime"))
 
     def cancel_order(self, request: OrderRequest) -> OrderUpdate | None:
@@ -171,6 +174,13 @@ class BinanceExchange:
         return self._with_fills(request, self.rest.call("futures_get_order", symbol=request.symbol, orderId=int(actual)))
 
     # ----- helpers -------------------------------------------------------------------------------------
+    def _send(self, method: str, request: OrderRequest, params: dict) -> dict:
+        try:
+            return self.rest.call(method, write=True, **params)
+        except OrderRejected as refusal:
+            self.rules_book.refused(request.symbol, refusal.code, refusal.message)
+            raise
+
     def _common(self, request: OrderRequest) -> dict[str, Any]:
         return {"symbol": request.symbol, "side": request.side.value, "positionSide": request.position_side}
 
