@@ -6,7 +6,8 @@
                 user-data stream thread → trader queue
     stopping    Ctrl+C / SIGTERM: streams closed, queues drained, journal closed; exit 0
 
-Paper mode trades the simulated exchange on Binance's live public candles: no keys.
+Paper mode trades the simulated exchange on Binance's live public candles: no keys. Its
+simulated account is rebuilt from the journal at each start (trade/paper_book.py).
 """
 from __future__ import annotations
 
@@ -24,10 +25,9 @@ from trade.errors import ExchangeError, ExchangeFatal
 from trade.market_stream import MarketStream
 from trade.models import OrderUpdate
 from trade.recovery import recover
-from trade.replay import build_simulated_exchange
+from trade.paper_book import PaperExchange, build_paper_exchange
 from trade.secrets import RedactSecrets, require_keys
 from trade.settings import Settings, SettingsError
-from trade.simulated_exchange import SimulatedExchange
 from trade.threaded_runner import ThreadedRunner
 from trade.trader import Trader
 from trade.user_stream import ListenKeyGone, UserStream
@@ -60,8 +60,9 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
                            claim=False)
     try:
         if mode == "paper":
-            exchange = build_simulated_exchange(settings)
+            exchange = build_paper_exchange(settings)
             exchange.set_rules(market_data.load_rules(symbol))  # the real symbol rules, simulated fills
+            exchange.restore(journal, settings.replay["starting_balance_usdt"])
             private = None
         else:
             keys = require_keys(mode, settings.path.parent)
@@ -74,8 +75,7 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
         trader = Trader(exchange, journal, settings.risk, wall_ms,
                         limit_entry_timeout_ms=settings.strategy["limit_entry_timeout_candles"] * settings.interval_ms,
                         reconcile_every_ms=None if private is None else RECONCILE_EVERY_MS)
-        if private is not None:
-            recover(trader, journal, symbol)
+        recover(trader, journal, symbol)   # paper: against the simulated account rebuilt from the journal
         return _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact)
     except ExchangeFatal as problem:
         log.error("cannot go on: %s", problem.message)
@@ -100,8 +100,10 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
             log.info("journal %s held no positions of %s mode: it now belongs to %s mode", journal.path, journal.mode, settings.mode)
         journal.claim_mode(settings.mode)
     on_candle = None
-    if isinstance(exchange, SimulatedExchange):
+    if isinstance(exchange, PaperExchange):
         exchange.connect(trader.on_order_update)  # runs on the trader thread, inside on_candle
+        if exchange.resumed_from is not None:      # the trader thread starts below: this is still the only one
+            exchange.play_missed(_missed_candles(market_data, settings, exchange.resumed_from, warmup), symbol)
         on_candle = lambda candle: exchange.on_candle(candle, symbol)  # noqa: E731
     runner = ThreadedRunner(strategy, trader, on_candle=on_candle)
     market = MarketStream(ws_base, symbol, interval, on_candle=runner.put_candle,
@@ -137,8 +139,22 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
     if runner.failure is not None:
         log.critical("stopped after a failure: %r", runner.failure)
         return EXIT_FAILED
-    log.info("stopped cleanly; %d position(s) stay open with their stops on the exchange", len(trader.positions))
+    if isinstance(exchange, PaperExchange):
+        log.info("stopped cleanly; %d simulated position(s) are kept in the journal with their simulated stop and target, "
+                 "and resume at the next paper start with the candles missed meanwhile", len(trader.positions))
+    else:
+        log.info("stopped cleanly; %d position(s) stay open with their stop-loss and take-profit on the exchange",
+                 len(trader.positions))
     return 0
+
+
+def _missed_candles(market_data, settings, since_ms: int, warmup: list) -> list:
+    """Closed candles after the one that opened at `since_ms`, up to the last warm-up candle
+    (the market stream continues from there, so none is played twice)."""
+    symbol, interval, interval_ms = settings.strategy["symbol"], settings.strategy["interval"], settings.interval_ms
+    candles = market_data.closed_klines(symbol, interval, interval_ms, start_ms=since_ms + interval_ms)
+    last = warmup[-1].open_time if warmup else None
+    return [c for c in candles if last is None or c.open_time <= last]
 
 
 def _route_user_event(item, runner: ThreadedRunner, exchange: BinanceExchange) -> None:
