@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from journal.migrations import migrate
 
@@ -68,6 +68,7 @@ class Journal:
         self._depth = 0
         self._pending: dict[tuple[str, str], list[list]] = {}   # rows waiting for the next commit (see insert_soon)
         self.durable = True
+        self.after_commit: Callable[[], None] | None = None   # test-only crash point (trade/crash_points.py)
         self.id_prefix = self.meta("id_prefix")
         self.mode = self.meta("mode")
 
@@ -150,6 +151,8 @@ class Journal:
         self._depth -= 1
         if self._depth == 0:
             self.connection.execute("COMMIT")
+            if self.after_commit is not None:
+                self.after_commit()
 
     # ----- writes -------------------------------------------------------------------------
     def insert(self, table: str, **values: Any) -> int:

@@ -18,6 +18,7 @@ import time
 from decimal import Decimal
 
 from journal.journal import Journal
+from trade import crash_points
 from trade.binance_events import AccountUpdate, UserEventTranslator
 from trade.binance_exchange import BinanceExchange
 from trade.binance_rest import HOSTS, BinanceRest
@@ -58,6 +59,7 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
     # the journal takes this mode only once the start has succeeded (in _trade)
     journal = Journal.open(settings.resolve(settings.bot["journal"]), mode, durable=True, fsync=settings.bot["journal_fsync"],
                            claim=False)
+    journal.after_commit = crash_points.commit_hook()
     try:
         if mode == "paper":
             exchange = build_paper_exchange(settings)

@@ -14,6 +14,7 @@ import logging
 import time
 from typing import Callable
 
+from trade import crash_points
 from trade.errors import ExchangeUnavailable, OrderRejected, OutcomeUnknown, RateLimited
 from trade.exchange import Exchange
 from trade.models import Order, OrderStatus, OrderUpdate
@@ -37,8 +38,13 @@ class OrderDesk:
         place = self.exchange.place_conditional if request.type.is_conditional else self.exchange.place_order
         for _ in range(SEND_ATTEMPTS):
             try:
-                return place(request)
+                answer = place(request)
+                if crash_points.ARMED:
+                    crash_points.passed(order.role.value)
+                return answer
             except OrderRejected as refusal:
+                if crash_points.ARMED:
+                    crash_points.passed(order.role.value)
                 log.warning("%s order %s refused: %s %s", request.symbol, request.client_order_id, refusal.code, refusal.message)
                 return OrderUpdate(request.client_order_id, request.symbol, OrderStatus.REJECTED, self.clock(),
                                    reason=f"{refusal.code} {refusal.message}")
@@ -74,6 +80,8 @@ class OrderDesk:
             answer = self.exchange.cancel_order(order.request)
         except OutcomeUnknown:
             answer = self.look_up(order)
+        if crash_points.ARMED:
+            crash_points.passed("cancel")
         if answer is None:
             # the exchange does not know it: it was never placed, so it is as good as cancelled
             return OrderUpdate(order.client_order_id, order.request.symbol, OrderStatus.CANCELED, self.clock(),
