@@ -17,6 +17,8 @@ import sqlite3
 STEPS: dict[int, str] = {
     2: """
         ALTER TABLE signals ADD COLUMN basis TEXT;
+        ALTER TABLE fills ADD COLUMN trade_id TEXT;
+        CREATE UNIQUE INDEX IF NOT EXISTS fills_by_trade ON fills(client_order_id, trade_id);
 """,
 }
 

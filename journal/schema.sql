@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS positions (
     exit_price        TEXT,                 -- average exit fill price
     realized_pnl      TEXT NOT NULL DEFAULT '0',  -- before fees, quote asset (USDT)
     fees              TEXT NOT NULL DEFAULT '0',  -- all commissions of entry and exit, quote asset
-    close_reason      TEXT,                 -- take_profit | stop_loss | exit | entry_rejected | ...
+    close_reason      TEXT,                 -- take_profit | stop_loss | exit | entry_rejected | closed_outside_bot | liquidation | adl | unprotected | ...; written with the move to CLOSING
     created_at        TEXT NOT NULL
 );
 
@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS positions (
 CREATE TABLE IF NOT EXISTS orders (
     client_order_id   TEXT PRIMARY KEY,     -- ours, deterministic: <journal>-<position>-<role><attempt>
     position_id       INTEGER NOT NULL REFERENCES positions(id),
-    role              TEXT NOT NULL,        -- entry | stop | take_profit | exit
+    role              TEXT NOT NULL,        -- entry | stop | take_profit | exit | outside (a close the bot did not send, never sent)
     type              TEXT NOT NULL,        -- MARKET | LIMIT | STOP_MARKET | TAKE_PROFIT_MARKET
     side              TEXT NOT NULL,        -- BUY | SELL
     quantity          TEXT,                 -- NULL for closePosition orders
@@ -76,9 +76,11 @@ CREATE TABLE IF NOT EXISTS fills (
     quantity          TEXT NOT NULL,
     price             TEXT NOT NULL,
     fee               TEXT NOT NULL,        -- quote asset
-    realized_pnl      TEXT NOT NULL         -- this fill's realized PnL before fees
+    realized_pnl      TEXT NOT NULL,        -- this fill's realized PnL before fees
+    trade_id          TEXT                  -- the exchange's trade id; a fill is booked once per (order, trade id)
 );
 CREATE INDEX IF NOT EXISTS fills_by_position ON fills(position_id);
+CREATE UNIQUE INDEX IF NOT EXISTS fills_by_trade ON fills(client_order_id, trade_id);
 
 -- Every state change of every position, written before the action it leads to.
 CREATE TABLE IF NOT EXISTS transitions (

@@ -85,7 +85,7 @@ def test_order_update_fill_of_ours_gives_order_update_with_decimals(translator) 
         client_order_id="k3x9qa-42-en1", symbol="BTCUSDT", status=OrderStatus.FILLED, at=1651795262115,
         exchange_order_id="4000000001", cumulative_quantity=Decimal("0.010"), average_price=Decimal("36522.70000"),
         last_quantity=Decimal("0.010"), last_price=Decimal("36522.70"), fee=Decimal("0.18261350"),
-        realized_pnl=Decimal("0"))
+        realized_pnl=Decimal("0"), trade_id="600000001")
     assert update.is_fill
 
 

@@ -202,12 +202,13 @@ def test_query_unknown_order_returns_none(exchange):
 def test_query_filled_order_reports_totals_from_user_trades(exchange):
     responses.get(f"{BASE}/fapi/v1/order", json={"orderId": 4001, "status": "FILLED", "executedQty": "0.005", "updateTime": 9})
     responses.get(f"{BASE}/fapi/v1/userTrades", json=[
-        {"orderId": 4001, "qty": "0.002", "price": "95000", "commission": "0.095", "commissionAsset": "USDT", "realizedPnl": "0"},
-        {"orderId": 4001, "qty": "0.003", "price": "95010", "commission": "0.142515", "commissionAsset": "USDT", "realizedPnl": "0"}])
+        {"id": 71, "orderId": 4001, "qty": "0.002", "price": "95000", "commission": "0.095", "commissionAsset": "USDT", "realizedPnl": "0"},
+        {"id": 72, "orderId": 4001, "qty": "0.003", "price": "95010", "commission": "0.142515", "commissionAsset": "USDT", "realizedPnl": "0"}])
     update = exchange.query_order(ENTRY)
     assert update.status is OrderStatus.FILLED and update.totals
     assert update.cumulative_quantity == D("0.005") and update.fee == D("0.237515")
     assert update.average_price == (D("0.002") * 95000 + D("0.003") * 95010) / D("0.005")
+    assert [(t.trade_id, t.quantity, t.fee) for t in update.trades] == [("71", D("0.002"), D("0.095")), ("72", D("0.003"), D("0.142515"))]
 
 
 @responses.activate
@@ -222,7 +223,7 @@ def test_query_triggered_stop_follows_actual_order_id_to_its_fills(exchange):
                                                     "actualOrderId": "4002"})
     responses.get(f"{BASE}/fapi/v1/order", json={"orderId": 4002, "status": "FILLED", "executedQty": "0.005"})
     responses.get(f"{BASE}/fapi/v1/userTrades", json=[
-        {"orderId": 4002, "qty": "0.005", "price": "93990", "commission": "0.234975", "commissionAsset": "USDT", "realizedPnl": "-5.1"}])
+        {"id": 73, "orderId": 4002, "qty": "0.005", "price": "93990", "commission": "0.234975", "commissionAsset": "USDT", "realizedPnl": "-5.1"}])
     update = exchange.query_order(STOP)
     assert (update.client_order_id, update.status, update.realized_pnl) == (STOP.client_order_id, OrderStatus.FILLED, D("-5.1"))
     assert sent(responses.calls[1])["orderId"] == "4002"

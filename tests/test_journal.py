@@ -61,7 +61,10 @@ def test_journal_of_schema_version_1_is_upgraded_keeping_its_rows(tmp_path):
     path = tmp_path / "old.db"
     old_schema = SCHEMA_FILE.read_text(encoding="utf-8").replace(
         ",\n    basis             TEXT                  -- the engine events it was built from, e.g. fvg:812,choch:799", "")
-    assert "basis" not in old_schema
+    old_schema = old_schema.replace(
+        ",        -- this fill's realized PnL before fees\n    trade_id          TEXT", "         -- this fill's realized PnL before fees\n    --")
+    old_schema = old_schema.replace("CREATE UNIQUE INDEX IF NOT EXISTS fills_by_trade ON fills(client_order_id, trade_id);", "")
+    assert "basis" not in old_schema and "trade_id" not in old_schema.replace("-- the exchange's trade id", "")
     connection = sqlite3.connect(path)
     connection.executescript(old_schema + "PRAGMA user_version=1;")
     connection.execute("INSERT INTO meta VALUES ('mode', 'demo'), ('id_prefix', 'abcdef')")
@@ -73,6 +76,7 @@ def test_journal_of_schema_version_1_is_upgraded_keeping_its_rows(tmp_path):
     journal = Journal.open(path, "demo")
     assert journal.rows("SELECT symbol, basis FROM signals") == [{"symbol": "BTCUSDT", "basis": None}]
     assert journal.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert "trade_id" in [row[1] for row in journal.connection.execute("PRAGMA table_info(fills)")]
     journal.close()
 
 

@@ -201,7 +201,8 @@ class UserEventTranslator:
             exchange_order_id=str(o["i"]), cumulative_quantity=cumulative,
             average_price=_decimal(o, "ap", "o.ap") if cumulative > 0 and "ap" in o else None,
             last_quantity=last, last_price=_decimal(o, "L", "o.L") if last > 0 else None,
-            fee=fee, realized_pnl=_decimal(o, "rp", "o.rp") if "rp" in o else ZERO, reason=reason)
+            fee=fee, realized_pnl=_decimal(o, "rp", "o.rp") if "rp" in o else ZERO, reason=reason,
+            trade_id=str(o["t"]) if last > 0 and o.get("t") not in (None, 0, "0") else None)
 
     # ----- ALGO_UPDATE --------------------------------------------------------------------------
     def _algo_event(self, payload: dict) -> list[UserEvent]:

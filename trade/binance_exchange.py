@@ -18,13 +18,14 @@ from trade.account_settings import ensure_leverage, ensure_margin_type, read_pos
 from trade.binance_events import ORDER_STATUSES
 from trade.binance_rest import BinanceRest
 from trade.errors import ExchangeFatal, OrderRejected
-from trade.models import ZERO, OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate
+from trade.models import ZERO, AccountPosition, AccountTrade, OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate, TradeFill
 from trade.rules_book import RulesBook
 from trade.symbol_rules import SymbolRules, wire
 
 log = logging.getLogger(__name__)
 
 NOT_FOUND_CODES = {-2013, -2011}   # order does not exist / unknown order sent (cancel)
+TRADES_WINDOW_MS = 7 * 24 * 3_600_000   # the longest startTime..endTime span userTrades accepts
 BALANCE_MAX_AGE = 30.0             # seconds a read balance is trusted for sizing (ACCOUNT_UPDATE clears it)
 ALGO_STATUS = {"NEW": OrderStatus.NEW, "TRIGGERING": OrderStatus.NEW, "TRIGGERED": OrderStatus.NEW,
                "CANCELED": OrderStatus.CANCELED, "EXPIRED": OrderStatus.EXPIRED, "REJECTED": OrderStatus.REJECTED}
@@ -199,18 +200,24 @@ class BinanceExchange:
         executed, at = Decimal(answer.get("executedQty", "0")), answer.get("updateTime")
         if executed <= 0:
             return OrderUpdate(request.client_order_id, request.symbol, status, int(at or 0), order_id)
-        trades = self.rest.call("futures_account_trades", symbol=request.symbol, orderId=int(order_id))
-        quantity = sum((Decimal(t["qty"]) for t in trades), ZERO)
-        value = sum((Decimal(t["qty"]) * Decimal(t["price"]) for t in trades), ZERO)
-        fees = sum((Decimal(t["commission"]) for t in trades if t.get("commissionAsset", "USDT") == "USDT"), ZERO)
-        realized = sum((Decimal(t.get("realizedPnl", "0")) for t in trades), ZERO)
+        fills = self.order_trades(request.symbol, order_id)
+        quantity = sum((f.quantity for f in fills), ZERO)
+        value = sum((f.quantity * f.price for f in fills), ZERO)
         if quantity != executed:
             log.warning("%s order %s: trades sum to %s but the order says %s executed", request.symbol,
                         request.client_order_id, quantity, executed)
+            if status is OrderStatus.FILLED:  # trades not all listed yet: keep it open so it is asked again
+                status = OrderStatus.PARTIALLY_FILLED
         average = value / quantity if quantity else None
         return OrderUpdate(request.client_order_id, request.symbol, status, int(at or 0), order_id, cumulative_quantity=quantity,
-                           average_price=average, last_quantity=quantity, last_price=average, fee=fees,
-                           realized_pnl=realized, totals=True)
+                           average_price=average, last_quantity=quantity, last_price=average,
+                           fee=sum((f.fee for f in fills), ZERO), realized_pnl=sum((f.realized_pnl for f in fills), ZERO),
+                           totals=True, trades=tuple(fills))
+
+    def order_trades(self, symbol: str, order_id: str) -> list[TradeFill]:
+        """The fills of one order (GET /fapi/v1/userTrades?orderId=), each with its trade id.
+        A fee paid in another asset than USDT (BNB) counts as 0 here, as in the stream."""
+        return [_trade_fill(t) for t in self.rest.call("futures_account_trades", symbol=symbol, orderId=int(order_id))]
 
     # ----- market data and the listenKey (used by the stream threads through their own BinanceRest) -----
     def closed_klines(self, symbol: str, interval: str, interval_ms: int, start_ms: int | None = None, limit: int = 1500) -> list[Candle]:
@@ -234,10 +241,33 @@ class BinanceExchange:
     def keepalive_listen_key(self, key: str) -> None:
         self.rest.call("futures_stream_keepalive", write=True, listenKey=key)
 
-    def account_positions(self, symbol: str) -> list[dict]:
-        """Non-zero positions on the account for `symbol` (positionAmt is signed in one-way mode)."""
-        return [p for p in self.rest.call("futures_position_information", symbol=symbol) if Decimal(p.get("positionAmt", "0")) != 0]
+    def account_positions(self, symbol: str) -> list[AccountPosition]:
+        """Non-zero position legs on the account for `symbol` (GET /fapi/v3/positionRisk)."""
+        legs = [AccountPosition(symbol, p.get("positionSide", "BOTH"), Decimal(p.get("positionAmt", "0")))
+                for p in self.rest.call("futures_position_information", symbol=symbol)]
+        return [leg for leg in legs if leg.amount != 0]
 
+    def account_trades(self, symbol: str, start_ms: int) -> list[AccountTrade]:
+        """The account's trades on `symbol` since `start_ms`, oldest first (userTrades allows 7 days and
+        1000 rows a call: read window by window up to now)."""
+        rows: dict[int, dict] = {}
+        now_ms, start = int(self.rest.now() * 1000) + 60_000, int(start_ms)  # a minute of slack for clock offset
+        while start <= now_ms:
+            end = min(start + TRADES_WINDOW_MS - 1, now_ms)
+            page = self.rest.call("futures_account_trades", symbol=symbol, startTime=start, endTime=end, limit=1000)
+            rows.update((int(row["id"]), row) for row in page)
+            full = len(page) >= 1000 and int(page[-1].get("time", end)) > start
+            start = int(page[-1]["time"]) if full else end + 1
+        return [AccountTrade(str(row["orderId"]), OrderSide(row["side"]), row.get("positionSide", "BOTH"), _trade_fill(row))
+                for row in sorted(rows.values(), key=lambda r: (int(r.get("time", 0)), int(r["id"])))]
+
+    def order_client_id(self, symbol: str, order_id: str) -> str:
+        try:
+            return str(self.rest.call("futures_get_order", symbol=symbol, orderId=int(order_id)).get("clientOrderId", ""))
+        except OrderRejected as refusal:
+            if refusal.code in NOT_FOUND_CODES:
+                return ""
+            raise
 
     def open_orders_of_ours(self, symbol: str, prefix: str) -> list[OrderRequest]:
         """Open orders and open algo orders on `symbol` whose client id starts with `prefix`."""
@@ -249,6 +279,12 @@ class BinanceExchange:
             if row.get("clientAlgoId", "").startswith(prefix) and row.get("orderType") in ("STOP_MARKET", "TAKE_PROFIT_MARKET"):
                 found.append(OrderRequest(row["clientAlgoId"], symbol, OrderSide(row["side"]), OrderType(row["orderType"])))
         return found
+
+
+def _trade_fill(row: dict) -> TradeFill:
+    fee = Decimal(row["commission"]) if row.get("commissionAsset", "USDT") == "USDT" else ZERO
+    return TradeFill(str(row["id"]), Decimal(row["qty"]), Decimal(row["price"]), fee,
+                     Decimal(row.get("realizedPnl", "0")), int(row.get("time", 0)))
 
 
 def _order_status(text: str) -> OrderStatus:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Protocol
 
-from trade.models import OrderRequest, OrderUpdate
+from trade.models import AccountPosition, AccountTrade, OrderRequest, OrderUpdate
 from trade.symbol_rules import SymbolRules
 
 
@@ -42,3 +42,13 @@ class Exchange(Protocol):
 
     def query_order(self, request: OrderRequest) -> OrderUpdate | None:
         """Ask for one of our orders by client id; None when the exchange does not know it."""
+
+    def account_positions(self, symbol: str) -> list[AccountPosition]:
+        """The account's non-zero position legs on `symbol`, whoever opened them."""
+
+    def account_trades(self, symbol: str, start_ms: int) -> list[AccountTrade]:
+        """The account's trades on `symbol` from `start_ms` on, oldest first, whoever placed the orders."""
+
+    def order_client_id(self, symbol: str, order_id: str) -> str:
+        """The client id an order of the account carries (`autoclose-...` for a liquidation,
+        `adl_autoclose...` for an auto-deleverage, our own prefix for ours); "" when unknown."""

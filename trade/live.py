@@ -29,7 +29,7 @@ from trade.recovery import recover
 from trade.paper_book import PaperExchange, build_paper_exchange
 from trade.secrets import RedactSecrets, require_keys
 from trade.settings import Settings, SettingsError
-from trade.threaded_runner import ThreadedRunner
+from trade.threaded_runner import PositionsChanged, ThreadedRunner
 from trade.trader import Trader
 from trade.user_stream import ListenKeyGone, UserStream
 
@@ -164,6 +164,21 @@ def _route_user_event(item, runner: ThreadedRunner, exchange: BinanceExchange) -
         runner.put_order_update(item)
     elif isinstance(item, AccountUpdate):
         exchange.forget_balances()
+        for change in positions_changed(item):
+            runner.put_positions_changed(change)
+
+
+def positions_changed(update: AccountUpdate) -> list[PositionsChanged]:
+    """The position legs an ACCOUNT_UPDATE moved, per symbol, as sizes per side (LONG/SHORT, ≥ 0).
+    In one-way mode the one signed leg (BOTH) says both sides: the other one is 0."""
+    changes: dict[str, dict] = {}
+    for leg in update.positions:
+        amounts = changes.setdefault(leg.symbol, {})
+        if leg.position_side != "BOTH":
+            amounts[leg.position_side] = abs(leg.amount)
+        else:
+            amounts.update(LONG=max(leg.amount, Decimal(0)), SHORT=max(-leg.amount, Decimal(0)))
+    return [PositionsChanged(symbol, amounts) for symbol, amounts in changes.items()]
 
 
 def _status(trader: Trader, exchange, market) -> None:

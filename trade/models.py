@@ -5,7 +5,7 @@ these types at its edge, and what we send is rendered from them with `format(x, 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 
@@ -19,6 +19,7 @@ class OrderRole(str, Enum):
     STOP = "stop"
     TAKE_PROFIT = "take_profit"
     EXIT = "exit"
+    OUTSIDE = "outside"   # a close the bot did not send (by hand, liquidation, ADL), booked from the account's trades
 
 
 class OrderSide(str, Enum):
@@ -83,13 +84,63 @@ class OrderRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class TradeFill:
+    """One trade (execution) of an order, as the exchange numbers it.
+
+    `trade_id` is the exchange's id (ORDER_TRADE_UPDATE `t`, userTrades `id`): an order's
+    fills are counted once per id, whatever order or how often they are reported.
+    `quantity` base asset; `price`, `fee` (paid, positive) and `realized_pnl` in USDT; `at` epoch ms.
+    """
+
+    trade_id: str
+    quantity: Decimal
+    price: Decimal
+    fee: Decimal = ZERO
+    realized_pnl: Decimal = ZERO
+    at: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPosition:
+    """One position leg as the exchange's account shows it (positionRisk, ACCOUNT_UPDATE).
+
+    `amount` is in the base asset, signed in one-way mode (`position_side` BOTH, negative =
+    short) and per leg in hedge mode (`position_side` LONG or SHORT). `side` is the held
+    direction, LONG or SHORT (None when flat in one-way mode)."""
+
+    symbol: str
+    position_side: str
+    amount: Decimal
+
+    @property
+    def side(self) -> str | None:
+        if self.position_side != "BOTH":
+            return self.position_side
+        return "LONG" if self.amount > 0 else "SHORT" if self.amount < 0 else None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTrade:
+    """One trade of the account on a symbol (GET /fapi/v1/userTrades), whoever placed the order:
+    `order_id` the exchange's order, `side` BUY/SELL, `position_side` BOTH/LONG/SHORT."""
+
+    order_id: str
+    side: OrderSide
+    position_side: str
+    fill: TradeFill
+
+
+@dataclass(frozen=True, slots=True)
 class OrderUpdate:
     """What an exchange says about one of our orders: an answer or a stream event.
 
     Fill fields describe the latest trade (`last_quantity` at `last_price`, with its
     `fee` and `realized_pnl` in the quote asset); `cumulative_quantity` is the total
     filled so far, which lets the trader ignore an update it has already counted.
-    A reconciliation query reports totals instead (`totals=True`).
+    A reconciliation query reports totals instead (`totals=True`), and the order's
+    trades one by one in `trades` when it read them. With trade ids (`trade_id`, `trades`)
+    the trader books each fill once by its id; without (the simulated exchange), by the
+    growth of `cumulative_quantity`.
     `at` is the exchange's time in epoch ms.
     """
 
@@ -106,6 +157,8 @@ class OrderUpdate:
     realized_pnl: Decimal = ZERO
     reason: str | None = None
     totals: bool = False   # fee and realized_pnl are the order's totals so far (a query), not one fill's
+    trade_id: str | None = None        # the exchange's id of the fill this event reports (stream)
+    trades: tuple[TradeFill, ...] = ()  # every fill of the order so far (a query that read them)
 
     @property
     def is_fill(self) -> bool:
@@ -125,6 +178,7 @@ class Order:
     exchange_order_id: str | None = None
     fees: Decimal = ZERO
     realized_pnl: Decimal = ZERO
+    trade_ids: set = field(default_factory=set)   # ids of the fills booked so far
 
     @property
     def client_order_id(self) -> str:

@@ -4,7 +4,7 @@ nothing is known yet; it never books anything itself.
 
 - A refusal (filters, margin, -2021) becomes a REJECTED update with the code and message.
 - A rate limit (429/418) stops this thread for `Retry-After` seconds, then tries again.
-- An unknown outcome (timeout, 503 "Unknown error", -1007) is looked up by client id, a
+- An unknown outcome (timeout, any 5xx, -1007) is looked up by client id, a
   few times a second apart (-2013 can mean "not visible yet"), before the same request
   with the same client id goes again; Binance itself refuses a duplicate of a live id.
 """
@@ -21,6 +21,7 @@ from trade.models import Order, OrderStatus, OrderUpdate
 
 log = logging.getLogger(__name__)
 UNKNOWN_OUTCOME_QUERIES = 3   # look-ups of an order that may exist, before it is sent again
+DUPLICATE_ID = -4116          # "clientOrderId is duplicated": an earlier try with this id is live
 SEND_ATTEMPTS = 2
 
 
@@ -45,20 +46,24 @@ class OrderDesk:
             except OrderRejected as refusal:
                 if crash_points.ARMED:
                     crash_points.passed(order.role.value)
+                if refusal.code == DUPLICATE_ID:  # our earlier try did land: its id is live
+                    found = self.look_up(order, attempts=1)
+                    if found is not None:
+                        return found
                 log.warning("%s order %s refused: %s %s", request.symbol, request.client_order_id, refusal.code, refusal.message)
                 return OrderUpdate(request.client_order_id, request.symbol, OrderStatus.REJECTED, self.clock(),
                                    reason=f"{refusal.code} {refusal.message}")
             except RateLimited as limit:
                 log.error("rate limited by the exchange: no request for %.0f s (%s)", limit.retry_after, limit.message)
                 self.sleep(limit.retry_after)
-            except OutcomeUnknown as unknown:
+            except (OutcomeUnknown, ExchangeUnavailable) as unknown:  # a 5xx or timeout on a write: maybe placed
                 log.warning("%s order %s outcome unknown (%s): asking the exchange before any resend",
                             request.symbol, request.client_order_id, unknown.message)
                 found = self.look_up(order)
                 if found is not None:
                     return found
                 log.warning("%s order %s not found: sending again with the same id", request.symbol, request.client_order_id)
-        log.error("%s order %s: no answer after %d attempts; the next reconcile looks again",
+        log.error("%s order %s: no answer after %d attempts; the protection guard looks again in seconds",
                   request.symbol, request.client_order_id, SEND_ATTEMPTS)
         return None
 
@@ -76,10 +81,14 @@ class OrderDesk:
         return None
 
     def cancel(self, order: Order) -> OrderUpdate | None:
+        """Cancel `order`; the exchange's word on it after, or None when the cancel failed and the
+        order's state is unknown (the protection guard cancels again a few seconds later)."""
         try:
             answer = self.exchange.cancel_order(order.request)
-        except OutcomeUnknown:
-            answer = self.look_up(order)
+        except (OutcomeUnknown, ExchangeUnavailable) as failed:
+            log.warning("%s cancel of %s failed (%s): it is tried again", order.request.symbol, order.client_order_id,
+                        failed.message)
+            return self.look_up(order, attempts=1)
         if crash_points.ARMED:
             crash_points.passed("cancel")
         if answer is None:

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 class PaperExchange(SimulatedExchange):
-    """The simulated exchange of paper mode: also answers what recovery asks of an account.
+    """The simulated exchange of paper mode, rebuilt from the journal; also lists its open orders for recovery.
 
     `resumed_from` is the open time (epoch ms) of the last candle the journal shows was seen,
     when positions were restored (None otherwise): later candles are played by `play_missed`."""
@@ -63,10 +63,6 @@ class PaperExchange(SimulatedExchange):
 
     def open_orders_of_ours(self, symbol: str, prefix: str) -> list[OrderRequest]:
         return [r for r in self._open.values() if r.symbol == symbol and r.client_order_id.startswith(prefix)]
-
-    def account_positions(self, symbol: str) -> list[dict]:
-        return [{"positionAmt": format(h.quantity, "f"), "positionSide": side}
-                for (held_symbol, side), h in self._holdings.items() if held_symbol == symbol and h.quantity > 0]
 
     def play_missed(self, candles: list[Candle], symbol: str) -> int:
         """Fill on the closed `candles` that opened after `resumed_from` (fills reach the trader

@@ -11,7 +11,8 @@ from decimal import Decimal
 from ict.models import Side
 from trade.models import ZERO, Order, OrderRole, OrderSide
 
-ROLE_CODES = {OrderRole.ENTRY: "en", OrderRole.STOP: "sl", OrderRole.TAKE_PROFIT: "tp", OrderRole.EXIT: "ex"}
+ROLE_CODES = {OrderRole.ENTRY: "en", OrderRole.STOP: "sl", OrderRole.TAKE_PROFIT: "tp", OrderRole.EXIT: "ex",
+              OrderRole.OUTSIDE: "ox"}
 
 
 def client_order_id(prefix: str, position_id: int, role: OrderRole, attempt: int) -> str:

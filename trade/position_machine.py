@@ -62,6 +62,10 @@ TRANSITIONS: list[dict] = [
     {"trigger": "entry_filled", "source": CLOSING, "dest": CLOSING},
     {"trigger": "exit_requested", "source": CLOSING, "dest": CLOSING},  # quantity left after the legs: flatten it
     {"trigger": "flat", "source": CLOSING, "dest": CLOSED},
+    # exchange surprise: the account shows the position closed (or reduced) by hand, a liquidation or an ADL
+    {"trigger": "closed_outside", "source": ENTERING, "dest": CLOSING},
+    {"trigger": "closed_outside", "source": OPEN, "dest": CLOSING},
+    {"trigger": "closed_outside", "source": CLOSING, "dest": CLOSING},
 ]
 
 TRIGGERS = sorted({row["trigger"] for row in TRANSITIONS})

@@ -7,6 +7,9 @@ the exchange before any new signal is acted on (design.md, "Journal and recovery
    exchange never saw are sent, an entry filled while we were down gets its stop and
    target, a position without a live stop gets one again (or is closed at market
    when the stop price is already crossed, through -2021);
+   Part of that reconcile is squaring each position with the account (`trade.account_truth`):
+   one closed by hand, liquidated or auto-deleveraged while the bot was down is closed
+   with the account's exit trades and `close_reason` closed_outside_bot / liquidation / adl;
 3. open orders of ours that belong to no unfinished position are cancelled, and a
    position on the account that the journal does not know is reported and left alone.
 """
@@ -33,7 +36,8 @@ def restore_positions(trader: Trader, journal: Journal) -> list[Position]:
                             Decimal(row["stop_price"]), Decimal(row["take_profit_price"]), created_at=epoch_ms(row["created_at"]),
                             realized_pnl=Decimal(row["realized_pnl"]), fees=Decimal(row["fees"]),
                             opened_at=epoch_ms(row["opened_at"]) if row["opened_at"] else None, close_reason=row["close_reason"])
-        fills = journal.rows("SELECT client_order_id, quantity, price, fee, realized_pnl FROM fills WHERE position_id = ?", position.id)
+        fills = journal.rows("SELECT client_order_id, quantity, price, fee, realized_pnl, trade_id FROM fills WHERE position_id = ?",
+                             position.id)
         for order_row in journal.orders_of(position.id):
             order = _order(order_row, position, trader.exchange.hedge_mode,
                            [f for f in fills if f["client_order_id"] == order_row["client_order_id"]])
@@ -67,7 +71,8 @@ def _order(row: dict, position: Position, hedge: bool, fills: list[dict]) -> Ord
     return Order(request, role, position.id, OrderStatus(row["status"]), Decimal(row["filled_quantity"]),
                  Decimal(row["avg_price"]) if row["avg_price"] else None, row["exchange_order_id"],
                  fees=sum((Decimal(f["fee"]) for f in fills), ZERO),
-                 realized_pnl=sum((Decimal(f["realized_pnl"]) for f in fills), ZERO))
+                 realized_pnl=sum((Decimal(f["realized_pnl"]) for f in fills), ZERO),
+                 trade_ids={f["trade_id"] for f in fills if f["trade_id"]})
 
 
 def recover(trader: Trader, journal: Journal, symbol: str) -> None:
@@ -82,11 +87,8 @@ def recover(trader: Trader, journal: Journal, symbol: str) -> None:
             log.warning("%s order %s is ours but belongs to no open position: cancelling it", symbol, order.client_order_id)
             exchange.cancel_order(order)
     held = {p.side.value for p in trader.positions.values() if p.symbol == symbol and p.open_quantity > 0}
-    for account_position in exchange.account_positions(symbol):
-        amount = Decimal(account_position["positionAmt"])
-        side = account_position.get("positionSide", "BOTH")
-        side = side if side != "BOTH" else ("LONG" if amount > 0 else "SHORT")
-        if side not in held:
+    for leg in exchange.account_positions(symbol):
+        if leg.side not in held:
             log.error("%s: the account holds a %s position of %s that this journal does not know; the bot leaves it alone",
-                      symbol, side, abs(amount))
+                      symbol, leg.side, abs(leg.amount))
     log.info("recovery done: %d position(s) still open after reconciling", len(trader.positions))

@@ -23,6 +23,7 @@ class RiskSettings:
     margin_type: str = "ISOLATED"
     loss_per_trade_percent: Decimal | None = None
     fixed_loss_usdt: Decimal | None = None
+    protect_within_seconds: int = 10   # a held position without a live stop for this long is closed at market
 
 
 @dataclass(frozen=True, slots=True)

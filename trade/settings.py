@@ -77,6 +77,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "fixed_loss_usdt": Key(Decimal, None, "a number above 0", lambda v: v > 0),
         "max_positions": Key(int, REQUIRED, "a whole number from 1 to 100", lambda v: 1 <= v <= 100),
         "margin_type": _choice("ISOLATED", "CROSSED", default="ISOLATED"),
+        "protect_within_seconds": Key(int, 10, "a whole number of seconds from 3 to 300", lambda v: 3 <= v <= 300),
     },
     "replay": {
         "file": Key(str, "", "a candle file path"),

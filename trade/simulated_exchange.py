@@ -22,7 +22,7 @@ from typing import Callable
 
 from ict.models import Candle
 from trade.errors import OrderRejected
-from trade.models import ZERO, OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate
+from trade.models import ZERO, AccountPosition, AccountTrade, OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate
 from trade.symbol_rules import SymbolRules, to_decimal
 
 FEE_PLACES = Decimal("0.00000001")  # Binance reports commissions to 8 decimals
@@ -114,6 +114,17 @@ class SimulatedExchange:
         return self._latest.get(request.client_order_id)
 
     # ----- candles ---------------------------------------------------------------------------
+    def account_positions(self, symbol: str) -> list[AccountPosition]:
+        """The simulated legs: only this bot's orders move them."""
+        return [AccountPosition(symbol, side, h.quantity if side == "LONG" else -h.quantity)
+                for (held, side), h in self._holdings.items() if held == symbol and h.quantity]
+
+    def account_trades(self, symbol: str, start_ms: int) -> list[AccountTrade]:
+        return []  # nobody else trades a simulated account
+
+    def order_client_id(self, symbol: str, order_id: str) -> str:
+        return ""
+
     def on_candle(self, candle: Candle, symbol: str | None = None) -> None:
         """Fill what this candle fills; events go to the sink as they happen."""
         symbol = symbol or next(iter(self._rules))

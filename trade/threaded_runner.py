@@ -34,6 +34,15 @@ class Reconcile:
 
 
 @dataclass(frozen=True, slots=True)
+class PositionsChanged:
+    """The account's position on `symbol` changed (ACCOUNT_UPDATE): `amounts` maps a side
+    (LONG/SHORT) to its size now, in the base asset, ≥ 0."""
+
+    symbol: str
+    amounts: dict
+
+
+@dataclass(frozen=True, slots=True)
 class CandleClosed:
     """A closed candle passed on to the trader (for simulated fills and housekeeping)."""
 
@@ -68,6 +77,9 @@ class ThreadedRunner:
 
     def put_order_update(self, update: OrderUpdate) -> None:
         _put(self.trader_queue, update, "trader")
+
+    def put_positions_changed(self, change: PositionsChanged) -> None:
+        _put(self.trader_queue, change, "trader")
 
     def request_reconcile(self, reason: str) -> None:
         _put(self.trader_queue, Reconcile(reason), "trader")
@@ -153,6 +165,8 @@ class ThreadedRunner:
             self.trader.on_signal(item)
         elif isinstance(item, OrderUpdate):
             self.trader.on_order_update(item)
+        elif isinstance(item, PositionsChanged):
+            self.trader.on_account_update(item.symbol, item.amounts)
         elif isinstance(item, Reconcile):
             log.info("reconciling open orders with the exchange: %s", item.reason)
             self.trader.reconcile()

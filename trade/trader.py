@@ -19,8 +19,11 @@ from typing import Callable
 from ict.models import EntryType, Signal
 from journal.journal import Journal, iso_time
 from trade.exchange import Exchange
+from trade.fills import add_fill, new_fills, quantity_of
+from trade.account_truth import AccountTruth, is_reduce_only_refusal
 from trade.order_desk import OrderDesk
-from trade.models import ZERO, Order, OrderRequest, OrderRole, OrderStatus, OrderType, OrderUpdate
+from trade.protection_guard import ProtectionGuard
+from trade.models import ZERO, Order, OrderRequest, OrderRole, OrderStatus, OrderType, OrderUpdate, TradeFill
 from trade.position import Position, client_order_id
 from trade.position_machine import CLOSED, CLOSING, ENTERING, IDLE, OPEN, new_machine
 from trade.risk import Refusal, RiskSettings, size_entry
@@ -28,7 +31,7 @@ from trade.risk import Refusal, RiskSettings, size_entry
 log = logging.getLogger(__name__)
 
 CLOSE_TRIGGERS = {OrderRole.STOP: ("stop_filled", "stop_loss"), OrderRole.TAKE_PROFIT: ("take_profit_filled", "take_profit"),
-                  OrderRole.EXIT: ("exit_filled", "exit")}
+                  OrderRole.EXIT: ("exit_filled", "exit"), OrderRole.OUTSIDE: ("closed_outside", "closed_outside_bot")}
 
 
 class Trader:
@@ -56,6 +59,9 @@ class Trader:
         self.positions: dict[int, Position] = {}      # every position not CLOSED
         self.orders: dict[str, Order] = {}            # our orders by client id, while their position lives
         self._actions: deque[tuple[str, Order]] = deque()
+        self._cancels_sent: set[str] = set()
+        self.truth = AccountTruth(self)
+        self.guard = ProtectionGuard(self, risk.protect_within_seconds * 1000)
 
     # ----- stage inputs ------------------------------------------------------------------------
     def on_signal(self, signal: Signal) -> Position | None:
@@ -98,8 +104,14 @@ class Trader:
         self._book(update)
         self._run_actions()
 
+    def on_account_update(self, symbol: str, amounts: dict[str, Decimal]) -> None:
+        """The account's position on `symbol` changed (ACCOUNT_UPDATE): `amounts` maps a side
+        (LONG/SHORT) to its size now (≥ 0). Less than the journal holds → `AccountTruth.check`."""
+        self.truth.on_account_update(symbol, amounts)
+        self._run_actions()
+
     def on_tick(self, now: int | None = None) -> None:
-        """Housekeeping: cancel LIMIT entries that waited too long; reconcile now and then (live)."""
+        """Housekeeping: the protection guard; cancel LIMIT entries that waited too long; reconcile now and then (live)."""
         self.exchange.on_tick()
         if not self.positions:
             return
@@ -107,9 +119,8 @@ class Trader:
         if self.reconcile_every_ms is not None and now - self._reconciled_at >= self.reconcile_every_ms:
             self._reconciled_at = now
             self.reconcile()
-        if self.limit_entry_timeout_ms is None:
-            return
-        for position in list(self.positions.values()):
+        self.guard.check(now)
+        for position in list(self.positions.values()) if self.limit_entry_timeout_ms is not None else []:
             entry = position.orders.get(OrderRole.ENTRY)
             if (entry and entry.is_open and entry.status is not OrderStatus.INTENT and entry.request.type is OrderType.LIMIT
                     and now - position.created_at >= self.limit_entry_timeout_ms and position.state in (ENTERING, OPEN)):
@@ -170,7 +181,58 @@ class Trader:
                         self._protect(position)
                     elif position.state is CLOSING:
                         self._settle(position)
+        self.guard.reset()
+        for symbol in sorted({p.symbol for p in self.positions.values()}):
+            self.truth.check(symbol, "reconcile")
         self._run_actions()
+
+    # ----- hooks for the account check and the protection guard (trade.account_truth, trade.protection_guard) -----
+    def look_up_open_orders(self, position: Position) -> None:
+        """Ask the exchange about every sent, unfinished order of `position` and book the answers."""
+        for order in position.open_orders():
+            if order.status is not OrderStatus.INTENT and position.id in self.positions:
+                found = self.desk.look_up(order, attempts=1)
+                if found is not None:
+                    self._book(found)
+
+    def intend_outside(self, position: Position, quantity: Decimal) -> Order:
+        """The journal row that carries fills of a close made outside the bot (never sent)."""
+        return self._intend(position, OrderRole.OUTSIDE, OrderType.MARKET, quantity=quantity)
+
+    def book(self, update: OrderUpdate) -> None:
+        self._book(update)
+
+    def settle_again(self, position: Position) -> None:
+        """The guard's turn: cancels that did not land go again, what is left is flattened."""
+        self._cancels_sent -= {o.client_order_id for o in position.orders.values()}
+        with self.journal.transaction():
+            self._settle(position)
+
+    def close_at_market(self, position: Position, reason: str, detail: str) -> None:
+        """Flatten a held position that cannot be protected (ENTERING or OPEN → CLOSING)."""
+        with self.journal.transaction():
+            position.close_reason = reason
+            self._start_exit(position, "protection_failed", detail)
+
+    def resend_unknown(self, order: Order) -> None:
+        """An order whose placement has no known outcome: look it up by client id, else send it again with the same id."""
+        found = self.desk.look_up(order, attempts=1)
+        if found is not None:
+            self._book(found)
+        else:
+            self._actions.append(("send", order))
+
+    def protect_again(self, position: Position, role: OrderRole, lost: Order | None) -> None:
+        """Place `role` again for a held position that lost it, once the account confirms the position."""
+        self.truth.check(position.symbol, f"{role.value} missing")
+        if position.id not in self.positions or position.state not in (ENTERING, OPEN) or not self.guard.allowed(position, role):
+            return
+        log.warning("%s position %d lost its %s (%s): placing it again", position.symbol, position.id, role.value,
+                    lost.status.value if lost else "never placed")
+        with self.journal.transaction():
+            again = self._intend_protective(position, role)
+            self._fire(position, "protection_replaced", again)
+        self._actions.append(("send", again))
 
     # ----- book-keeping (inside a journal transaction) --------------------------------------------
     def _intend(self, position: Position, role: OrderRole, type_: OrderType, quantity: Decimal | None = None,
@@ -198,7 +260,8 @@ class Trader:
         position.trigger(trigger)
         self.journal.insert("transitions", position_id=position.id, from_state=source, to_state=position.state, event=trigger,
                             at=iso_time(self.clock()), client_order_id=order.client_order_id if order else None, detail=detail)
-        self.journal.update("positions", "id", position.id, state=position.state)
+        # the close reason goes in with the move to CLOSING: a crash right after must not lose it
+        self.journal.update("positions", "id", position.id, state=position.state, close_reason=position.close_reason)
         log.debug("%s position %d %s -> %s on %s %s", position.symbol, position.id, source.value, position.state.value, trigger,
                  order.client_order_id if order else "")
 
@@ -214,44 +277,37 @@ class Trader:
                           update.symbol, update.client_order_id, order.position_id, update.cumulative_quantity)
             return
         with self.journal.transaction():
-            filled = update.cumulative_quantity - order.filled_quantity
-            if filled > 0:
-                self._book_fill(position, order, update, filled)
+            fills = new_fills(order, update)
+            for fill in fills:
+                self._book_fill(position, order, fill)
+            self.guard.count(position, order, update)
             if not (order.status.is_final and not update.status.is_final):  # a late, stale answer never reopens an order
                 order.status = update.status
             order.exchange_order_id = update.exchange_order_id or order.exchange_order_id
             self.journal.update("orders", "client_order_id", order.client_order_id, status=order.status,
                                 filled_quantity=order.filled_quantity, avg_price=order.average_price,
                                 exchange_order_id=order.exchange_order_id, detail=update.reason, updated_at=iso_time(update.at or self.clock()))
-            self._advance(position, order, update, filled)
+            self._advance(position, order, update, quantity_of(fills))
 
-    def _book_fill(self, position: Position, order: Order, update: OrderUpdate, filled: Decimal) -> None:
-        if update.last_quantity == filled and update.last_price:
-            price = update.last_price
-        else:  # a query's totals: the new part's price from the averages
-            booked = order.filled_quantity * (order.average_price or ZERO)
-            price = (update.cumulative_quantity * update.average_price - booked) / filled
-        fee = update.fee - order.fees if update.totals else update.fee
-        realized = update.realized_pnl - order.realized_pnl if update.totals else update.realized_pnl
-        order.fees += fee
-        order.realized_pnl += realized
-        order.filled_quantity = update.cumulative_quantity
-        order.average_price = update.average_price or price
+    def _book_fill(self, position: Position, order: Order, fill: TradeFill) -> None:
+        add_fill(order, fill)
+        at = fill.at or self.clock()
         if order.role is OrderRole.ENTRY:
-            position.filled_entry_quantity += filled
-            position.entry_value += filled * price
-            position.opened_at = position.opened_at or update.at
+            position.filled_entry_quantity += fill.quantity
+            position.entry_value += fill.quantity * fill.price
+            position.opened_at = position.opened_at or at
         else:
-            position.filled_exit_quantity += filled
-            position.exit_value += filled * price
-        position.realized_pnl += realized
-        position.fees += fee
-        self.journal.insert("fills", client_order_id=order.client_order_id, position_id=position.id, at=iso_time(update.at or self.clock()),
-                            quantity=filled, price=price, fee=fee, realized_pnl=realized)
+            position.filled_exit_quantity += fill.quantity
+            position.exit_value += fill.quantity * fill.price
+        position.realized_pnl += fill.realized_pnl
+        position.fees += fill.fee
+        self.journal.insert("fills", client_order_id=order.client_order_id, position_id=position.id, at=iso_time(at),
+                            quantity=fill.quantity, price=fill.price, fee=fill.fee, realized_pnl=fill.realized_pnl,
+                            trade_id=fill.trade_id or None)
         self.journal.update("positions", "id", position.id, quantity=position.filled_entry_quantity, entry_price=position.entry_price,
                             opened_at=iso_time(position.opened_at), realized_pnl=position.realized_pnl, fees=position.fees)
-        log.info("%s position %d fill %s %s @ %s fee %s (%s)", position.symbol, position.id, order.role.value, filled, price,
-                 fee, order.client_order_id)
+        log.info("%s position %d fill %s %s @ %s fee %s (%s)", position.symbol, position.id, order.role.value, fill.quantity,
+                 fill.price, fill.fee, order.client_order_id)
 
     def _advance(self, position: Position, order: Order, update: OrderUpdate, filled: Decimal) -> None:
         """Drive the position machine from one booked update."""
@@ -268,6 +324,9 @@ class Trader:
             trigger, reason = CLOSE_TRIGGERS[role]
             position.close_reason = position.close_reason or reason
             self._fire(position, trigger, order)
+        elif update.status is OrderStatus.REJECTED and is_reduce_only_refusal(update.reason):
+            self._actions.append(("refused", order))  # nothing (or less) to reduce: read the account, never resend blindly
+            return
         elif update.status is OrderStatus.REJECTED and role is not OrderRole.EXIT and state in (ENTERING, OPEN):
             log.error("%s position %d %s refused (%s): closing at market", position.symbol, position.id, role.value, update.reason)
             position.close_reason = "protection_refused"
@@ -300,6 +359,8 @@ class Trader:
         return self._intend(position, role, OrderType.TAKE_PROFIT_MARKET, trigger=position.take_profit_price)
 
     def _start_exit(self, position: Position, trigger: str, detail: str | None) -> None:
+        if self.truth.squaring or not self.guard.allowed(position, OrderRole.EXIT):
+            return  # the account is being read first / refused too often: the guard looks again
         exit_order = self._intend(position, OrderRole.EXIT, OrderType.MARKET, quantity=position.open_quantity)
         self._fire(position, trigger, exit_order, detail)
         self._actions.append(("send", exit_order))
@@ -312,14 +373,19 @@ class Trader:
                 self._actions.append(("cancel", order))
             if not position.open_orders():
                 self._finish(position)
-        elif not position.open_orders():
+        elif not any(o.role is OrderRole.EXIT or o.status is OrderStatus.PARTIALLY_FILLED for o in position.open_orders()):
+            # e.g. a stop that filled in part and expired: the rest goes at once (an untriggered sibling does not count)
             self._start_exit(position, "exit_requested", f"{position.open_quantity} left after the close")
 
     def _cancelling(self) -> set[str]:
-        return {order.client_order_id for kind, order in self._actions if kind == "cancel"}
+        """Orders with a cancel queued, or sent and not yet confirmed (only the guard sends those again)."""
+        return {order.client_order_id for kind, order in self._actions if kind == "cancel"} | self._cancels_sent
 
     def _finish(self, position: Position, trigger: str = "flat", detail: str | None = None) -> None:
         """The last transition: record the result and stop tracking the position."""
+        if position.close_reason is None:  # e.g. a journal written before the reason went in with CLOSING
+            filled = [CLOSE_TRIGGERS[o.role][1] for o in position.orders.values() if o.role in CLOSE_TRIGGERS and o.filled_quantity > 0]
+            position.close_reason = filled[0] if filled else "closed"
         self._fire(position, trigger, detail=detail)
         self.journal.update("positions", "id", position.id, closed_at=iso_time(self.clock()), exit_price=position.exit_price,
                             realized_pnl=position.realized_pnl, fees=position.fees, close_reason=position.close_reason)
@@ -327,7 +393,8 @@ class Trader:
                  position.realized_pnl, position.fees)
         del self.positions[position.id]
         for client_order_id in [cid for cid, order in self.orders.items() if order.position_id == position.id]:
-            del self.orders[client_order_id]  # earlier attempts too, not only the ones still in position.orders
+            del self.orders[client_order_id]
+            self._cancels_sent.discard(client_order_id)  # earlier attempts too, not only the ones still in position.orders
         self.machine.remove_model(position)
 
     # ----- actions (after the commit) ------------------------------------------------------------
@@ -339,8 +406,13 @@ class Trader:
             if kind == "recheck":
                 self._recheck_protection(order)
                 continue
+            if kind == "refused":
+                self.truth.after_refusal(order)
+                continue
             if not order.is_open:
                 continue
+            if kind == "cancel":
+                self._cancels_sent.add(order.client_order_id)
             outcome = self.desk.send(order) if kind == "send" else self.desk.cancel(order)
             if outcome is not None:
                 self._book(outcome)
@@ -354,9 +426,5 @@ class Trader:
                 if found is not None:
                     self._book(found)
         if position.id in self.positions and position.state in (ENTERING, OPEN) and position.orders.get(lost.role) is lost:
-            log.warning("%s position %d lost its %s (%s): placing it again", position.symbol, position.id, lost.role.value,
-                        lost.status.value)
-            with self.journal.transaction():
-                again = self._intend_protective(position, lost.role)
-                self._fire(position, "protection_replaced", again)
-            self._actions.append(("send", again))
+            self.protect_again(position, lost.role, lost)
+

@@ -44,6 +44,8 @@ class Engine:
         self.mark: dict[str, Decimal] = {}
         self.algo_of_order: dict[int, int] = {}
         self.trigger_rejects: list[str] = []
+        self.partial_triggers: list[Decimal] = []   # quantities the next triggered orders fill before they expire
+        self.expire_close_position_when_flat = True  # Binance's GTE_GTC rule; off = the expiry comes late (or never)
         self._order_ids = itertools.count(4_000_000_001)
         self._algo_ids = itertools.count(1_000_000_000_001)
         self._trade_ids = itertools.count(600_000_001)
@@ -176,7 +178,7 @@ class Engine:
             self.finish(order, "EXPIRED", "9")
         elif order.status == "FILLED":
             self._order_done(order)
-        if leg.amount == 0:
+        if leg.amount == 0 and self.expire_close_position_when_flat:
             self._expire_close_position_algos(order.symbol, order.position_side)
 
     def _order_done(self, order: Order) -> None:
@@ -195,6 +197,22 @@ class Engine:
         for algo in self.open_algos(symbol):
             if algo.close_position and algo.position_side == position_side:
                 self.end_algo(algo, "EXPIRED")
+
+    def outside_order(self, symbol: str, side: str, qty: Decimal, position_side: str, client_id: str,
+                      price: Decimal | None = None, order_type: str = "MARKET") -> Order:
+        """An order the client did not send (a trade by hand in the app, a liquidation, an ADL),
+        filled at once at `price` (default: the last price) with its usual events."""
+        with self.lock:
+            now = self.clock()
+            price = price if price is not None else self.price_of(symbol)
+            reduce_only = client_id.startswith(("autoclose-", "adl_autoclose"))
+            order = Order(next(self._order_ids), client_id, symbol, side, order_type, qty,
+                          price if order_type == "LIMIT" else ZERO, "IOC" if order_type == "LIMIT" else "GTC",
+                          position_side, reduce_only, now)
+            self.orders[order.order_id] = order
+            self.emit("ORDER_TRADE_UPDATE", order.trade_update(self.rules[symbol], now, "NEW"))
+            self.execute(order, qty, price, maker=False)
+            return order
 
     # ----- algo orders -----------------------------------------------------------------
 

@@ -61,6 +61,7 @@ MESSAGES: dict[int, str] = {
     -4067: "Position side cannot be changed if there exists open orders.",
     -4068: "Position side cannot be changed if there exists position.",
     -4116: "clientOrderId is duplicated",
+    -4118: "ReduceOnly Order Failed. Please check your existing position and open orders",
     -4120: "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.",
     -4130: "An open stop or take profit order with GTE and closePosition in the direction is existing.",
     -4137: "Quantity must be zero with closePosition equals true",

@@ -127,7 +127,9 @@ def trigger(engine: "Engine", algo: AlgoOrder, price: Decimal) -> None:
     algo.status, algo.actual_order_id, algo.actual_type = "TRIGGERED", str(order.order_id), order_type
     engine.emit("ALGO_UPDATE", algo.algo_update(rules, now))
     last = engine.last[algo.symbol]
-    if order_type == "MARKET":
+    if order_type == "MARKET" and engine.partial_triggers:  # fills in part, then the rest expires
+        engine.execute(order, min(qty, engine.partial_triggers.pop(0)), price, maker=False)
+    elif order_type == "MARKET":
         engine.execute(order, qty, price, maker=False)
     elif (order.side == "BUY" and order.price >= last) or (order.side == "SELL" and order.price <= last):
         engine.execute(order, qty, last, maker=False)

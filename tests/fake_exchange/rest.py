@@ -68,6 +68,8 @@ class Faults:
     retry_after: int = 0
     order_failures: list[dict] = field(default_factory=list)
     algo_rejects: list[int] = field(default_factory=list)
+    order_rejects: list[int] = field(default_factory=list)
+    failures: dict[tuple[str, str], list[dict]] = field(default_factory=dict)   # (method, path) -> faults, any route
 
 
 class _Server(ThreadingHTTPServer):
@@ -176,6 +178,11 @@ class RestServer:
             if route is None:
                 raise unknown_route(ctx.method, ctx.path)
             self._authenticate(route, ctx)
+            with self.lock:
+                queued = self.faults.failures.get((ctx.method, ctx.path))
+                fault = queued.pop(0) if queued else None
+            if fault is not None:
+                return self._fail(route, ctx, fault)
             if (ctx.method, ctx.path) in (("POST", "/fapi/v1/order"), ("POST", "/fapi/v1/algoOrder")):
                 count, _ = self.count_order()
                 extra["X-MBX-ORDER-COUNT-10S"] = extra["X-MBX-ORDER-COUNT-1M"] = str(count)
@@ -200,10 +207,17 @@ class RestServer:
             if ctx.path == "/fapi/v1/algoOrder" and self.faults.algo_rejects:
                 code = self.faults.algo_rejects.pop(0)
                 raise error(code) if code in MESSAGES else ApiError(code, "Injected rejection.")
+            if ctx.path == "/fapi/v1/order" and self.faults.order_rejects:
+                code = self.faults.order_rejects.pop(0)
+                raise error(code) if code in MESSAGES else ApiError(code, "Injected rejection.")
             if ctx.path == "/fapi/v1/order" and self.faults.order_failures:
                 fault = self.faults.order_failures.pop(0)
         if fault is None:
             return 200, route.handler(self.app, ctx)
+        return self._fail(route, ctx, fault)
+
+    def _fail(self, route: Route, ctx: Context, fault: dict) -> tuple[int, Any]:
+        """Answer with an injected failure; with `after_accept` the request is carried out first."""
         if fault["after_accept"]:
             try:
                 route.handler(self.app, ctx)

@@ -1,0 +1,231 @@
+"""The exchange is the truth: positions closed outside the bot, liquidations, refused
+reduce-only orders, failed stop placement and cancels, partly filled stops, fills out of
+order, and a crash while closing, each reproduced through the fake exchange."""
+from __future__ import annotations
+
+import logging
+import sqlite3
+from decimal import Decimal
+
+import pytest
+
+from tests.truth_harness import PRICE, TruthBot
+from trade.recovery import recover
+
+
+@pytest.fixture
+def bot(tmp_path):
+    with TruthBot(tmp_path) as running:
+        yield running
+
+
+def open_long(bot: TruthBot):
+    position = bot.signal()
+    assert position is not None and position.state.value == "OPEN", "the long should be protected at once"
+    assert len(bot.open_algos()) == 2
+    return position
+
+
+def assert_books_match_the_exchange(bot: TruthBot, row: dict) -> None:
+    assert Decimal(row["realized_pnl"]) == bot.fake.realized_pnl()
+    assert Decimal(row["fees"]) == bot.fake.commission_paid()
+
+
+def restart(bot: TruthBot) -> None:
+    """The bot was down while the account changed: its events are gone, a new trader recovers."""
+    bot._seen = len(bot.fake.events)
+    bot.trader = bot.new_trader()
+    recover(bot.trader, bot.journal, "BTCUSDT")
+    bot.pump()
+
+
+# ----- 1. position truth from the account ---------------------------------------------------------------
+
+def test_truth_closed_by_hand_while_running_closes_the_journal_position_and_accepts_the_next_signal(bot):
+    open_long(bot)
+    bot.fake.set_price(PRICE + 50)
+    bot.fake.close_by_hand()
+    bot.pump()
+    row = bot.position_row()
+    assert (row["state"], row["close_reason"], row["exit_price"]) == ("CLOSED", "closed_outside_bot", str(PRICE + 50))
+    assert_books_match_the_exchange(bot, row)
+    assert bot.open_algos() == [] and bot.trader.positions == {}
+    assert bot.signal() is not None
+
+
+def test_truth_closed_by_hand_stop_and_target_fire_on_the_flat_account_without_an_order_loop(bot):
+    # the fault: the position is closed by hand, the bot misses the ACCOUNT_UPDATE, its stop and target
+    # (not yet expired) fire on the flat account and are refused "Reduce Only"; the bot then sent a
+    # reduce-only exit, refused -2022, again and again without end (1,472 times in 5 s)
+    open_long(bot)
+    bot.dropped = {"ACCOUNT_UPDATE"}
+    bot.fake.keep_close_position_orders_when_flat()
+    bot.fake.close_by_hand()
+    bot.pump()
+    bot.fake.set_price(PRICE - 150)       # through the stop
+    bot.pump()
+    bot.fake.set_price(PRICE + 250)       # through the target
+    bot.pump()
+    bot.tick(1.0, times=10)
+    assert (bot.position_row()["state"], bot.position_row()["close_reason"]) == ("CLOSED", "closed_outside_bot")
+    assert bot.requests("/fapi/v1/order") == 1          # the entry only: no exit on a flat account
+    assert bot.requests("/fapi/v1/algoOrder") == 2      # no protection placed again on a flat account
+    assert len(bot.fake.requests) < 40
+    assert bot.signal() is not None
+
+
+def test_truth_closed_by_hand_while_down_recovery_closes_it_with_the_real_exit(bot):
+    open_long(bot)
+    bot.fake.set_price(PRICE - 40)
+    bot.fake.close_by_hand()
+    restart(bot)
+    row = bot.position_row()
+    assert (row["state"], row["close_reason"], row["exit_price"]) == ("CLOSED", "closed_outside_bot", str(PRICE - 40))
+    assert_books_match_the_exchange(bot, row)
+    assert bot.trader.positions == {} and bot.open_algos() == []
+
+
+@pytest.mark.parametrize("adl, reason", [(False, "liquidation"), (True, "adl")])
+@pytest.mark.parametrize("while_down", [False, True])
+def test_truth_liquidation_or_adl_closes_the_position_with_its_reason(bot, caplog, adl, reason, while_down):
+    open_long(bot)
+    bot.fake.liquidate(price=PRICE - 90, adl=adl)
+    with caplog.at_level(logging.ERROR, logger="trade.account_truth"):
+        restart(bot) if while_down else bot.pump()
+    row = bot.position_row()
+    assert (row["state"], row["close_reason"], row["exit_price"]) == ("CLOSED", reason, str(PRICE - 90))
+    assert_books_match_the_exchange(bot, row)
+    assert any(r.levelno == logging.ERROR and reason in r.getMessage() for r in caplog.records)
+    outside = bot.rows("SELECT role, status, detail FROM orders WHERE role = 'outside'")
+    assert outside[0]["status"] == "FILLED" and ("autoclose" in outside[0]["detail"])
+
+
+def test_truth_hedge_mode_short_closed_by_hand_leaves_the_long_alone(tmp_path):
+    from ict.models import Side
+
+    with TruthBot(tmp_path, dual_side=True) as bot:
+        long_position = bot.signal()
+        short_position = bot.signal(Side.SHORT, stop=PRICE + 100, target=PRICE - 200)
+        assert long_position.state.value == short_position.state.value == "OPEN"
+        bot.fake.close_by_hand(position_side="SHORT")
+        bot.pump()
+        states = {r["side"]: (r["state"], r["close_reason"]) for r in bot.rows("SELECT * FROM positions")}
+        assert states == {"LONG": ("OPEN", None), "SHORT": ("CLOSED", "closed_outside_bot")}
+
+
+# ----- 2. no blind retry loops --------------------------------------------------------------------------
+
+def test_truth_exit_refused_2022_while_held_stops_after_three_tries(bot, caplog):
+    open_long(bot)
+    for _ in range(10):
+        bot.fake.reject_next_order(-2022)
+    with caplog.at_level(logging.ERROR):
+        bot.trader.close_all("asked")
+        bot.pump()
+        bot.tick(1.0, times=20)
+    assert bot.requests("/fapi/v1/order") == 1 + 3
+    assert bot.position_row()["state"] == "CLOSING" and bot.position_row()["close_reason"] == "asked"
+    assert any("refused 3 times in a row" in r.getMessage() and "position 1" in r.getMessage() for r in caplog.records)
+    bot.offset_ms += 300_000                              # the 5-minute reconcile allows one more round, bounded
+    bot.tick(1.0, times=5)
+    assert bot.requests("/fapi/v1/order") <= 1 + 6
+
+
+@pytest.mark.parametrize("code", [-2022, -4118])
+def test_truth_exit_refused_reduce_only_on_a_flat_account_reads_the_position(bot, code):
+    open_long(bot)
+    bot.dropped = {"ACCOUNT_UPDATE", "ALGO_UPDATE"}      # the bot learns nothing from the stream
+    bot.fake.keep_close_position_orders_when_flat()
+    bot.fake.close_by_hand()
+    bot.pump()
+    bot.fake.reject_next_order(code)
+    bot.trader.close_all("asked")
+    bot.pump()
+    row = bot.position_row()
+    assert (row["state"], row["close_reason"]) == ("CLOSED", "closed_outside_bot")
+    assert bot.requests("/fapi/v1/order") == 2           # the entry and the one refused exit
+    assert bot.open_algos() == []                         # our stop and target cancelled
+
+
+# ----- 3. protection within seconds ---------------------------------------------------------------------
+
+def test_truth_stop_placement_5xx_is_retried_with_the_same_id_within_seconds(bot):
+    bot.fake.fail_next_algo(status=502, n=3)             # the first try, its resend, and the guard's first resend
+    position = bot.signal()
+    assert position.state.value == "ENTERING"
+    bot.tick(1.0, times=4)
+    stops = [a for a in bot.open_algos() if a.type == "STOP_MARKET"]
+    assert len(stops) == 1 and stops[0].client_algo_id.endswith("-sl1")
+    assert position.state.value == "OPEN"
+
+
+def test_truth_stop_never_placed_closes_at_market_after_protect_within_seconds(bot):
+    bot.fake.fail_next_algo(status=500, n=100)
+    position = bot.signal()
+    bot.tick(1.0, times=8)
+    assert position.state.value == "ENTERING"            # not yet: 10 s allowed
+    bot.tick(1.0, times=4)
+    row = bot.position_row()
+    assert (row["state"], row["close_reason"]) == ("CLOSED", "unprotected")
+    assert bot.fake.position().amount == 0
+    assert_books_match_the_exchange(bot, row)
+
+
+def test_truth_failed_cancel_of_the_leftover_target_is_retried_until_gone(bot):
+    bot.fake.keep_close_position_orders_when_flat()
+    open_long(bot)
+    bot.fake.fail_next_cancel(n=3)
+    bot.fake.set_price(PRICE - 150)                       # the stop fills; the target must be cancelled
+    bot.pump()
+    assert bot.position_row()["state"] == "CLOSING"
+    bot.tick(1.0, times=8)
+    assert bot.position_row()["state"] == "CLOSED" and bot.open_algos() == []
+    assert bot.signal() is not None
+
+
+# ----- 4. partial fills of stops --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dropped", [set(), {"ACCOUNT_UPDATE"}])
+def test_truth_stop_filled_in_part_then_expired_closes_the_rest_at_market(bot, dropped):
+    position = open_long(bot)
+    bot.dropped = dropped
+    bot.fake.partial_fill_next_trigger(position.open_quantity * Decimal("0.4"))
+    bot.fake.set_price(PRICE - 150)
+    bot.pump()
+    row = bot.position_row()
+    assert (row["state"], row["close_reason"]) == ("CLOSED", "stop_loss")
+    assert bot.fake.position().amount == 0
+    fills = bot.rows("SELECT o.role, f.quantity FROM fills f JOIN orders o USING (client_order_id) WHERE o.role != 'entry'")
+    assert sorted((f["role"], Decimal(f["quantity"])) for f in fills) == [("exit", Decimal("0.6")), ("stop", Decimal("0.4"))]
+    assert_books_match_the_exchange(bot, row)
+
+
+# ----- 5. fills counted by trade id -------------------------------------------------------------------------
+
+def test_truth_fill_events_reversed_and_duplicated_book_every_fee_once(bot):
+    position = open_long(bot)
+    bot.fake.hold_user_events()
+    bot.fake.partial_fill_next_trigger(position.open_quantity * Decimal("0.4"))
+    bot.fake.set_price(PRICE - 150)
+    bot.fake.release_user_events(reverse=True, duplicate=True)
+    bot.pump()
+    bot.tick(1.0, times=4)
+    row = bot.position_row()
+    assert row["state"] == "CLOSED"
+    assert_books_match_the_exchange(bot, row)
+    assert bot.rows("SELECT COUNT(*) AS n FROM fills")[0]["n"] == len(bot.fake.trades)
+
+
+# ----- 8. a crash while closing keeps the reason ------------------------------------------------------------
+
+def test_truth_crash_while_closing_keeps_the_close_reason(bot):
+    open_long(bot)
+    bot.fake.hold_user_events()                           # the exit fills, but the bot dies before hearing it
+    bot.trader.close_all("asked")
+    reader = sqlite3.connect(bot.journal_path)
+    assert reader.execute("SELECT state, close_reason FROM positions").fetchone() == ("CLOSING", "asked")
+    reader.close()
+    bot.fake.release_user_events()
+    restart(bot)
+    trade = bot.rows("SELECT close_reason, realized_pnl FROM trades")[0]
+    assert trade["close_reason"] == "asked" and Decimal(trade["realized_pnl"]) == bot.fake.realized_pnl()
