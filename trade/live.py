@@ -17,6 +17,7 @@ import threading
 import time
 from decimal import Decimal
 
+from ict.models import Candle
 from journal.journal import Journal
 from trade import crash_points
 from trade.binance_events import AccountUpdate, UserEventTranslator
@@ -150,7 +151,7 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
     return 0
 
 
-def _missed_candles(market_data, settings, since_ms: int, warmup: list) -> list:
+def _missed_candles(market_data: BinanceExchange, settings: Settings, since_ms: int, warmup: list[Candle]) -> list[Candle]:
     """Closed candles after the one that opened at `since_ms`, up to the last warm-up candle
     (the market stream continues from there, so none is played twice)."""
     symbol, interval, interval_ms = settings.strategy["symbol"], settings.strategy["interval"], settings.interval_ms
