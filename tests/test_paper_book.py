@@ -1,10 +1,15 @@
 """The paper account rebuilt from the journal equals the one that wrote it (trade/paper_book.py)."""
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal as D
+
+import pytest
 
 from journal.journal import Journal
 from tests.test_trader import RULES, Harness, long_signal
+from trade.errors import OrderRejected
+from trade.models import OrderRequest, OrderSide, OrderType
 from trade.paper_book import PaperExchange
 from trade.recovery import recover
 
@@ -69,3 +74,22 @@ def test_paper_book_starting_balance_is_kept_once_positions_exist(journal_path):
     restored = paper_exchange()
     restored.restore(journal, D(5_000))               # the setting changed after trading began
     assert restored.wallet_balance() == D(10_000)
+
+
+def test_paper_book_real_rules_are_read_again_daily():
+    reads = []
+    now = [1_000.0]
+
+    def load(symbol):
+        reads.append(symbol)
+        return RULES if len(reads) == 1 else dataclasses.replace(RULES, min_notional=D("100"))
+
+    exchange = paper_exchange()
+    exchange.watch_rules("BTCUSDT", load, lambda: now[0])
+    assert exchange.symbol_rules("BTCUSDT").min_notional == D("50") and len(reads) == 1
+    now[0] += 24 * 3600
+    assert exchange.symbol_rules("BTCUSDT").min_notional == D("100") and len(reads) == 2
+    with pytest.raises(OrderRejected) as refused:                   # the simulated exchange applies them too
+        exchange.place_order(OrderRequest("p-1-en1", "BTCUSDT", OrderSide.BUY, OrderType.LIMIT, D("0.6"), D("100"),
+                                          position_side="LONG"))
+    assert refused.value.code == -4164

@@ -64,7 +64,7 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
     try:
         if mode == "paper":
             exchange = build_paper_exchange(settings)
-            exchange.set_rules(market_data.load_rules(symbol))  # the real symbol rules, simulated fills
+            exchange.watch_rules(symbol, market_data.load_rules, time.time)  # the real symbol rules, simulated fills
             exchange.restore(journal, settings.replay["starting_balance_usdt"])
             private = None
         else:

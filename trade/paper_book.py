@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from typing import Callable
 
 from ict.models import Candle
 from journal import paper
 from journal.journal import Journal, epoch_ms
 from trade.models import OrderRequest, OrderRole, OrderSide, OrderStatus, OrderType, OrderUpdate
 from trade.replay import replay_rules
+from trade.rules_book import RulesBook
 from trade.settings import Settings
 from trade.simulated_exchange import SimulatedExchange, _Holding
+from trade.symbol_rules import SymbolRules
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +33,12 @@ class PaperExchange(SimulatedExchange):
     when positions were restored (None otherwise): later candles are played by `play_missed`."""
 
     resumed_from: int | None = None
+    rules_book: RulesBook | None = None
 
     def restore(self, journal: Journal, configured_balance: Decimal) -> int:
         """Wallet, holdings and resting orders as the journal left them; returns the number of
         unfinished positions. `configured_balance` is `[replay] starting_balance_usdt`, which a
-        journal holding positions overrides with its own. Call after `set_rules`."""
+        journal holding positions overrides with its own. Call after `watch_rules` (or `set_rules`)."""
         starting = paper.starting_balance(journal, configured_balance)
         if starting != configured_balance:
             log.warning("paper: this journal started with %s USDT; [replay] starting_balance_usdt = %s applies to a new journal",
@@ -61,6 +65,21 @@ class PaperExchange(SimulatedExchange):
                  self._wallet, unfinished, len(self._open))
         return unfinished
 
+    def watch_rules(self, symbol: str, load: Callable[[str], SymbolRules], now: Callable[[], float]) -> None:
+        """Trade `symbol` under the real exchange's rules, read now with `load` and again daily
+        (trade/rules_book.py), as the live modes do."""
+        self.rules_book = RulesBook(load, now)
+        self.rules_book.put(load(symbol))
+        self.set_rules(self.rules_book.rules[symbol])
+
+    def symbol_rules(self, symbol: str) -> SymbolRules:
+        if self.rules_book is None:
+            return super().symbol_rules(symbol)
+        rules = self.rules_book.get(symbol)
+        if rules is not self._rules.get(symbol):
+            self.set_rules(rules)
+        return rules
+
     def open_orders_of_ours(self, symbol: str, prefix: str) -> list[OrderRequest]:
         return [r for r in self._open.values() if r.symbol == symbol and r.client_order_id.startswith(prefix)]
 
@@ -79,7 +98,7 @@ class PaperExchange(SimulatedExchange):
 
 
 def build_paper_exchange(settings: Settings) -> PaperExchange:
-    """A paper exchange with the `[replay]` balance, fees and slippage; `set_rules`, then `restore`."""
+    """A paper exchange with the `[replay]` balance, fees and slippage; `watch_rules`, then `restore`."""
     replay = settings.replay
     return PaperExchange(replay_rules(settings), replay["starting_balance_usdt"], settings.risk.leverage,
                          replay["taker_fee"], replay["maker_fee"], replay["slippage_ticks"])
