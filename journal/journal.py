@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from journal.migrations import migrate
 
@@ -54,9 +54,10 @@ def _text(value: Any) -> Any:
 class Journal:
     """One SQLite file in WAL mode. Open with `Journal.open(path, mode)`.
 
-    `mode` is the bot mode that writes it (replay, paper, testnet, demo, mainnet); a
-    journal keeps the mode it was created with, and a replay never writes into a live
-    journal. `durable=False` (replay) skips the fsync on commit: a replay can be rerun.
+    `mode` is the bot mode that writes it (replay, paper, testnet, demo, mainnet). A journal
+    takes a mode with `claim_mode` (a replay at once, a live mode once its start has succeeded)
+    and keeps it while it holds positions: another mode is refused, naming the mode that wrote
+    it; a journal without positions is reused by any mode. `durable=False` (replay) skips the fsync on commit: a replay can be rerun.
     `id_prefix` is a short random token made once per journal; client order ids start
     with it, so two journals never reuse each other's ids on one account.
     """
@@ -67,12 +68,16 @@ class Journal:
         self._depth = 0
         self._pending: dict[tuple[str, str], list[list]] = {}   # rows waiting for the next commit (see insert_soon)
         self.durable = True
+        self.after_commit: Callable[[], None] | None = None   # test-only crash point (trade/crash_points.py)
         self.id_prefix = self.meta("id_prefix")
         self.mode = self.meta("mode")
 
     @classmethod
-    def open(cls, path: str | Path, mode: str, durable: bool = True, fresh: bool = False, fsync: bool = True) -> "Journal":
+    def open(cls, path: str | Path, mode: str, durable: bool = True, fresh: bool = False, fsync: bool = True,
+             claim: bool = True) -> "Journal":
         """Open or create the journal at `path`; `fresh=True` starts a replay journal anew.
+        With `claim=False` the journal takes `mode` only when `claim_mode` is called (a live start
+        that fails leaves the file as it found it). Raises JournalError naming the file and the fix.
 
         A durable journal commits every step before the bot acts on it. With `fsync` each commit
         also waits for the disk (survives a power cut); without, a commit survives a crash of
@@ -93,7 +98,6 @@ class Journal:
         if version == 0:
             connection.executescript("BEGIN;" + SCHEMA_FILE.read_text(encoding="utf-8") + f"PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
             connection.execute("INSERT OR IGNORE INTO meta VALUES ('id_prefix', ?)", (_new_prefix(),))
-            connection.execute("INSERT OR IGNORE INTO meta VALUES ('mode', ?)", (mode,))
         elif version < SCHEMA_VERSION:
             try:
                 migrate(connection, version, SCHEMA_VERSION)
@@ -103,12 +107,24 @@ class Journal:
                                    f"{SCHEMA_VERSION} ({exc}); nothing was changed. Keep a copy and report it") from None
         journal = cls(connection, path)
         journal.durable = durable
-        if (journal.mode == "replay") != (mode == "replay"):
+        if journal.mode not in (None, mode) and journal.holds_positions():
             connection.close()
             raise JournalError(
-                f"journal {path} was written in {journal.mode} mode and cannot be used in {mode} mode; "
-                f"set [bot] journal (or --journal) to another file")
+                f"journal {path} was written in {journal.mode} mode and holds its positions; it cannot be used in {mode} "
+                f"mode. Set [bot] journal (or --journal) to another file")
+        if claim:
+            journal.claim_mode(mode)
         return journal
+
+    def claim_mode(self, mode: str) -> None:
+        """Stamp the journal with `mode` (the mode whose positions it will hold)."""
+        if self.mode != mode:
+            self.connection.execute("INSERT OR REPLACE INTO meta VALUES ('mode', ?)", (mode,))
+            self.mode = mode
+
+    def holds_positions(self) -> bool:
+        """True when any position was ever journaled: its mode then belongs to the file."""
+        return self.connection.execute("SELECT EXISTS (SELECT 1 FROM positions)").fetchone()[0] == 1
 
     def close(self) -> None:
         self.flush()
@@ -135,6 +151,8 @@ class Journal:
         self._depth -= 1
         if self._depth == 0:
             self.connection.execute("COMMIT")
+            if self.after_commit is not None:
+                self.after_commit()
 
     # ----- writes -------------------------------------------------------------------------
     def insert(self, table: str, **values: Any) -> int:
@@ -194,16 +212,19 @@ def _new_prefix() -> str:
 
 
 def _remove_replay_journal(path: str) -> None:
-    """Delete a previous replay journal at `path`; refuse to touch any other file."""
+    """Delete a previous journal at `path` for a new replay: a replay journal, or one that
+    never held a position or a signal (a live start that stopped early). Refuse any other file."""
     if not Path(path).exists():
         return
     try:
         connection = sqlite3.connect(path)
         row = connection.execute("SELECT value FROM meta WHERE key = 'mode'").fetchone()
+        used = connection.execute("SELECT EXISTS (SELECT 1 FROM positions) OR EXISTS (SELECT 1 FROM signals)").fetchone()[0]
         connection.close()
     except sqlite3.Error:
-        row = None
-    if not row or row[0] != "replay":
-        raise JournalError(f"journal {path} is not a replay journal; a replay will not overwrite it. Pass --journal with another file")
+        raise JournalError(f"{path} is not a journal; a replay will not overwrite it. Pass --journal with another file") from None
+    if used and (not row or row[0] != "replay"):
+        raise JournalError(f"journal {path} was written in {row[0] if row else 'an unknown'} mode; a replay will not "
+                           "overwrite it. Pass --journal with another file")
     for suffix in ("", "-wal", "-shm"):
         Path(path + suffix).unlink(missing_ok=True)

@@ -72,10 +72,13 @@ class LiveBot:
         path.write_text(text, encoding="utf-8")
         return path
 
-    def start(self) -> "LiveBot":
-        environment = {**os.environ, "BINANCE_API_KEY": DEFAULT_API_KEY, "BINANCE_API_SECRET": DEFAULT_API_SECRET}
+    def start(self, env: dict[str, str] | None = None, wait: bool = True) -> "LiveBot":
+        """Start `python bot.py` (with `env` added to its environment); with `wait`, until its sockets are up."""
+        environment = {**os.environ, "BINANCE_API_KEY": DEFAULT_API_KEY, "BINANCE_API_SECRET": DEFAULT_API_SECRET, **(env or {})}
         self.process = subprocess.Popen([sys.executable, "bot.py", "--settings", str(self.settings)], cwd=ROOT,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+        if not wait:
+            return self
         wait_until(lambda: self.fake.wait_for_market_sockets(1, 0.05) and self.fake.wait_for_private_sockets(1, 0.05),
                    30, "the bot's market and private sockets")
         return self

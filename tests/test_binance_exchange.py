@@ -236,10 +236,14 @@ def test_cancel_that_lost_the_race_reports_the_fill(exchange):
     assert exchange.cancel_order(STOP).status is OrderStatus.CANCELED
 
 
-def _prepare_routes(margin_answer, leverage_max=125):
+def _prepare_routes(margin_answer, leverage_max=125, configs=({"marginType": "CROSSED", "leverage": 20},)):
+    """Start-up answers; `configs` are symbolConfig's successive answers (the last one repeats)."""
     responses.get(f"{BASE}/fapi/v1/time", json={"serverTime": 1_764_000_000_000})
     responses.get(f"{BASE}/fapi/v1/exchangeInfo", json=INFO)
-    responses.get(f"{BASE}/fapi/v1/positionSide/dual", json={"dualSidePosition": False})
+    responses.get(f"{BASE}/fapi/v1/accountConfig", json={"dualSidePosition": False, "canTrade": True})
+    for config in configs:
+        responses.get(f"{BASE}/fapi/v1/symbolConfig", json=[{"symbol": "BTCUSDT", "isAutoAddMargin": False,
+                                                             "maxNotionalValue": "80000000", **config}])
     responses.post(f"{BASE}/fapi/v1/marginType", **margin_answer)
     responses.get(f"{BASE}/fapi/v1/leverageBracket", json={"symbol": "BTCUSDT", "brackets": [
         {"bracket": 1, "initialLeverage": leverage_max, "notionalCap": 300000, "notionalFloor": 0, "maintMarginRatio": 0.004, "cum": 0}]})
@@ -248,12 +252,48 @@ def _prepare_routes(margin_answer, leverage_max=125):
     responses.get(f"{BASE}/fapi/v3/balance", json=[{"asset": "USDT", "balance": "5000", "availableBalance": "5000"}])
 
 
+def _posted(path: str) -> list[dict]:
+    return [sent(c) for c in responses.calls if c.request.method == "POST" and urlparse(c.request.url).path == path]
+
+
 @responses.activate
 def test_prepare_treats_4046_margin_answer_as_success(exchange):
     _prepare_routes({"status": 400, "json": {"code": -4046, "msg": "No need to change margin type."}})
     exchange.prepare("BTCUSDT", 5, "ISOLATED")
     assert exchange.hedge_mode is False and exchange.taker_fee == D("0.0005")
-    assert sent(responses.calls[5])["leverage"] == "5"
+    assert [p["leverage"] for p in _posted("/fapi/v1/leverage")] == ["5"]
+
+
+@responses.activate
+def test_prepare_settings_already_matching_are_read_and_not_written(exchange):
+    _prepare_routes({"json": {"code": 200, "msg": "success"}}, configs=({"marginType": "ISOLATED", "leverage": 5},))
+    exchange.prepare("BTCUSDT", 5, "ISOLATED")
+    assert _posted("/fapi/v1/marginType") == [] and _posted("/fapi/v1/leverage") == []
+
+
+@responses.activate
+def test_prepare_different_settings_are_changed_once(exchange):
+    _prepare_routes({"json": {"code": 200, "msg": "success"}}, configs=({"marginType": "CROSSED", "leverage": 20},))
+    exchange.prepare("BTCUSDT", 5, "ISOLATED")
+    assert [p["marginType"] for p in _posted("/fapi/v1/marginType")] == ["ISOLATED"]
+    assert [p["leverage"] for p in _posted("/fapi/v1/leverage")] == ["5"]
+
+
+@responses.activate
+def test_prepare_4067_on_a_margin_change_that_was_not_needed_is_success(exchange):
+    # the first read is stale; Binance refuses the change with -4067; a second read shows it was already so
+    _prepare_routes({"status": 400, "json": {"code": -4067, "msg": "Position side cannot be changed if there exists open orders."}},
+                    configs=({"marginType": "CROSSED", "leverage": 5}, {"marginType": "ISOLATED", "leverage": 5}))
+    exchange.prepare("BTCUSDT", 5, "ISOLATED")
+    assert len(_posted("/fapi/v1/marginType")) == 1
+
+
+@responses.activate
+def test_prepare_4067_on_a_needed_margin_change_is_fatal_naming_the_current_type(exchange):
+    _prepare_routes({"status": 400, "json": {"code": -4067, "msg": "Position side cannot be changed if there exists open orders."}},
+                    configs=({"marginType": "CROSSED", "leverage": 5},))
+    with pytest.raises(ExchangeFatal, match=r"cannot set BTCUSDT margin type to ISOLATED \(it is CROSSED\): Binance said -4067"):
+        exchange.prepare("BTCUSDT", 5, "ISOLATED")
 
 
 @responses.activate

@@ -78,3 +78,35 @@ def test_journal_of_schema_version_1_is_upgraded_keeping_its_rows(tmp_path):
     assert journal.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
     assert "trade_id" in [row[1] for row in journal.connection.execute("PRAGMA table_info(fills)")]
     journal.close()
+
+
+def _add_position(journal: Journal) -> None:
+    journal.insert("positions", symbol="BTCUSDT", side="LONG", strategy="s", state="OPEN", quantity="1", stop_price="1",
+                   take_profit_price="2", created_at=iso_time(0))
+
+
+def test_journal_opened_without_claim_takes_no_mode_until_claimed(journal_path):
+    journal = Journal.open(journal_path, "demo", claim=False)
+    assert journal.mode is None
+    journal.close()
+    assert Journal.open(journal_path, "paper", claim=False).mode is None   # a failed start left nothing behind
+    journal = Journal.open(journal_path, "paper", claim=False)
+    journal.claim_mode("paper")
+    journal.close()
+    assert Journal.open(journal_path, "paper").mode == "paper"
+
+
+def test_journal_of_another_mode_without_positions_is_reused(journal_path):
+    Journal.open(journal_path, "paper").close()
+    journal = Journal.open(journal_path, "demo")
+    assert journal.mode == "demo"
+    journal.close()
+
+
+def test_journal_of_another_mode_with_positions_is_refused_naming_that_mode(journal_path):
+    journal = Journal.open(journal_path, "paper")
+    _add_position(journal)
+    journal.close()
+    with pytest.raises(JournalError, match="was written in paper mode and holds its positions; it cannot be used in demo mode"):
+        Journal.open(journal_path, "demo", claim=False)
+    assert Journal.open(journal_path, "paper").mode == "paper"

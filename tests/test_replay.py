@@ -88,10 +88,13 @@ def test_bot_replay_bad_candle_file_exit_2(tmp_path):
 
 
 def test_replay_refuses_to_overwrite_a_live_journal(journal_path):
-    Journal.open(journal_path, "demo").close()
-    with pytest.raises(JournalError, match="is not a replay journal"):
+    live = Journal.open(journal_path, "demo")
+    live.insert("positions", symbol="BTCUSDT", side="LONG", strategy="s", state="OPEN", quantity="1", stop_price="1",
+                take_profit_price="2", created_at="2026-01-01T00:00:00.000Z")
+    live.close()
+    with pytest.raises(JournalError, match="was written in demo mode; a replay will not overwrite it"):
         Journal.open(journal_path, "replay", fresh=True)
-    with pytest.raises(JournalError, match="written in demo mode and cannot be used in replay mode"):
+    with pytest.raises(JournalError, match="written in demo mode and holds its positions; it cannot be used in replay mode"):
         Journal.open(journal_path, "replay")
 
 

@@ -14,10 +14,12 @@ from decimal import Decimal
 from typing import Any
 
 from ict.models import Candle
+from trade.account_settings import ensure_leverage, ensure_margin_type, read_position_mode, read_symbol_config
 from trade.binance_events import ORDER_STATUSES
 from trade.binance_rest import BinanceRest
 from trade.errors import ExchangeFatal, OrderRejected
 from trade.models import ZERO, AccountPosition, AccountTrade, OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate, TradeFill
+from trade.rules_book import RulesBook
 from trade.symbol_rules import SymbolRules, wire
 
 log = logging.getLogger(__name__)
@@ -33,13 +35,15 @@ class BinanceExchange:
     """The `trade.exchange.Exchange` interface over a `BinanceRest` connection.
 
     Call `prepare(symbol, leverage, margin_type)` once before trading: it reads the
-    rules, the position mode, fees and balance, and sets margin type and leverage.
+    rules, the position mode, fees and balance, and sets margin type and leverage where
+    they differ (trade/account_settings.py).
     """
 
     def __init__(self, rest: BinanceRest) -> None:
         self.rest = rest
         self.hedge_mode = False
-        self._rules: dict[str, SymbolRules] = {}
+        self.rules_book = RulesBook(self.load_rules, rest.now)
+        self._rules = self.rules_book.rules
         self.taker_fee = Decimal("0.0005")
         self.maker_fee = Decimal("0.0002")
         self._balances = (ZERO, ZERO)
@@ -50,17 +54,11 @@ class BinanceExchange:
         """Everything the bot must know or set before its first order, each step logged."""
         self.rest.sync_time()
         self.load_rules(symbol)
-        self.hedge_mode = bool(self.rest.call("futures_get_position_mode")["dualSidePosition"])
+        self.hedge_mode = read_position_mode(self.rest)
         log.info("position mode: %s", "hedge (LONG and SHORT held apart)" if self.hedge_mode else "one-way")
-        try:
-            self.rest.call("futures_change_margin_type", write=True, symbol=symbol, marginType=margin_type)
-            log.info("%s margin type set to %s", symbol, margin_type)
-        except OrderRejected as refusal:
-            if refusal.code != -4046:  # "No need to change margin type": already so
-                raise ExchangeFatal(f"cannot set {symbol} margin type to {margin_type}: {refusal.code} {refusal.message}; "
-                                    "close open positions and orders on the symbol, or change [risk] margin_type", refusal.code)
-            log.info("%s margin type already %s", symbol, margin_type)
-        self._set_leverage(symbol, leverage)
+        config = read_symbol_config(self.rest, symbol)
+        ensure_margin_type(self.rest, symbol, margin_type, config)
+        ensure_leverage(self.rest, symbol, leverage, config)
         try:
             rates = self.rest.call("futures_commission_rate", symbol=symbol)
             self.maker_fee, self.taker_fee = Decimal(rates["makerCommissionRate"]), Decimal(rates["takerCommissionRate"])
@@ -80,24 +78,15 @@ class BinanceExchange:
         if entry.get("status") != "TRADING" or entry.get("contractType", "PERPETUAL") != "PERPETUAL":
             raise ExchangeFatal(f"{symbol} is not a trading perpetual (status {entry.get('status')}, {entry.get('contractType')}); pick another symbol")
         rules = parse_symbol_rules(entry)
-        self._rules[symbol] = rules
+        self.rules_book.put(rules)
         log.info("%s rules: tick %s, step %s, min qty %s, min notional %s USDT", symbol, wire(rules.tick_size),
                  wire(rules.step_size), wire(rules.min_qty), wire(rules.min_notional))
         return rules
 
-    def _set_leverage(self, symbol: str, leverage: int) -> None:
-        brackets = self.rest.call("futures_leverage_bracket", symbol=symbol)
-        if isinstance(brackets, list):  # an array without symbol, an object with it (binance.md §5)
-            brackets = next((b for b in brackets if b.get("symbol") == symbol), brackets[0] if brackets else {})
-        highest = max((int(b["initialLeverage"]) for b in brackets.get("brackets", [])), default=125)
-        if leverage > highest:
-            raise ExchangeFatal(f"[risk] leverage = {leverage} is above {symbol}'s maximum {highest}; set a value from 1 to {highest}")
-        answer = self.rest.call("futures_change_leverage", write=True, symbol=symbol, leverage=leverage)
-        log.info("%s leverage set to %sx (max notional %s USDT)", symbol, answer.get("leverage"), answer.get("maxNotionalValue"))
-
     # ----- the Exchange interface -------------------------------------------------------------------
     def symbol_rules(self, symbol: str) -> SymbolRules:
-        return self._rules[symbol]
+        """The rules in force, read again after a filter refusal and daily (trade/rules_book.py)."""
+        return self.rules_book.get(symbol)
 
     def wallet_balance(self) -> Decimal:
         return self._usdt()[0]
@@ -135,7 +124,7 @@ class BinanceExchange:
             params.update(price=wire(request.price), timeInForce="GTC")
         if request.reduce_only:
             params["reduceOnly"] = "true"
-        answer = self.rest.call("futures_create_order", write=True, **params)
+        answer = self._send("futures_create_order", request, params)
         return self._ack(request, answer.get("status", "NEW"), answer.get("orderId"), answer.get("updateTime"))
 
     def place_conditional(self, request: OrderRequest) -> OrderUpdate:
@@ -148,7 +137,7 @@ class BinanceExchange:
             params["quantity"] = wire(request.quantity)
             if request.reduce_only:
                 params["reduceOnly"] = "true"
-        answer = self.rest.call("futures_create_algo_order", write=True, **params)
+        answer = self._send("futures_create_algo_order", request, params)
         return self._ack(request, answer.get("algoStatus", "NEW"), answer.get("algoId"), answer.get("updateTime"))
 
     def cancel_order(self, request: OrderRequest) -> OrderUpdate | None:
@@ -186,6 +175,13 @@ class BinanceExchange:
         return self._with_fills(request, self.rest.call("futures_get_order", symbol=request.symbol, orderId=int(actual)))
 
     # ----- helpers -------------------------------------------------------------------------------------
+    def _send(self, method: str, request: OrderRequest, params: dict) -> dict:
+        try:
+            return self.rest.call(method, write=True, **params)
+        except OrderRejected as refusal:
+            self.rules_book.refused(request.symbol, refusal.code, refusal.message)
+            raise
+
     def _common(self, request: OrderRequest) -> dict[str, Any]:
         return {"symbol": request.symbol, "side": request.side.value, "positionSide": request.position_side}
 

@@ -6,7 +6,8 @@
                 user-data stream thread → trader queue
     stopping    Ctrl+C / SIGTERM: streams closed, queues drained, journal closed; exit 0
 
-Paper mode trades the simulated exchange on Binance's live public candles: no keys.
+Paper mode trades the simulated exchange on Binance's live public candles: no keys. Its
+simulated account is rebuilt from the journal at each start (trade/paper_book.py).
 """
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import threading
 import time
 from decimal import Decimal
 
+from ict.models import Candle
 from journal.journal import Journal
+from trade import crash_points
 from trade.binance_events import AccountUpdate, UserEventTranslator
 from trade.binance_exchange import BinanceExchange
 from trade.binance_rest import HOSTS, BinanceRest
@@ -24,10 +27,9 @@ from trade.errors import ExchangeError, ExchangeFatal
 from trade.market_stream import MarketStream
 from trade.models import OrderUpdate
 from trade.recovery import recover
-from trade.replay import build_simulated_exchange
+from trade.paper_book import PaperExchange, build_paper_exchange
 from trade.secrets import RedactSecrets, require_keys
 from trade.settings import Settings, SettingsError
-from trade.simulated_exchange import SimulatedExchange
 from trade.threaded_runner import PositionsChanged, ThreadedRunner
 from trade.trader import Trader
 from trade.user_stream import ListenKeyGone, UserStream
@@ -55,11 +57,15 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
              settings.strategy["interval"], settings.strategy["strategy_name"])
     market_rest = BinanceRest(rest_base, recv_window_ms=settings.exchange["recv_window_ms"])
     market_data = BinanceExchange(market_rest)  # public calls from the stream threads, on their own connection
-    journal = Journal.open(settings.resolve(settings.bot["journal"]), mode, durable=True, fsync=settings.bot["journal_fsync"])
+    # the journal takes this mode only once the start has succeeded (in _trade)
+    journal = Journal.open(settings.resolve(settings.bot["journal"]), mode, durable=True, fsync=settings.bot["journal_fsync"],
+                           claim=False)
+    journal.after_commit = crash_points.commit_hook()
     try:
         if mode == "paper":
-            exchange = build_simulated_exchange(settings)
-            exchange.set_rules(market_data.load_rules(symbol))  # the real symbol rules, simulated fills
+            exchange = build_paper_exchange(settings)
+            exchange.watch_rules(symbol, market_data.load_rules, time.time)  # the real symbol rules, simulated fills
+            exchange.restore(journal, settings.replay["starting_balance_usdt"])
             private = None
         else:
             keys = require_keys(mode, settings.path.parent)
@@ -72,8 +78,7 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
         trader = Trader(exchange, journal, settings.risk, wall_ms,
                         limit_entry_timeout_ms=settings.strategy["limit_entry_timeout_candles"] * settings.interval_ms,
                         reconcile_every_ms=None if private is None else RECONCILE_EVERY_MS)
-        if private is not None:
-            recover(trader, journal, symbol)
+        recover(trader, journal, symbol)   # paper: against the simulated account rebuilt from the journal
         return _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact)
     except ExchangeFatal as problem:
         log.error("cannot go on: %s", problem.message)
@@ -93,9 +98,15 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
     for candle in warmup:  # history only: a signal from the past is not traded
         strategy.on_candle(candle)
     log.info("warm-up: %d closed candles fed to %s", len(warmup), settings.strategy["strategy_name"])
+    if journal.mode != settings.mode:
+        if journal.mode is not None:
+            log.info("journal %s held no positions of %s mode: it now belongs to %s mode", journal.path, journal.mode, settings.mode)
+        journal.claim_mode(settings.mode)
     on_candle = None
-    if isinstance(exchange, SimulatedExchange):
+    if isinstance(exchange, PaperExchange):
         exchange.connect(trader.on_order_update)  # runs on the trader thread, inside on_candle
+        if exchange.resumed_from is not None:      # the trader thread starts below: this is still the only one
+            exchange.play_missed(_missed_candles(market_data, settings, exchange.resumed_from, warmup), symbol)
         on_candle = lambda candle: exchange.on_candle(candle, symbol)  # noqa: E731
     runner = ThreadedRunner(strategy, trader, on_candle=on_candle)
     market = MarketStream(ws_base, symbol, interval, on_candle=runner.put_candle,
@@ -131,8 +142,22 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
     if runner.failure is not None:
         log.critical("stopped after a failure: %r", runner.failure)
         return EXIT_FAILED
-    log.info("stopped cleanly; %d position(s) stay open with their stops on the exchange", len(trader.positions))
+    if isinstance(exchange, PaperExchange):
+        log.info("stopped cleanly; %d simulated position(s) are kept in the journal with their simulated stop and target, "
+                 "and resume at the next paper start with the candles missed meanwhile", len(trader.positions))
+    else:
+        log.info("stopped cleanly; %d position(s) stay open with their stop-loss and take-profit on the exchange",
+                 len(trader.positions))
     return 0
+
+
+def _missed_candles(market_data: BinanceExchange, settings: Settings, since_ms: int, warmup: list[Candle]) -> list[Candle]:
+    """Closed candles after the one that opened at `since_ms`, up to the last warm-up candle
+    (the market stream continues from there, so none is played twice)."""
+    symbol, interval, interval_ms = settings.strategy["symbol"], settings.strategy["interval"], settings.interval_ms
+    candles = market_data.closed_klines(symbol, interval, interval_ms, start_ms=since_ms + interval_ms)
+    last = warmup[-1].open_time if warmup else None
+    return [c for c in candles if last is None or c.open_time <= last]
 
 
 def _route_user_event(item, runner: ThreadedRunner, exchange: BinanceExchange) -> None:

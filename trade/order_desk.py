@@ -14,6 +14,7 @@ import logging
 import time
 from typing import Callable
 
+from trade import crash_points
 from trade.errors import ExchangeUnavailable, OrderRejected, OutcomeUnknown, RateLimited
 from trade.exchange import Exchange
 from trade.models import Order, OrderStatus, OrderUpdate
@@ -38,8 +39,13 @@ class OrderDesk:
         place = self.exchange.place_conditional if request.type.is_conditional else self.exchange.place_order
         for _ in range(SEND_ATTEMPTS):
             try:
-                return place(request)
+                answer = place(request)
+                if crash_points.ARMED:
+                    crash_points.passed(order.role.value)
+                return answer
             except OrderRejected as refusal:
+                if crash_points.ARMED:
+                    crash_points.passed(order.role.value)
                 if refusal.code == DUPLICATE_ID:  # our earlier try did land: its id is live
                     found = self.look_up(order, attempts=1)
                     if found is not None:
@@ -83,6 +89,8 @@ class OrderDesk:
             log.warning("%s cancel of %s failed (%s): it is tried again", order.request.symbol, order.client_order_id,
                         failed.message)
             return self.look_up(order, attempts=1)
+        if crash_points.ARMED:
+            crash_points.passed("cancel")
         if answer is None:
             # the exchange does not know it: it was never placed, so it is as good as cancelled
             return OrderUpdate(order.client_order_id, order.request.symbol, OrderStatus.CANCELED, self.clock(),

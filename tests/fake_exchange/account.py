@@ -69,6 +69,7 @@ class Account:
         self.dual_side = False
         self.leverage: dict[str, int] = {}
         self.margin_type: dict[str, str] = {}
+        self.margin_type_refusal: int | None = None   # see FakeBinance.refuse_margin_type_changes
         self.positions: dict[tuple[str, str], Position] = {}
         self.trades: list[Trade] = []
         self.update_time = 0

@@ -260,3 +260,9 @@ class FakeBinance(AccountFaults):
         """The next algo order to trigger goes REJECTED with `rm` = `reason` instead of filling."""
         with self.engine.lock:
             self.engine.trigger_rejects.append(reason)
+
+    def refuse_margin_type_changes(self, code: int = -4067) -> None:
+        """Every POST /fapi/v1/marginType is refused with `code`, whatever the account holds: some
+        hosts answer -4067 to a change that was not needed."""
+        with self.engine.lock:
+            self.account.margin_type_refusal = code

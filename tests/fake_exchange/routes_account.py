@@ -54,6 +54,8 @@ def set_margin_type(fx: "FakeBinance", ctx: Context) -> dict:
     if margin_type not in ("ISOLATED", "CROSSED"):
         raise invalid_param("marginType")
     with fx.engine.lock:
+        if fx.account.margin_type_refusal is not None:
+            raise error(fx.account.margin_type_refusal)
         if fx.account.margin_type.get(rules.symbol, "CROSSED") == margin_type:
             raise error(-4046)
         if fx.engine.open_orders(rules.symbol) or fx.engine.open_algos(rules.symbol):
