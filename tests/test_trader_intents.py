@@ -2,12 +2,19 @@
 stop; refused ones journaled and fed back; a signal's basis and own expiry; the snapshot."""
 from __future__ import annotations
 
+import time
 from decimal import Decimal as D
 
 from ict.models import CancelEntry, ClosePosition, EntryType, MoveStop, Side, Signal
+from journal.journal import Journal
+from tests.fake_exchange import DEFAULT_API_KEY, DEFAULT_API_SECRET, FakeBinance
+from tests.test_trader import RISK, Harness, long_signal
+from trade.binance_exchange import BinanceExchange
+from trade.binance_rest import BinanceRest
 from trade.models import OrderStatus, OrderUpdate
+from trade.recovery import restore_positions
 from trade.symbol_rules import wire
-from tests.test_trader import Harness, long_signal
+from trade.trader import Trader
 
 
 def moves(h, position_id=1):
@@ -151,3 +158,39 @@ def test_snapshot_shows_positions_and_refused_signals_of_each_strategy(memory_jo
     refusal, = h.trader.snapshot.for_strategy("test")[1]
     assert (refusal.candle_time, refusal.side, refusal.code) == (60_000, Side.SHORT, "STOP_WRONG_SIDE")
     assert first.positions == () and h.trader.snapshot is not first   # published anew, never changed in place
+
+
+def test_restart_restores_the_signal_basis_candle_and_own_expiry(journal_path):
+    journal = Journal.open(journal_path, "demo")
+    h = Harness(journal, interval_ms=60_000)
+    resting_limit(h, basis=("ob:7", "choch:5"), expiry_candles=3)
+    restarted = Trader(h.exchange, journal, RISK, h.clock, interval_ms=60_000)
+    position, = restore_positions(restarted, journal)
+    assert (position.candle_time, position.basis, position.entry_timeout_ms) == (0, ("ob:7", "choch:5"), 180_000)
+    assert restarted.snapshot.positions == ()           # published only once the trader handles something
+    restarted.on_tick(60_000)
+    assert restarted.snapshot.for_strategy("test")[0][0].basis == ("ob:7", "choch:5")
+    journal.close()
+
+
+def test_move_stop_on_binance_leaves_one_close_position_stop_at_the_new_price(tmp_path):
+    # through the real BinanceExchange against the fake: a second closePosition stop would be refused (-4130)
+    with FakeBinance(ws_ping_interval=None) as fake:
+        fake.set_price("30000")
+        exchange = BinanceExchange(BinanceRest(fake.rest_url, DEFAULT_API_KEY, DEFAULT_API_SECRET))
+        exchange.prepare("BTCUSDT", 10, "ISOLATED")
+        journal = Journal.open(tmp_path / "journal.db", "demo")
+        trader = Trader(exchange, journal, RISK, lambda: int(time.time() * 1000), sleep=lambda seconds: None)
+        trader.on_signal(Signal("BTCUSDT", Side.LONG, EntryType.MARKET, 29700.0, 30600.0, 30000.0, 0, "test", "go"))
+        trader.reconcile()                     # no user stream here: learn the entry's fill by asking
+        assert trader.positions[1].state.value == "OPEN"
+        trader.note_price("BTCUSDT", 30000.0)
+        trader.on_intent(MoveStop(1, 29850.0, "swing low confirmed"), "test")
+        stops = [(a.client_algo_id, a.trigger_price, a.status) for a in fake.algo_orders if a.type == "STOP_MARKET"]
+        assert [(s[1], s[2]) for s in stops] == [(D("29700"), "CANCELED"), (D("29850"), "NEW")]
+        assert journal.rows("SELECT status FROM orders WHERE role = 'stop' ORDER BY rowid") == [
+            {"status": "CANCELED"}, {"status": "NEW"}]
+        fake.set_price("29800")                # below the new stop: it closes the position
+        trader.reconcile()
+        assert journal.rows("SELECT state, close_reason FROM positions") == [{"state": "CLOSED", "close_reason": "stop_loss"}]
+        journal.close()
