@@ -208,5 +208,6 @@ def test_move_stop_whose_old_stop_cannot_be_cancelled_keeps_the_old_stop(memory_
     assert [(s["status"], s["trigger_price"]) for s in stops] == [("NEW", "98"), ("CANCELED", "99.5")]
     assert stops[1]["detail"].startswith("not sent: the old stop")
     assert h.rows("SELECT state, stop_price FROM positions") == [{"state": "OPEN", "stop_price": "98"}]
+    assert [r.code for r in h.trader.snapshot.for_strategy("test")[1]] == ["STOP_NOT_MOVED"]
     h.candle(100, 100.2, 97.5, 98)                  # the old stop still protects the position
     assert h.rows("SELECT close_reason, exit_price FROM positions") == [{"close_reason": "stop_loss", "exit_price": "98"}]

@@ -124,6 +124,8 @@ class IntentHandling:
                 position.orders[OrderRole.STOP] = old
                 position.stop_price = old.request.trigger_price
                 self.journal.update("positions", "id", position.id, stop_price=position.stop_price)
+            self.refusals.add(position.strategy, self.clock(), position.side, "STOP_NOT_MOVED",
+                              f"MoveStop: the old stop {old.client_order_id} could not be cancelled; it stays")
             outcome = OrderUpdate(order.client_order_id, position.symbol, OrderStatus.CANCELED, self.clock(),
                                   reason=f"not sent: the old stop {old.client_order_id} is still live")
         else:
