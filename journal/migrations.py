@@ -19,6 +19,7 @@ STEPS: dict[int, str] = {
         ALTER TABLE signals ADD COLUMN basis TEXT;
         ALTER TABLE fills ADD COLUMN trade_id TEXT;
         CREATE UNIQUE INDEX IF NOT EXISTS fills_by_trade ON fills(client_order_id, trade_id);
+        ALTER TABLE signals ADD COLUMN expiry_candles INTEGER;
 """,
 }
 
