@@ -9,6 +9,7 @@ from typing import Any
 from ict.events import Direction, Event, Level
 from ict.killzones import Killzone
 from ict.models import Side
+from ict.strategies.context import Context
 
 
 def check_range(name: str, params: dict[str, Any], key: str, low: float, high: float) -> None:
@@ -44,7 +45,7 @@ def parse_killzones(name: str, key: str, text: str, aliases: dict[str, Killzone]
     return frozenset(zones)
 
 
-def draw_on_liquidity(ctx, side: Side, entry: float, stop: float, reward_risk: float, min_reward_risk: float,
+def draw_on_liquidity(ctx: Context, side: Side, entry: float, stop: float, reward_risk: float, min_reward_risk: float,
                       swings: bool = True) -> tuple[float, Event | None] | None:
     """The target of a trade entered at `entry` with `stop`: `(price, event it sits on or None)`, or None to skip.
 

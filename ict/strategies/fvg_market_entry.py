@@ -33,12 +33,13 @@ as this strategy's timeframe), `entry_depth` ("touch" | "half"), `stop_at` ("fvg
 """
 from __future__ import annotations
 
-from ict.events import Direction, Kind, State
-from ict.models import Side
+from ict.events import Direction, Event, Kind, State
+from ict.intervals import INTERVAL_MS
+from ict.models import Intent, Side
 from ict.strategies.base import Strategy, register
 from ict.strategies.common import check_choice, check_range, draw_on_liquidity, parse_killzones
+from ict.strategies.context import Context
 
-HTF_INTERVALS = ("15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d")
 _REACHED = {"touch": (State.TOUCHED, State.HALF_FILLED, State.FILLED), "half": (State.HALF_FILLED, State.FILLED)}
 
 
@@ -47,11 +48,11 @@ class _Setup:
 
     __slots__ = ("direction", "brk", "protective", "fvg", "reached")
 
-    def __init__(self, direction: str, brk, protective) -> None:
+    def __init__(self, direction: str, brk: Event, protective: Event | None) -> None:
         self.direction = direction
         self.brk = brk                # the BOS/CHoCH event
         self.protective = protective  # swing event where the leg started (None when unknown)
-        self.fvg = None               # the gap, once found
+        self.fvg: Event | None = None  # the gap, once found
         self.reached = False          # price came into the gap
 
 
@@ -62,9 +63,8 @@ class FvgMarketEntry(Strategy):
     defaults = {"level": "swing", "htf": "", "entry_depth": "touch", "stop_at": "fvg", "stop_buffer_atr": 0.1,
                 "reward_risk": 2.0, "min_reward_risk": 1.0, "killzones": ""}
 
-    def __init__(self, symbol, params=None) -> None:
+    def __init__(self, symbol: str, params: dict | None = None) -> None:
         super().__init__(symbol, params)
-        self.check()
         # a param-driven higher timeframe: declared on the instance, read by the runner
         self.timeframes = (self.params["htf"],) if self.params["htf"] else ()
         self._zones = parse_killzones(self.name, "killzones", self.params["killzones"])
@@ -73,7 +73,7 @@ class FvgMarketEntry(Strategy):
     def check(self) -> None:
         p, name = self.params, self.name
         check_choice(name, p, "level", ("swing", "internal"))
-        check_choice(name, p, "htf", ("",) + HTF_INTERVALS)
+        check_choice(name, p, "htf", ("",) + tuple(INTERVAL_MS))
         check_choice(name, p, "entry_depth", tuple(_REACHED))
         check_choice(name, p, "stop_at", ("fvg", "swing"))
         check_range(name, p, "stop_buffer_atr", 0.0, 5.0)
@@ -81,7 +81,7 @@ class FvgMarketEntry(Strategy):
         check_range(name, p, "reward_risk", max(0.5, p["min_reward_risk"]), 20.0)
         parse_killzones(name, "killzones", p["killzones"])
 
-    def on_candle(self, ctx) -> list:
+    def on_candle(self, ctx: Context) -> list[Intent]:
         level = self.params["level"]
         for event in ctx.events:
             if event.kind in (Kind.BOS, Kind.CHOCH) and event.level == level:
@@ -110,7 +110,7 @@ class FvgMarketEntry(Strategy):
             return []
         return self._enter(ctx, setup)
 
-    def _find_gap(self, ctx, setup: _Setup):
+    def _find_gap(self, ctx: Context, setup: _Setup) -> Event | None:
         if ctx.candle.open_time == setup.brk.confirmed_at:
             return None  # a gap around the breaking candle is only known at the next close
         start = setup.protective.formed_at if setup.protective is not None else setup.brk.formed_at
@@ -120,7 +120,7 @@ class FvgMarketEntry(Strategy):
             self._setup = None  # the leg left no fresh gap: nothing to retrace into
         return leg[-1] if leg else None
 
-    def _enter(self, ctx, setup: _Setup) -> list:
+    def _enter(self, ctx: Context, setup: _Setup) -> list[Intent]:
         p, fvg, close = self.params, setup.fvg, ctx.candle.close
         side = Side.LONG if setup.direction == Direction.BULLISH else Side.SHORT
         if p["stop_at"] == "swing" and setup.protective is not None:

@@ -26,10 +26,11 @@ Params: `level` ("swing" | "internal"), `entry_at` ("proximal" | "half"), `stop_
 """
 from __future__ import annotations
 
-from ict.events import Direction, Kind, State
-from ict.models import CancelEntry, Side
+from ict.events import Direction, Kind, OrderBlockEvent, State
+from ict.models import CancelEntry, Intent, Side
 from ict.strategies.base import Strategy, register
 from ict.strategies.common import check_choice, check_range, draw_on_liquidity
+from ict.strategies.context import Context
 
 _GONE = (State.INVALIDATED, State.EXPIRED)
 
@@ -41,10 +42,6 @@ class ObLimitEntry(Strategy):
     defaults = {"level": "swing", "entry_at": "proximal", "stop_buffer_atr": 0.1, "reward_risk": 2.0,
                 "min_reward_risk": 1.0, "expiry_candles": 50}
 
-    def __init__(self, symbol, params=None) -> None:
-        super().__init__(symbol, params)
-        self.check()
-
     def check(self) -> None:
         p, name = self.params, self.name
         check_choice(name, p, "level", ("swing", "internal"))
@@ -54,7 +51,7 @@ class ObLimitEntry(Strategy):
         check_range(name, p, "reward_risk", max(0.5, p["min_reward_risk"]), 20.0)
         check_range(name, p, "expiry_candles", 1, 10_000)
 
-    def on_candle(self, ctx) -> list:
+    def on_candle(self, ctx: Context) -> list[Intent]:
         level = self.params["level"]
         blocks = [e for e in ctx.events if e.kind == Kind.ORDER_BLOCK and e.level == level]
         flips = {e.direction for e in ctx.events if e.kind in (Kind.BOS, Kind.CHOCH) and e.level == level}
@@ -78,7 +75,7 @@ class ObLimitEntry(Strategy):
             intents += self._place(ctx, blocks[-1])
         return intents
 
-    def _place(self, ctx, block) -> list:
+    def _place(self, ctx: Context, block: OrderBlockEvent) -> list[Intent]:
         p = self.params
         side = Side.LONG if block.direction == Direction.BULLISH else Side.SHORT
         half = (block.top + block.bottom) / 2
@@ -96,7 +93,7 @@ class ObLimitEntry(Strategy):
         if found is None:
             return []
         target, liquidity = found
-        brk = next((e for e in ctx.events if e.id == getattr(block, "break_id", 0)), None)
+        brk = next((e for e in ctx.events if e.id == block.break_id), None)
         basis = (ctx.ref(block),) + ((ctx.ref(brk),) if brk is not None else ()) \
             + ((ctx.ref(liquidity),) if liquidity is not None else ())
         drawn = f"{liquidity.kind} {liquidity.id}" if liquidity is not None else f"{p['reward_risk']} R"

@@ -26,11 +26,12 @@ Params: `windows` (comma-separated "london", "am", "pm"), `sweep_max_age` (1-100
 """
 from __future__ import annotations
 
-from ict.events import Direction, Kind
+from ict.events import Direction, Event, Kind
 from ict.killzones import Killzone
-from ict.models import Side
+from ict.models import Intent, Side
 from ict.strategies.base import Strategy, register
 from ict.strategies.common import check_range, draw_on_liquidity, parse_killzones
+from ict.strategies.context import Context
 
 WINDOWS = {"london": Killzone.SILVER_BULLET_LONDON, "am": Killzone.SILVER_BULLET_AM, "pm": Killzone.SILVER_BULLET_PM}
 
@@ -42,9 +43,8 @@ class SilverBullet(Strategy):
     defaults = {"windows": "london,am,pm", "sweep_max_age": 12, "stop_buffer_atr": 0.1, "reward_risk": 2.0,
                 "min_reward_risk": 1.0, "expiry_candles": 12}
 
-    def __init__(self, symbol, params=None) -> None:
+    def __init__(self, symbol: str, params: dict | None = None) -> None:
         super().__init__(symbol, params)
-        self.check()
         self._windows = parse_killzones(self.name, "windows", self.params["windows"], WINDOWS)
         self._sweep = None    # the latest usable sweep event
         self._sweep_age = 0   # base candles since it
@@ -55,14 +55,14 @@ class SilverBullet(Strategy):
             raise ValueError(f"[strategy.params] windows = {p['windows']!r}: {name} trades only in "
                              f"Silver Bullet hours; use names from london, am, pm separated by commas")
         if not p["windows"].strip():
-            raise ValueError(f'[strategy.params] windows = "" leaves {name} no hour to trade; use "london,am,pm"')
+            raise ValueError(f'[strategy.params] windows = {p["windows"]!r} leaves {name} no hour to trade; use "london,am,pm"')
         check_range(name, p, "sweep_max_age", 1, 1000)
         check_range(name, p, "stop_buffer_atr", 0.0, 5.0)
         check_range(name, p, "min_reward_risk", 0.0, 20.0)
         check_range(name, p, "reward_risk", max(0.5, p["min_reward_risk"]), 20.0)
         check_range(name, p, "expiry_candles", 1, 10_000)
 
-    def on_candle(self, ctx) -> list:
+    def on_candle(self, ctx: Context) -> list[Intent]:
         self._sweep_age += 1
         for event in ctx.events:
             if event.kind == Kind.SWEEP:
@@ -82,7 +82,7 @@ class SilverBullet(Strategy):
             return []
         return self._place(ctx, sweep, gap)
 
-    def _place(self, ctx, sweep, gap) -> list:
+    def _place(self, ctx: Context, sweep: Event, gap: Event) -> list[Intent]:
         p = self.params
         buffer = p["stop_buffer_atr"] * ctx.atr
         if sweep.direction == Direction.BEARISH:
