@@ -204,3 +204,26 @@ def test_context_feedback_shows_positions_entries_ages_and_refusals(memory_journ
     assert entries == positions and [(r.code, r.side) for r in refusals] == [("STOP_WRONG_SIDE", Side.SHORT)]
     assert views[3][0][0].age_candles == 3
     assert views[4][0] == () and views[4][1] == ()     # cancelled at the 4th call: gone at the 5th
+
+
+def test_live_warm_up_loads_enough_base_candles_for_the_largest_timeframe(write_settings, monkeypatch):
+    from trade import live
+    from trade.settings import load_settings
+
+    class MarketData:
+        def __init__(self):
+            self.calls = []
+
+        def closed_klines(self, symbol, interval, interval_ms, start_ms=None, limit=1500):
+            self.calls.append((start_ms, limit))
+            first = start_ms if start_ms is not None else 0
+            count = 20_000 if start_ms is not None else limit
+            return [Candle(first + i * interval_ms, 1.0, 1.0, 1.0, 1.0, 1.0) for i in range(count)]
+
+    monkeypatch.setattr(live, "wall_ms", lambda: 1_000_000 * 60_000 + 30_000)
+    settings = load_settings(write_settings({"exchange.warmup_candles": "300"}))
+    market = MarketData()
+    candles = live._warmup_candles(settings, Recorder(timeframes=("15m", "1h")), market)
+    assert market.calls == [((1_000_000 - 18_000) * 60_000, 1500)] and len(candles) == 18_000
+    market = MarketData()
+    assert len(live._warmup_candles(settings, Recorder(), market)) == 300 and market.calls == [(None, 300)]

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 STATUS_SECONDS = 60
 RECONCILE_EVERY_MS = 5 * 60_000
 EXIT_BAD_INPUT, EXIT_FAILED = 2, 1
+MAX_WARMUP_CANDLES = 60_000   # 40 REST pages of 1500 klines (weight 10 each: 400 of the 2400 a minute allows)
 
 
 def wall_ms() -> int:
@@ -140,6 +141,10 @@ def _warmup_candles(settings, strategy, market_data) -> list:
     base candles (300 × 60 one-minute candles for a strategy reading "1h"), in pages of 1500."""
     symbol, interval, interval_ms = settings.strategy["symbol"], settings.strategy["interval"], settings.interval_ms
     needed = warmup_candles_needed(strategy, interval, settings.exchange["warmup_candles"])
+    if needed > MAX_WARMUP_CANDLES:
+        log.warning("warm-up: %d %s candles wanted for the largest timeframe; loading the last %d (its engine starts "
+                    "with fewer candles)", needed, interval, MAX_WARMUP_CANDLES)
+        needed = MAX_WARMUP_CANDLES
     if needed == 0:
         return []
     if needed <= 1500:

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Iterable
 
 from ict.intervals import INTERVAL_MS
 from ict.models import EntryType, Intent, Side, Signal
+from ict.strategies.context import Context
 
 
 
@@ -71,19 +72,19 @@ class Strategy:
         """Check parameter ranges (types are already checked); raise ValueError with one line
         such as `[strategy.params] reward_risk = 0 must be above 0; try 2.0`. Default: none."""
 
-    def on_candle(self, ctx) -> list[Intent]:
+    def on_candle(self, ctx: Context) -> list[Intent]:
         """Take the context of one closed base candle (`ict.strategies.context.Context`);
         return intents: `Signal`, `CancelEntry`, `ClosePosition`, `MoveStop` (usually none)."""
         raise NotImplementedError
 
-    def signal(self, ctx, side: Side, stop: float, target: float, *, limit: float | None = None,
+    def signal(self, ctx: Context, side: Side, stop: float, target: float, *, limit: float | None = None,
                basis: Iterable = (), reason: str = "", expiry_candles: int | None = None) -> Signal:
         """A `Signal` from this candle: MARKET at the close, or LIMIT at `limit` when given.
 
         `basis` takes refs ("fvg:812") or events / zones / changes of the base chart (turned
         into refs with `ctx.ref`; use `ctx.tf("1h").ref(event)` for a higher timeframe's).
         `expiry_candles` (LIMIT only) overrides `limit_entry_timeout_candles`."""
-        candle = ctx.candle
+        candle, side = ctx.candle, Side(side)
         refs = tuple(item if isinstance(item, str) else ctx.ref(item) for item in basis)
         kind = EntryType.LIMIT if limit is not None else EntryType.MARKET
         return Signal(symbol=self.symbol, side=side, entry_type=kind, stop_price=float(stop), take_profit_price=float(target),
