@@ -53,6 +53,30 @@ def test_truth_closed_by_hand_while_running_closes_the_journal_position_and_acce
     assert bot.signal() is not None
 
 
+def test_truth_closed_by_hand_seen_only_in_account_update_closes_after_the_settle_second(bot):
+    # nothing of ours expires or fills: the ACCOUNT_UPDATE alone says the account is flat
+    open_long(bot)
+    bot.fake.keep_close_position_orders_when_flat()
+    bot.fake.close_by_hand()
+    bot.pump()
+    assert bot.position_row()["state"] == "OPEN"   # our own order events get a second to explain it
+    bot.tick(1.0)
+    row = bot.position_row()
+    assert (row["state"], row["close_reason"]) == ("CLOSED", "closed_outside_bot")
+    assert bot.open_algos() == []
+
+
+def test_truth_take_profit_fill_explained_by_our_events_costs_no_position_request(bot):
+    # Binance sends ACCOUNT_UPDATE before the fill's ORDER_TRADE_UPDATE; both arrive together here
+    open_long(bot)
+    before = bot.requests("/fapi/v3/positionRisk", "GET")
+    bot.fake.set_price(PRICE + 250)
+    bot.pump()
+    bot.tick(1.0, times=3)
+    assert bot.position_row()["close_reason"] == "take_profit"
+    assert bot.requests("/fapi/v3/positionRisk", "GET") == before
+
+
 def test_truth_closed_by_hand_stop_and_target_fire_on_the_flat_account_without_an_order_loop(bot):
     # the fault: the position is closed by hand, the bot misses the ACCOUNT_UPDATE, its stop and target
     # (not yet expired) fire on the flat account and are refused "Reduce Only"; the bot then sent a

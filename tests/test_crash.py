@@ -24,13 +24,13 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="stops the bot w
 PROTECTED_WITHIN = 5.0    # seconds from a restart to a live stop and target on an open position
 FLAT_CLEAN_WITHIN = 10.0  # seconds for a flat position to have no order of ours left
 
-# A target life commits 14 times, an exit life 12 (commits 1-4 are the same in both); a crash after
+# A target life commits 13 times, an exit life 11 (commits 1-4 are the same in both); a crash after
 # the last one (CLOSED) leaves nothing to recover, so it is not among the cases.
-TARGET_CASES = [f"commit:{n}" for n in range(1, 14)] + ["entry", "stop", "take_profit", "cancel"]
-EXIT_CASES = [f"commit:{n}" for n in range(5, 12)] + ["exit", "cancel"]
+TARGET_CASES = [f"commit:{n}" for n in range(1, 13)] + ["entry", "stop", "take_profit", "cancel"]
+EXIT_CASES = [f"commit:{n}" for n in range(5, 11)] + ["exit", "cancel"]
 # (first crash, crash during the recovery that follows it)
-RECOVERY_CASES = [("entry", "commit:1"), ("stop", "commit:1"), ("take_profit", "commit:1"), ("commit:13", "commit:1"),
-                  ("commit:4", "stop"), ("commit:4", "take_profit"), ("commit:13", "cancel")]
+RECOVERY_CASES = [("entry", "commit:1"), ("stop", "commit:1"), ("take_profit", "commit:1"), ("commit:12", "commit:1"),
+                  ("commit:4", "stop"), ("commit:4", "take_profit"), ("commit:12", "cancel")]
 
 
 def ours(bot: LiveBot, prefix: str) -> tuple[list, list]:

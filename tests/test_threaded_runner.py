@@ -65,3 +65,34 @@ def test_threaded_runner_crash_in_a_stage_is_reported_not_swallowed():
     runner.put_candle(Candle(0, 1.0, 1.0, 1.0, 1.0, 0.0))
     assert runner.stopping.wait(5)
     assert isinstance(runner.failure, RuntimeError)
+
+
+def test_threaded_runner_busy_trader_queue_still_gets_housekeeping_every_tick():
+    # the protection guard and the account check live in on_tick: a stream of order events
+    # that never leaves the queue empty for a whole tick must not starve them
+    import time as _time
+    from trade.models import OrderStatus, OrderUpdate
+
+    class BusyTrader:
+        ticks = 0
+
+        def on_tick(self):
+            BusyTrader.ticks += 1
+
+        def on_order_update(self, update):
+            _time.sleep(0.002)
+
+    class Quiet:
+        def on_candle(self, candle):
+            return []
+
+    runner = ThreadedRunner(Quiet(), BusyTrader(), tick_seconds=0.05)
+    runner.start()
+    started = _time.monotonic()
+    while _time.monotonic() - started < 0.5:   # faster than the queue's tick timeout ever fires
+        runner.put_order_update(OrderUpdate("x", "BTCUSDT", OrderStatus.NEW, 0))
+        _time.sleep(0.001)
+    assert runner.wait_idle(timeout=10)
+    runner.stop()
+    assert runner.failure is None
+    assert BusyTrader.ticks >= 5

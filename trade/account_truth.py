@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 LOOKBACK_MS = 5_000   # account trades are read from a little before the position's first fill
+SETTLE_MS = 1_000     # an ACCOUNT_UPDATE showing less than the journal waits this long for our own order events
 UNEXPLAINED_ERROR_EVERY = 5   # a difference no trade explains is an ERROR on every 5th check (about 10 s)
 REASONS = (("autoclose-", "liquidation"), ("adl_autoclose", "adl"), ("settlement_autoclose-", "settlement"))
 
@@ -51,13 +52,30 @@ class AccountTruth:
         self.trader = trader
         self.squaring = False   # True while checking: no exit is started on numbers about to change
         self.unexplained: dict[int, int] = {}   # position id -> checks that found no trade for a difference
+        self.reported: dict[str, tuple[dict[str, Decimal], int]] = {}   # symbol -> (amounts by side, when), to settle
 
-    def on_account_update(self, symbol: str, amounts: dict[str, Decimal]) -> None:
-        """An ACCOUNT_UPDATE: `amounts` maps each changed leg's side (LONG/SHORT) to its size (≥ 0)."""
-        for side, amount in amounts.items():
-            if amount < self._journal_quantity(symbol, side):
+    def on_account_update(self, symbol: str, amounts: dict[str, Decimal], now: int) -> None:
+        """An ACCOUNT_UPDATE: `amounts` maps each changed leg's side (LONG/SHORT) to its size (≥ 0).
+
+        Binance usually sends it just before the ORDER_TRADE_UPDATE of the fill that caused it,
+        so a smaller amount is kept for `SETTLE_MS` and compared again in `settle`: our own
+        fills are booked by then, and only a difference they do not explain costs a REST check
+        (without this, every stop or target fill would spend request weight on one)."""
+        earlier = self.reported.get(symbol)
+        merged = {**earlier[0], **amounts} if earlier else dict(amounts)
+        if any(amount < self._journal_quantity(symbol, side) for side, amount in merged.items()):
+            self.reported[symbol] = (merged, earlier[1] if earlier else now)
+        else:
+            self.reported.pop(symbol, None)
+
+    def settle(self, now: int) -> None:
+        """Check each symbol whose last reported amounts, `SETTLE_MS` old, still fall short of the journal."""
+        for symbol, (amounts, since) in list(self.reported.items()):
+            if now - since < SETTLE_MS:
+                continue
+            del self.reported[symbol]
+            if any(amount < self._journal_quantity(symbol, side) for side, amount in amounts.items()):
                 self.check(symbol, "ACCOUNT_UPDATE")
-                return
 
     def check(self, symbol: str, why: str) -> None:
         """Square every tracked position on `symbol` with the account (see the module doc)."""

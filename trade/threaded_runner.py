@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -25,6 +26,7 @@ from trade.models import OrderUpdate
 
 log = logging.getLogger(__name__)
 INTENTS = (Signal, CancelEntry, ClosePosition, MoveStop)
+_QUIET = object()        # no item came for a tick: housekeeping only
 BACKLOG_WARNING = 100   # items waiting in a queue before a warning is logged
 
 
@@ -141,18 +143,24 @@ class ThreadedRunner:
                 self.data_queue.task_done()
 
     def _trader_loop(self) -> None:
+        ticked = time.monotonic()
         while not self.stopping.is_set():
             try:
                 item = self.trader_queue.get(timeout=self.tick_seconds)
             except queue.Empty:
-                self._handle_safely(None)  # a quiet second: housekeeping only
-                continue
+                item = _QUIET
             try:
                 if item is None:
                     return
-                self._handle_safely(item)
+                if item is not _QUIET:
+                    self._handle_safely(item)
+                # housekeeping (protection guard, account checks, timeouts) at least every tick, however busy
+                if item is _QUIET or time.monotonic() - ticked >= self.tick_seconds:
+                    ticked = time.monotonic()
+                    self._handle_safely(None)
             finally:
-                self.trader_queue.task_done()
+                if item is not _QUIET:
+                    self.trader_queue.task_done()
 
     def _handle_safely(self, item) -> None:
         try:

@@ -128,10 +128,9 @@ class Trader(IntentHandling):
 
     def on_account_update(self, symbol: str, amounts: dict[str, Decimal]) -> None:
         """The account's position on `symbol` changed (ACCOUNT_UPDATE): `amounts` maps a side
-        (LONG/SHORT) to its size now (≥ 0). Less than the journal holds → `AccountTruth.check`."""
-        self.truth.on_account_update(symbol, amounts)
-        self._run_actions()
-        self._publish()
+        (LONG/SHORT) to its size now (≥ 0). Still less than the journal holds a second later, once
+        our own order events had their chance → `AccountTruth.check` (from `on_tick`)."""
+        self.truth.on_account_update(symbol, amounts, self.clock())
 
     def on_tick(self, now: int | None = None) -> None:
         """Housekeeping: the protection guard; cancel LIMIT entries that waited too long; reconcile now and then (live)."""
@@ -143,6 +142,7 @@ class Trader(IntentHandling):
         if self.reconcile_every_ms is not None and now - self._reconciled_at >= self.reconcile_every_ms:
             self._reconciled_at = now
             self.reconcile()
+        self.truth.settle(now)
         self.guard.check(now)
         for position in list(self.positions.values()):
             timeout = position.entry_timeout_ms or self.limit_entry_timeout_ms
