@@ -156,6 +156,12 @@ def test_runner_refuses_a_return_that_is_not_an_intent(day_candles):
         runner.on_candle(day_candles[0])
 
 
+def test_runner_refuses_a_return_that_is_not_a_list(day_candles):
+    runner = StrategyRunner(Recorder(answer=lambda ctx: {"side": "LONG"}), "1m")
+    with pytest.raises(TypeError, match="returned a dict, not a list; return a list of Signal"):
+        runner.on_candle(day_candles[0])
+
+
 @pytest.mark.parametrize("change, problem", [
     ({"strategy": "Other"}, "strategy='Other', symbol='BTCUSDT'; build it with self.signal(...)"),
     ({"limit_price": None, "entry_type": EntryType.LIMIT}, "entry_type LIMIT with limit_price None"),
