@@ -102,7 +102,8 @@ def test_strategy_param_out_of_range_is_refused_at_loading(user_settings, write_
 def test_strategy_timeframes_not_a_multiple_of_the_interval_are_refused(user_settings):
     text = message(user_settings(timeframes='("1h", "7m")'))
     assert text == ('settings.toml User_Idea_v1 declares timeframes = (\'1h\', \'7m\'), but "7m" is not a whole multiple '
-                    'above [strategy] interval = "1m"; use a base interval that divides it, e.g. "1m"')
+                    'above [strategy] interval = "1m"; "7m" is not a Binance interval; use one of 1m, 3m, 5m, 15m, 30m, 1h, '
+                    '2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w')
 
 
 def test_bad_strategy_param_keeps_the_previous_replay_journal(write_settings, tmp_path, capsys):
