@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ict.candle_file import CandleFileError, fit_to_interval, load_candles
 from journal.journal import Journal, JournalError
-from trade.replay import ReplaySummary, run_replay
+from trade.replay import ReplaySummary, StrategyError, run_replay
 from trade.secrets import RedactSecrets
 from trade.settings import Settings, SettingsError, check_replay_file, load_settings
 
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         from trade.live import run_live  # live modes need the exchange code only when used
 
         return run_live(settings, stop, redact)
-    except (SettingsError, CandleFileError, JournalError) as problem:
+    except (SettingsError, CandleFileError, JournalError, StrategyError) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

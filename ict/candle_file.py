@@ -49,7 +49,11 @@ def load_candles(path: str | Path) -> list[Candle]:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise CandleFileError(f"candle file {path} does not exist; check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise CandleFileError(f"candle file {path} is not a text CSV file (byte 0x{exc.object[exc.start]:02x} at position "
+                              f"{exc.start} is not UTF-8); save it as a UTF-8 CSV with a header such as "
+                              "open_time,open,high,low,close,volume") from None
+    except OSError as exc:
         raise CandleFileError(f"candle file {path} cannot be read: {exc}") from None
     lines = text.splitlines()
     start = 1 if lines and _is_header(lines[0]) else 0

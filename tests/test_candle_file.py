@@ -60,6 +60,15 @@ def test_loader_missing_file_says_so(tmp_path):
         load_candles(tmp_path / "missing.csv")
 
 
+def test_loader_binary_file_is_refused_with_a_fix(tmp_path):
+    path = tmp_path / "candles.csv"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(CandleFileError) as error:
+        load_candles(path)
+    assert str(error.value) == (f"candle file {path} is not a text CSV file (byte 0x80 at position 128 is not UTF-8); "
+                                "save it as a UTF-8 CSV with a header such as open_time,open,high,low,close,volume")
+
+
 def test_loader_header_only_file_is_refused(tmp_path):
     path = tmp_path / "empty.csv"
     path.write_text("open_time,open,high,low,close,volume\n")

@@ -79,6 +79,14 @@ def test_settings_missing_replay_file_is_named(write_settings):
         load_settings(write_settings({"replay.file": '"nowhere.csv"'}))
 
 
+def test_settings_replay_file_that_is_a_folder_says_so_with_the_resolved_path(write_settings, tmp_path):
+    (tmp_path / "data").mkdir()
+    with pytest.raises(SettingsError) as error:
+        load_settings(write_settings({"replay.file": '"data"'}))
+    assert str(error.value) == (f'[replay] file = "data" is a folder ({tmp_path / "data"}), not a candle file; name a '
+                                'candle file such as "data/BTCUSDT-perp-1m-2022-05-06.csv"')
+
+
 def test_settings_missing_required_key_says_what_to_set(write_settings):
     with pytest.raises(SettingsError, match=r"\[strategy\] symbol is missing; set it to an upper-case Binance symbol"):
         load_settings(write_settings({"strategy.symbol": None}))

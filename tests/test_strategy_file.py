@@ -102,7 +102,8 @@ def test_strategy_param_out_of_range_is_refused_at_loading(user_settings, write_
 def test_strategy_timeframes_not_a_multiple_of_the_interval_are_refused(user_settings):
     text = message(user_settings(timeframes='("1h", "7m")'))
     assert text == ('settings.toml User_Idea_v1 declares timeframes = (\'1h\', \'7m\'), but "7m" is not a whole multiple '
-                    'above [strategy] interval = "1m"; use a base interval that divides it, e.g. "1m"')
+                    'above [strategy] interval = "1m"; "7m" is not a Binance interval; use one of 1m, 3m, 5m, 15m, 30m, 1h, '
+                    '2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w')
 
 
 def test_bad_strategy_param_keeps_the_previous_replay_journal(write_settings, tmp_path, capsys):
@@ -119,3 +120,34 @@ def test_bad_strategy_param_keeps_the_previous_replay_journal(write_settings, tm
     with sqlite3.connect(journal) as db:
         assert db.execute("SELECT COUNT(*) FROM signals").fetchone()[0] == before
 
+
+
+FAULTY = IDEA.replace('''    def on_candle(self, ctx):
+        return []''', '''    seen = 0
+
+    def on_candle(self, ctx):
+        self.seen += 1
+        if self.seen == 5:
+            return [self.signal(ctx, Side.LONG, ctx.candle.close - 50, ctx.candle.close + 100)]
+        if self.seen == 30:
+            return FAULT
+        return []''')
+
+
+@pytest.mark.parametrize("fault, words", [
+    ('{}["boom"]', 'KeyError: \'boom\' (my_strategies/idea.py line 23); fix the strategy'),
+    ('self.signal(ctx, Side.LONG, 1.0, 1e9)', 'on_candle returned a Signal, not a list'),
+    ('{"side": "LONG"}', 'on_candle returned a dict, not a list'),
+])
+def test_strategy_failing_in_on_candle_is_one_line_exit_2_keeping_its_rows(user_settings, tmp_path, capsys, fault, words):
+    journal = tmp_path / "journal.db"
+    path = user_settings(FAULTY.replace("FAULT", fault))
+    code = bot.main(["--settings", str(path), "--journal", str(journal)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    errors = [line for line in err.splitlines() if not line[:8].replace(":", "").isdigit()]  # the console log aside
+    assert len(errors) == 1 and errors[0].startswith("error: settings.toml strategy User_Idea_v1 failed at the 1m "
+                                                     "candle of 2022-05-06 00:29 UTC: ")
+    assert words in errors[0]
+    with sqlite3.connect(journal) as db:
+        assert db.execute("SELECT COUNT(*) FROM signals").fetchone()[0] == 1   # what it did before is kept

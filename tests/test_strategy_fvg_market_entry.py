@@ -114,5 +114,6 @@ def test_fvg_entry_htf_not_above_the_base_interval_is_refused_at_loading(write_s
     with pytest.raises(SettingsError) as error:
         load_settings(path)
     assert str(error.value) == ('settings.toml FVG_Market_Entry_v1 declares timeframes = (\'1m\',), but "1m" is not a whole '
-                                'multiple above [strategy] interval = "1m"; use a base interval that divides it, e.g. "1m"')
+                                'multiple above [strategy] interval = "1m"; use one of "3m", "5m", "15m", "30m", "1h", "2h", '
+                                '... or a finer [strategy] interval')
     load_settings(write_settings({"strategy.strategy_name": '"FVG_Market_Entry_v1"', "strategy.params.htf": '"15m"'}))

@@ -156,6 +156,12 @@ def test_runner_refuses_a_return_that_is_not_an_intent(day_candles):
         runner.on_candle(day_candles[0])
 
 
+def test_runner_refuses_a_return_that_is_not_a_list(day_candles):
+    runner = StrategyRunner(Recorder(answer=lambda ctx: {"side": "LONG"}), "1m")
+    with pytest.raises(TypeError, match="returned a dict, not a list; return a list of Signal"):
+        runner.on_candle(day_candles[0])
+
+
 @pytest.mark.parametrize("change, problem", [
     ({"strategy": "Other"}, "strategy='Other', symbol='BTCUSDT'; build it with self.signal(...)"),
     ({"limit_price": None, "entry_type": EntryType.LIMIT}, "entry_type LIMIT with limit_price None"),
@@ -182,12 +188,29 @@ def test_strategy_timeframes_must_be_whole_multiples_above_the_base():
     Recorder.timeframes = ("1h", "4h")
     try:
         Recorder.check_timeframes("5m")
-        for bad, base in (("3m", "5m"), ("1m", "5m"), ("7m", "1m"), ("1w", "3d")):
+        for bad, base in (("3m", "5m"), ("1m", "5m"), ("1w", "3d")):
             Recorder.timeframes = (bad,)
             with pytest.raises(ValueError, match=f'"{bad}" is not a whole multiple above \\[strategy\\] interval = "{base}"'):
                 Recorder.check_timeframes(base)
     finally:
         Recorder.timeframes = ()
+
+
+@pytest.mark.parametrize("declared, base, fix", [
+    (("1m",), "5m", 'use one of "15m", "30m", "1h", "2h", "4h", "6h", ... or a finer [strategy] interval'),
+    (("5m",), "5m", 'use one of "15m", "30m", "1h", "2h", "4h", "6h", ... or a finer [strategy] interval'),
+    (("1w",), "3d", 'use a finer [strategy] interval'),
+    (("7m",), "1m", '"7m" is not a Binance interval; use one of 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w'),
+    ("1h", "5m", 'timeframes must be a tuple of intervals, e.g. timeframes = ("1h",) with the comma'),
+])
+def test_strategy_timeframes_refusal_names_a_fix_that_works(declared, base, fix):
+    Recorder.timeframes = declared
+    try:
+        with pytest.raises(ValueError) as error:
+            Recorder.check_timeframes(base)
+    finally:
+        Recorder.timeframes = ()
+    assert str(error.value).endswith(fix) and "\n" not in str(error.value)
 
 
 def test_warmup_candles_needed_covers_the_largest_timeframe():

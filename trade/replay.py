@@ -11,10 +11,14 @@ At the end, open positions are closed at the last close so every trade is counte
 """
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
+import traceback
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from decimal import Decimal
+from pathlib import Path
 
 from ict.models import Candle
 from journal.journal import Journal
@@ -25,6 +29,11 @@ from trade.symbol_rules import SymbolRules, to_decimal
 from trade.trader import Trader
 
 log = logging.getLogger(__name__)
+
+
+class StrategyError(Exception):
+    """The strategy raised, or returned something that is not a list of intents, during a
+    replay; the message is one line naming the candle, the error and where it came from."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +103,7 @@ def run_replay(settings: Settings, candles: list[Candle], journal: Journal, stop
         exchange.on_candle(candle, symbol)
         clock.now_ms = candle.open_time + interval
         trader.note_price(symbol, candle.close)
-        for intent in runner.on_candle(candle):
+        for intent in _strategy_intents(runner, candle, settings):
             trader.on_intent(intent, name)
         if trader.positions:
             trader.on_tick(clock.now_ms)
@@ -112,6 +121,35 @@ def run_replay(settings: Settings, candles: list[Candle], journal: Journal, stop
         trader.close_all("end_of_replay")
         exchange.fill_market_orders_at(to_decimal(last.close), symbol, clock.now_ms)
     return summarize(journal, seen, starting, exchange.wallet_balance(), drawdown)
+
+
+def _strategy_intents(runner, candle: Candle, settings: Settings) -> list:
+    """The runner's intents for `candle`; any failure of the strategy becomes one `StrategyError`
+    (the traceback goes to the log file), so a replay ends with one line and the journal so far."""
+    try:
+        return runner.on_candle(candle)
+    except Exception as problem:
+        log.debug("strategy failure", exc_info=True)
+        when = datetime.fromtimestamp(candle.open_time / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        raise StrategyError(f"{settings.path.name} strategy {runner.strategy.name} failed at the "
+                            f"{settings.strategy['interval']} candle of {when}: {type(problem).__name__}: {problem}"
+                            f"{_where(problem, runner.strategy, settings)}; fix the strategy") from problem
+
+
+def _where(problem: Exception, strategy, settings: Settings) -> str:
+    """" (file line N)": the deepest frame in the strategy's own file, else nothing."""
+    try:
+        source = Path(inspect.getsourcefile(type(strategy))).resolve()
+    except (TypeError, OSError):
+        return ""
+    frames = [f for f in traceback.extract_tb(problem.__traceback__) if Path(f.filename).resolve() == source]
+    if not frames:
+        return ""
+    try:
+        shown = source.relative_to(settings.path.parent.resolve()).as_posix()
+    except ValueError:
+        shown = str(source)
+    return f" ({shown} line {frames[-1].lineno})"
 
 
 def summarize(journal: Journal, candles: int, starting: Decimal, final: Decimal, drawdown: Decimal) -> ReplaySummary:

@@ -201,6 +201,9 @@ def check_replay_file(settings: Settings, file: str, where: str, relative_to_set
     if not file:
         raise SettingsError(f"{settings.path.name} {where} is empty; name a candle file such as \"data/BTCUSDT-perp-1m-2022-05-06.csv\"")
     path = settings.resolve(file) if relative_to_settings else Path(file)
+    if path.is_dir():
+        raise SettingsError(f"{where} = \"{file}\" is a folder ({path}), not a candle file; name a candle file such as "
+                            "\"data/BTCUSDT-perp-1m-2022-05-06.csv\"")
     if not path.is_file():
         raise SettingsError(f"{where} = \"{file}\" does not exist; name a candle file such as \"data/BTCUSDT-perp-1m-2022-05-06.csv\"")
     return path

@@ -60,13 +60,16 @@ class Strategy:
         above `interval` and a whole multiple of it. `timeframes`: an instance's own, when a
         parameter chose them (default: the class's)."""
         base = INTERVAL_MS[interval]
-        declared = tuple(cls.timeframes if timeframes is None else timeframes)
+        given = cls.timeframes if timeframes is None else timeframes
+        if isinstance(given, str):  # ("1h") without the comma is a string, read letter by letter
+            raise ValueError(f'{cls.name} declares timeframes = {given!r}; timeframes must be a tuple of intervals, '
+                             f'e.g. timeframes = ("1h",) with the comma')
+        declared = tuple(given)
         for name in declared:
             length = INTERVAL_MS.get(name)
             if length is None or length <= base or length % base:
-                raise ValueError(
-                    f'{cls.name} declares timeframes = {declared!r}, but "{name}" is not a whole multiple '
-                    f'above [strategy] interval = "{interval}"; use a base interval that divides it, e.g. "1m"')
+                raise ValueError(f'{cls.name} declares timeframes = {declared!r}, but "{name}" is not a whole multiple '
+                                 f'above [strategy] interval = "{interval}"; {_timeframe_fix(name, base)}')
 
     def check(self) -> None:
         """Check parameter ranges (types are already checked); raise ValueError with one line
@@ -91,6 +94,16 @@ class Strategy:
                       reference_price=candle.close, candle_time=candle.open_time, strategy=self.name,
                       reason=reason or f"{self.name} {side.value}", limit_price=None if limit is None else float(limit),
                       basis=refs, expiry_candles=expiry_candles)
+
+
+def _timeframe_fix(name: str, base: int) -> str:
+    """The fix for a refused higher timeframe: a real interval, one that fits the base, or a finer base."""
+    if name not in INTERVAL_MS:
+        return f'"{name}" is not a Binance interval; use one of {", ".join(INTERVAL_MS)}'
+    fits = [f'"{other}"' for other, length in INTERVAL_MS.items() if length > base and length % base == 0]
+    if not fits:
+        return "use a finer [strategy] interval"
+    return f"use one of {', '.join(fits[:6])}{', ...' if len(fits) > 6 else ''} or a finer [strategy] interval"
 
 
 def _same_kind(default: Any, value: Any) -> bool:

@@ -64,6 +64,9 @@ class StrategyRunner:
         intents = self.strategy.on_candle(self.context)
         if not intents:
             return []
+        if not isinstance(intents, (list, tuple)):  # a dict or a lone Signal would be iterated field by field
+            raise TypeError(f"{self.strategy.name}.on_candle returned a {type(intents).__name__}, not a list; "
+                            "return a list of Signal, CancelEntry, ClosePosition or MoveStop")
         for intent in intents:
             if not isinstance(intent, INTENT_TYPES):
                 raise TypeError(f"{self.strategy.name}.on_candle returned {intent!r}; return a list of Signal, "
