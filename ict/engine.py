@@ -37,9 +37,11 @@ class Engine:
     `structure`, `fvgs`, `order_blocks`, `breakers`, `liquidity`).
     """
 
-    def __init__(self, settings: IctSettings = IctSettings()) -> None:
+    def __init__(self, settings: IctSettings = IctSettings(), first_id: int = 1) -> None:
+        """`first_id`: the id of the first event; a runner gives each higher-timeframe engine
+        its own block of ids so that events of different timeframes never share one."""
         self.settings = settings
-        ids = count(1)
+        ids = count(first_id)
         self.atr_indicator = WilderAtr(settings.atr_period)
         both = settings.pivot_both_sides
         self.internal_swings = SwingDetector(settings.internal_length, INTERNAL, both, ids)

@@ -11,6 +11,7 @@ from ict.events import FVG, Direction, Event, Kind, LifecycleRecord, Level, Stat
 from ict.killzones import killzones_at
 from ict.models import CancelEntry, Candle, EntryType, Side
 from ict.strategies.base import Strategy
+from ict.strategies.context import ID_BLOCK
 from ict.strategies.runner import StrategyRunner, warmup_candles_needed
 from ict.timeframes import HigherTimeframe
 from tests.test_trader import Harness
@@ -77,7 +78,7 @@ def test_runner_higher_timeframe_candle_and_reports_appear_only_at_the_period_en
         runner.on_candle(candle)
     aggregator, expected_events = HigherTimeframe("15m", 60_000), []
     higher = [c for c in (aggregator.update(c) for c in day_candles) if c is not None]
-    engine = Engine()
+    engine = Engine(first_id=ID_BLOCK + 1)   # the first higher timeframe's block of ids
     expected_events = [[r for r in engine.update(c) if isinstance(r, Event)] for c in higher]
     closes = [(base, candle, events, refs) for base, closed, candle, events, refs in strategy.seen if closed]
     assert len(closes) == len(higher) == 96
@@ -85,7 +86,7 @@ def test_runner_higher_timeframe_candle_and_reports_appear_only_at_the_period_en
         assert (base.open_time + 60_000) % 900_000 == 0            # the base candle that ends the period
         assert candle == higher[index] and candle.open_time == base.open_time + 60_000 - 900_000
         assert list(events) == expected_events[index]
-        assert refs == [f"15m:{e.kind}:{e.id}" for e in events]
+        assert refs == [f"15m:{e.kind}:{e.id - ID_BLOCK}" for e in events]
     first_close = next(i for i, seen in enumerate(strategy.seen) if seen[1])
     assert all(seen[2] is None for seen in strategy.seen[:first_close])  # nothing before the first period ends
     between = [seen for seen in strategy.seen[first_close:] if not seen[1]]
@@ -267,3 +268,26 @@ def test_live_warm_up_loads_enough_base_candles_for_the_largest_timeframe(write_
     assert market.calls == [((1_000_000 - 18_000) * 60_000, 1500)] and len(candles) == 18_000
     market = MarketData()
     assert len(live._warmup_candles(settings, Recorder(), market)) == 300 and market.calls == [(None, 300)]
+
+
+def test_signal_basis_names_a_higher_timeframe_event_by_its_timeframe(day_candles):
+    # a 15m event handed to signal() as an object must not be journaled as a base-chart ref
+    def answer(ctx):
+        higher = ctx.tf("15m").events
+        if not (higher and ctx.events):
+            return []
+        return [strategy.signal(ctx, "LONG", ctx.candle.low - 50, ctx.candle.close + 100,
+                                basis=[higher[0], ctx.events[0]])]
+
+    strategy = Recorder(timeframes=("15m",), answer=answer)
+    runner = StrategyRunner(strategy, "1m")
+    signals = [intent for candle in day_candles for intent in runner.on_candle(candle)]
+    assert signals
+    aggregator, engine = HigherTimeframe("15m", 60_000), Engine()
+    higher_ids = {r.id for c in (aggregator.update(c) for c in day_candles) if c is not None
+                  for r in engine.update(c) if isinstance(r, Event)}
+    for signal in signals:
+        higher_ref, base_ref = signal.basis
+        kind, number = higher_ref.removeprefix("15m:").rsplit(":", 1)
+        assert higher_ref.startswith("15m:") and int(number) in higher_ids   # the id `ict scan` gives on 15m
+        assert not base_ref.startswith("15m:") and int(base_ref.rsplit(":", 1)[1]) < ID_BLOCK

@@ -84,8 +84,8 @@ class Strategy:
                basis: Iterable = (), reason: str = "", expiry_candles: int | None = None) -> Signal:
         """A `Signal` from this candle: MARKET at the close, or LIMIT at `limit` when given.
 
-        `basis` takes refs ("fvg:812") or events / zones / changes of the base chart (turned
-        into refs with `ctx.ref`; use `ctx.tf("1h").ref(event)` for a higher timeframe's).
+        `basis` takes refs ("fvg:812") or events / zones / changes of any timeframe, turned into
+        refs with `ctx.ref` ("1h:choch:12" for an event of the "1h" chart).
         `expiry_candles` (LIMIT only) overrides `limit_entry_timeout_candles`."""
         candle, side = ctx.candle, Side(side)
         refs = tuple(item if isinstance(item, str) else ctx.ref(item) for item in basis)

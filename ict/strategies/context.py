@@ -76,6 +76,9 @@ class RefusalView:
     message: str
 
 
+ID_BLOCK = 1_000_000_000   # event ids per engine: the base engine's run from 1, the n-th higher timeframe's from n × ID_BLOCK + 1
+
+
 class Chart:
     """One timeframe's engine, read-only, as of the last closed base candle.
 
@@ -86,15 +89,15 @@ class Chart:
       oldest first, as `ict.events.ActiveZone` (event plus last state).
     """
 
-    __slots__ = ("interval", "candle", "closed", "_engine", "_prefix", "_known", "_last_swing", "_cache", "_reports",
+    __slots__ = ("interval", "candle", "closed", "_engine", "_prefixes", "_known", "_last_swing", "_cache", "_reports",
                  "_pairs")
 
-    def __init__(self, interval: str, engine: Engine, prefix: str = "") -> None:
+    def __init__(self, interval: str, engine: Engine, prefixes: tuple[str, ...] = ("",)) -> None:
         self.interval = interval
         self.candle: Candle | None = None
         self.closed = False
         self._engine = engine
-        self._prefix = prefix
+        self._prefixes = prefixes   # by id block: "" for the base chart, "1h:" for the first higher timeframe...
         self._known: dict[int, Event] = {}          # events that may still get a life-cycle record
         self._last_swing: dict[tuple[str, str], int] = {}
         self._cache: dict = {}
@@ -205,9 +208,12 @@ class Chart:
 
     def ref(self, event) -> str:
         """The journal's name of an event (or of the event of an ActiveZone or Change):
-        "fvg:812" on the base chart, "1h:choch:12" on a higher timeframe."""
+        "fvg:812" for a base-chart event, "1h:choch:12" for one of a higher timeframe, whichever
+        chart is asked (each higher timeframe's engine numbers its events from its own block of
+        `ID_BLOCK` ids; the number shown is the one `python -m ict scan` gives on that timeframe)."""
         event = getattr(event, "event", event)
-        return f"{self._prefix}{event.kind}:{event.id}"
+        block, number = divmod(event.id, ID_BLOCK)
+        return f"{self._prefixes[block]}{event.kind}:{number}"
 
     def _zones(self, detector: str, direction: str | None) -> list[ActiveZone]:
         cache = self._cache
@@ -241,8 +247,9 @@ class Context(Chart):
     __slots__ = ("symbol", "_charts", "_clock", "_feedback", "_interval_ms")
 
     def __init__(self, symbol: str, interval: str, interval_ms: int, engine: Engine, charts: dict[str, Chart],
-                 clock: SessionClock, feedback: Callable[[], tuple] | None = None) -> None:
-        super().__init__(interval, engine)
+                 clock: SessionClock, feedback: Callable[[], tuple] | None = None,
+                 prefixes: tuple[str, ...] = ("",)) -> None:
+        super().__init__(interval, engine, prefixes)
         self.symbol = symbol
         self._charts = charts
         self._clock = clock

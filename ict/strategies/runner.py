@@ -18,7 +18,7 @@ from ict.killzones import SessionClock
 from ict.models import CancelEntry, Candle, ClosePosition, EntryType, MoveStop, Signal
 from ict.settings import IctSettings
 from ict.strategies.base import Strategy
-from ict.strategies.context import Chart, Context
+from ict.strategies.context import ID_BLOCK, Chart, Context
 from ict.timeframes import HigherTimeframe
 
 INTENT_TYPES = (Signal, CancelEntry, ClosePosition, MoveStop)
@@ -42,12 +42,13 @@ class StrategyRunner:
         self.strategy = strategy
         self.higher: list[tuple[HigherTimeframe, Chart]] = []
         charts: dict[str, Chart] = {}
-        for name in strategy.timeframes:
-            chart = Chart(name, Engine(settings), prefix=f"{name}:")
+        prefixes = ("",) + tuple(f"{name}:" for name in strategy.timeframes)
+        for block, name in enumerate(strategy.timeframes, start=1):
+            chart = Chart(name, Engine(settings, first_id=block * ID_BLOCK + 1), prefixes)
             charts[name] = chart
             self.higher.append((HigherTimeframe(name, base_ms), chart))
         self.clock = SessionClock()
-        self.context = Context(strategy.symbol, interval, base_ms, Engine(settings), charts, self.clock, feedback)
+        self.context = Context(strategy.symbol, interval, base_ms, Engine(settings), charts, self.clock, feedback, prefixes)
 
     def warm_up(self, candles: Iterable[Candle]) -> int:
         """Feed history (engines, higher timeframes, sessions) without calling the strategy;
