@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -171,6 +172,26 @@ def test_truth_stop_never_placed_closes_at_market_after_protect_within_seconds(b
     assert_books_match_the_exchange(bot, row)
 
 
+def test_truth_stop_5xx_every_time_closes_within_protect_within_seconds_of_the_entry_fill(bot):
+    # each placement that gets a 5xx is looked up a few times a second apart before its resend: those
+    # waits count. The deadline runs from the entry fill, not from when the guard first looks
+    bot.sleeps_take_time = True
+    bot.fake.fail_next_algo(status=503, n=1000)
+    position = bot.signal()
+    filled_at = position.opened_at
+    for _ in range(30):
+        if bot.position_row()["state"] == "CLOSED":
+            break
+        bot.tick(1.0)
+    row = bot.position_row()
+    assert (row["state"], row["close_reason"]) == ("CLOSED", "unprotected")
+    exit_sent = bot.rows("SELECT at FROM transitions WHERE position_id = 1 AND event = 'protection_failed'")[0]["at"]
+    bare_s = (datetime.fromisoformat(exit_sent.replace("Z", "+00:00")).timestamp() * 1000 - filled_at) / 1000
+    assert bare_s <= 10 + 1, f"{bare_s:.1f} s without a stop (protect_within_seconds = 10, checked every second)"
+    assert bot.requests("/fapi/v1/algoOrder") <= 8      # bounded: a few tries of the stop, no target flood
+    assert_books_match_the_exchange(bot, row)
+
+
 def test_truth_failed_cancel_of_the_leftover_target_is_retried_until_gone(bot):
     bot.fake.keep_close_position_orders_when_flat()
     open_long(bot)
@@ -241,6 +262,23 @@ def test_truth_fill_events_reversed_and_duplicated_book_every_fee_once(bot):
     assert row["state"] == "CLOSED"
     assert_books_match_the_exchange(bot, row)
     assert bot.rows("SELECT COUNT(*) AS n FROM fills")[0]["n"] == len(bot.fake.trades)
+
+
+def test_truth_target_filled_and_stop_rejected_on_the_flat_account_while_down_books_the_take_profit(bot):
+    # found by a kill loop: while the bot was down the target filled, then the price came back through the
+    # stop, whose closePosition order (not yet expired) triggered on the flat account and was REJECTED. Asked
+    # over REST the stop says REJECTED without its reason: recovery took it for a refused stop on a held
+    # position, sent a market exit (refused -2022) and wrote close_reason protection_refused
+    bot.fake.keep_close_position_orders_when_flat()
+    open_long(bot)
+    bot.fake.set_price(PRICE + 250)                       # through the target
+    bot.fake.set_price(PRICE - 150)                       # back through the stop: rejected, nothing to reduce
+    assert [a.status for a in bot.fake.algo_orders] == ["REJECTED", "FINISHED"]
+    restart(bot)
+    row = bot.position_row()
+    assert (row["state"], row["close_reason"]) == ("CLOSED", "take_profit")
+    assert bot.requests("/fapi/v1/order") == 1            # the entry only: no exit on a flat account
+    assert_books_match_the_exchange(bot, row)
 
 
 # ----- 8. a crash while closing keeps the reason ------------------------------------------------------------
