@@ -264,6 +264,23 @@ def test_truth_fill_events_reversed_and_duplicated_book_every_fee_once(bot):
     assert bot.rows("SELECT COUNT(*) AS n FROM fills")[0]["n"] == len(bot.fake.trades)
 
 
+def test_truth_stop_expiry_heard_before_its_fill_books_a_stop_loss_not_a_new_stop(bot):
+    # events reversed: the stop's EXPIRED (its rest) comes before its partial fill. The bot took the
+    # stop for lost, placed a new one (refused -2021, the price being past it) and booked the close as
+    # protection_refused; the lost stop itself is asked first now, and its fill is found
+    position = open_long(bot)
+    bot.fake.hold_user_events()
+    bot.fake.partial_fill_next_trigger(position.open_quantity * Decimal("0.4"))
+    bot.fake.set_price(PRICE - 150)
+    bot.fake.release_user_events(reverse=True)
+    bot.pump()
+    bot.tick(1.0, times=4)
+    row = bot.position_row()
+    assert (row["state"], row["close_reason"]) == ("CLOSED", "stop_loss")
+    assert bot.requests("/fapi/v1/algoOrder") == 2      # no second stop
+    assert_books_match_the_exchange(bot, row)
+
+
 def test_truth_target_filled_and_stop_rejected_on_the_flat_account_while_down_books_the_take_profit(bot):
     # found by a kill loop: while the bot was down the target filled, then the price came back through the
     # stop, whose closePosition order (not yet expired) triggered on the flat account and was REJECTED. Asked

@@ -507,8 +507,14 @@ class Trader(IntentHandling):
         self._start_exit(position, "protection_failed", reason)
 
     def _recheck_protection(self, lost: Order) -> None:
-        """A stop or target ended without a fill: learn whether the position still needs it."""
+        """A stop or target ended without a fill: learn whether the position still needs it. The lost
+        order is asked first: its fill may come in an event behind its expiry (events out of order)."""
         position = self.positions[lost.position_id]
+        found = self.desk.look_up(lost, attempts=1)
+        if found is not None:
+            self._book(found)
+        if position.id not in self.positions:
+            return
         self._look_up_siblings(position)
         if position.id in self.positions and position.state in (ENTERING, OPEN) and position.orders.get(lost.role) is lost:
             self.protect_again(position, lost.role, lost)
