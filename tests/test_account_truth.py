@@ -101,6 +101,25 @@ def test_truth_liquidation_or_adl_closes_the_position_with_its_reason(bot, caplo
     assert outside[0]["status"] == "FILLED" and ("autoclose" in outside[0]["detail"])
 
 
+def test_truth_second_position_closed_outside_does_not_book_the_first_ones_trades_again(bot):
+    # the trades outside the bot are read from 5 s before a position's first fill: a position opened
+    # soon after a liquidation was closed by an ADL with the liquidation's trades (its reason and PnL)
+    open_long(bot)
+    bot.fake.liquidate(price=PRICE - 90)
+    bot.pump()
+    assert bot.position_row(1)["close_reason"] == "liquidation"
+    position = bot.signal()
+    assert position.id == 2 and position.state.value == "OPEN"
+    before = bot.fake.realized_pnl()
+    bot.fake.set_price(PRICE + 30)
+    bot.fake.liquidate(adl=True)
+    bot.pump()
+    row = bot.position_row(2)
+    assert (row["state"], row["close_reason"], row["exit_price"]) == ("CLOSED", "adl", str(PRICE + 30))
+    assert Decimal(row["realized_pnl"]) == bot.fake.realized_pnl() - before
+    assert bot.rows("SELECT COUNT(*) AS n FROM fills")[0]["n"] == len(bot.fake.trades)
+
+
 def test_truth_hedge_mode_short_closed_by_hand_leaves_the_long_alone(tmp_path):
     from ict.models import Side
 
