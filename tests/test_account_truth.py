@@ -211,6 +211,25 @@ def test_truth_stop_5xx_every_time_closes_within_protect_within_seconds_of_the_e
     assert_books_match_the_exchange(bot, row)
 
 
+def test_truth_market_exit_without_answer_is_asked_for_and_sent_again(bot):
+    # an outage: the stop never placed, and the market exit that follows gets no answer either. The
+    # position sat in CLOSING, held and without a stop, after the exchange came back: the unanswered
+    # exit counted as "something still closing it"
+    bot.fake.fail_next_algo(status=503, n=1000)
+    position = bot.signal()
+    bot.fake.fail_next("POST", "/fapi/v1/order", 503, n=1000)   # the exit and its resends (never executed)
+    bot.tick(1.0, times=20)
+    assert position.state.value == "CLOSING" and bot.fake.position().amount != 0
+    assert bot.requests("/fapi/v1/order") <= 1 + 2 * 10          # the entry, then 2 tries per 2-second guard round
+    with bot.fake.rest.lock:
+        bot.fake.rest.faults.failures.clear()                     # the exchange answers again
+    bot.tick(1.0, times=3)
+    row = bot.position_row()
+    assert (row["state"], row["close_reason"]) == ("CLOSED", "unprotected")
+    assert bot.fake.position().amount == 0
+    assert_books_match_the_exchange(bot, row)
+
+
 def test_truth_failed_cancel_of_the_leftover_target_is_retried_until_gone(bot):
     bot.fake.keep_close_position_orders_when_flat()
     open_long(bot)

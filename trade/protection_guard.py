@@ -12,7 +12,8 @@ attention the guard acts every `CHECK_EVERY_MS`, not only at the 5-minute reconc
 - a target whose placement is unknown is looked up and sent again the same way, once
   the stop is live (a target resend would only delay the stop's);
 - a flat position in CLOSING whose stop or target is still open: the cancel goes again
-  (an earlier one failed) until the order is gone;
+  (an earlier one failed) until the order is gone; a market exit that got no answer is
+  looked up and sent again with the same id;
 - a position the account does not explain (`watch`) is squared with the account again.
 
 Retries are bounded: an order role refused `MAX_REFUSALS` times in a row, the same way,
@@ -117,7 +118,11 @@ class ProtectionGuard:
     def _attend(self, position: Position, now: int) -> None:
         trader = self.trader
         if position.state is CLOSING:
-            trader.settle_again(position)
+            unanswered = [o for o in position.open_orders() if o.role is OrderRole.EXIT and o.status is OrderStatus.INTENT]
+            for order in unanswered:  # an exit that got no answer is no exit: ask for it, else send it again
+                trader.resend_unknown(order)
+            if not unanswered:
+                trader.settle_again(position)
             return
         bare_for = now - self.bare_since.get(position.id, now)
         if not self.has_live_stop(position) and bare_for >= self.protect_within_ms:
