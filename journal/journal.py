@@ -210,6 +210,11 @@ class Journal:
     def orders_of(self, position_id: int) -> list[dict]:
         return self.rows("SELECT * FROM orders WHERE position_id = ? ORDER BY rowid", position_id)
 
+    def trade_ids_since(self, epoch_ms: int) -> set[str]:
+        """The exchange trade ids of every fill booked at or after `epoch_ms`, any position's."""
+        return {row["trade_id"] for row in self.rows("SELECT trade_id FROM fills WHERE trade_id IS NOT NULL AND at >= ?",
+                                                     iso_time(epoch_ms))}
+
 
 def _new_prefix() -> str:
     alphabet = "abcdefghijkmnpqrstuvwxyz23456789"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -124,6 +125,25 @@ def test_truth_liquidation_or_adl_closes_the_position_with_its_reason(bot, caplo
     assert outside[0]["status"] == "FILLED" and ("autoclose" in outside[0]["detail"])
 
 
+def test_truth_second_position_closed_outside_does_not_book_the_first_ones_trades_again(bot):
+    # the trades outside the bot are read from 5 s before a position's first fill: a position opened
+    # soon after a liquidation was closed by an ADL with the liquidation's trades (its reason and PnL)
+    open_long(bot)
+    bot.fake.liquidate(price=PRICE - 90)
+    bot.pump()
+    assert bot.position_row(1)["close_reason"] == "liquidation"
+    position = bot.signal()
+    assert position.id == 2 and position.state.value == "OPEN"
+    before = bot.fake.realized_pnl()
+    bot.fake.set_price(PRICE + 30)
+    bot.fake.liquidate(adl=True)
+    bot.pump()
+    row = bot.position_row(2)
+    assert (row["state"], row["close_reason"], row["exit_price"]) == ("CLOSED", "adl", str(PRICE + 30))
+    assert Decimal(row["realized_pnl"]) == bot.fake.realized_pnl() - before
+    assert bot.rows("SELECT COUNT(*) AS n FROM fills")[0]["n"] == len(bot.fake.trades)
+
+
 def test_truth_hedge_mode_short_closed_by_hand_leaves_the_long_alone(tmp_path):
     from ict.models import Side
 
@@ -189,6 +209,45 @@ def test_truth_stop_never_placed_closes_at_market_after_protect_within_seconds(b
     bot.tick(1.0, times=8)
     assert position.state.value == "ENTERING"            # not yet: 10 s allowed
     bot.tick(1.0, times=4)
+    row = bot.position_row()
+    assert (row["state"], row["close_reason"]) == ("CLOSED", "unprotected")
+    assert bot.fake.position().amount == 0
+    assert_books_match_the_exchange(bot, row)
+
+
+def test_truth_stop_5xx_every_time_closes_within_protect_within_seconds_of_the_entry_fill(bot):
+    # each placement that gets a 5xx is looked up a few times a second apart before its resend: those
+    # waits count. The deadline runs from the entry fill, not from when the guard first looks
+    bot.sleeps_take_time = True
+    bot.fake.fail_next_algo(status=503, n=1000)
+    position = bot.signal()
+    filled_at = position.opened_at
+    for _ in range(30):
+        if bot.position_row()["state"] == "CLOSED":
+            break
+        bot.tick(1.0)
+    row = bot.position_row()
+    assert (row["state"], row["close_reason"]) == ("CLOSED", "unprotected")
+    exit_sent = bot.rows("SELECT at FROM transitions WHERE position_id = 1 AND event = 'protection_failed'")[0]["at"]
+    bare_s = (datetime.fromisoformat(exit_sent.replace("Z", "+00:00")).timestamp() * 1000 - filled_at) / 1000
+    assert bare_s <= 10 + 1, f"{bare_s:.1f} s without a stop (protect_within_seconds = 10, checked every second)"
+    assert bot.requests("/fapi/v1/algoOrder") <= 8      # bounded: a few tries of the stop, no target flood
+    assert_books_match_the_exchange(bot, row)
+
+
+def test_truth_market_exit_without_answer_is_asked_for_and_sent_again(bot):
+    # an outage: the stop never placed, and the market exit that follows gets no answer either. The
+    # position sat in CLOSING, held and without a stop, after the exchange came back: the unanswered
+    # exit counted as "something still closing it"
+    bot.fake.fail_next_algo(status=503, n=1000)
+    position = bot.signal()
+    bot.fake.fail_next("POST", "/fapi/v1/order", 503, n=1000)   # the exit and its resends (never executed)
+    bot.tick(1.0, times=20)
+    assert position.state.value == "CLOSING" and bot.fake.position().amount != 0
+    assert bot.requests("/fapi/v1/order") <= 1 + 2 * 10          # the entry, then 2 tries per 2-second guard round
+    with bot.fake.rest.lock:
+        bot.fake.rest.faults.failures.clear()                     # the exchange answers again
+    bot.tick(1.0, times=3)
     row = bot.position_row()
     assert (row["state"], row["close_reason"]) == ("CLOSED", "unprotected")
     assert bot.fake.position().amount == 0
@@ -265,6 +324,40 @@ def test_truth_fill_events_reversed_and_duplicated_book_every_fee_once(bot):
     assert row["state"] == "CLOSED"
     assert_books_match_the_exchange(bot, row)
     assert bot.rows("SELECT COUNT(*) AS n FROM fills")[0]["n"] == len(bot.fake.trades)
+
+
+def test_truth_stop_expiry_heard_before_its_fill_books_a_stop_loss_not_a_new_stop(bot):
+    # events reversed: the stop's EXPIRED (its rest) comes before its partial fill. The bot took the
+    # stop for lost, placed a new one (refused -2021, the price being past it) and booked the close as
+    # protection_refused; the lost stop itself is asked first now, and its fill is found
+    position = open_long(bot)
+    bot.fake.hold_user_events()
+    bot.fake.partial_fill_next_trigger(position.open_quantity * Decimal("0.4"))
+    bot.fake.set_price(PRICE - 150)
+    bot.fake.release_user_events(reverse=True)
+    bot.pump()
+    bot.tick(1.0, times=4)
+    row = bot.position_row()
+    assert (row["state"], row["close_reason"]) == ("CLOSED", "stop_loss")
+    assert bot.requests("/fapi/v1/algoOrder") == 2      # no second stop
+    assert_books_match_the_exchange(bot, row)
+
+
+def test_truth_target_filled_and_stop_rejected_on_the_flat_account_while_down_books_the_take_profit(bot):
+    # found by a kill loop: while the bot was down the target filled, then the price came back through the
+    # stop, whose closePosition order (not yet expired) triggered on the flat account and was REJECTED. Asked
+    # over REST the stop says REJECTED without its reason: recovery took it for a refused stop on a held
+    # position, sent a market exit (refused -2022) and wrote close_reason protection_refused
+    bot.fake.keep_close_position_orders_when_flat()
+    open_long(bot)
+    bot.fake.set_price(PRICE + 250)                       # through the target
+    bot.fake.set_price(PRICE - 150)                       # back through the stop: rejected, nothing to reduce
+    assert [a.status for a in bot.fake.algo_orders] == ["REJECTED", "FINISHED"]
+    restart(bot)
+    row = bot.position_row()
+    assert (row["state"], row["close_reason"]) == ("CLOSED", "take_profit")
+    assert bot.requests("/fapi/v1/order") == 1            # the entry only: no exit on a flat account
+    assert_books_match_the_exchange(bot, row)
 
 
 # ----- 8. a crash while closing keeps the reason ------------------------------------------------------------

@@ -36,6 +36,7 @@ class TruthBot:
         self.journal_path = tmp_path / "journal.db"
         self.journal = Journal.open(self.journal_path, "demo")
         self.offset_ms = 0
+        self.sleeps_take_time = False
         self.risk = RiskSettings(leverage=10, max_positions=2, loss_per_trade_percent=Decimal(1),
                                  protect_within_seconds=protect_within_seconds)
         self.trader = self.new_trader()
@@ -45,8 +46,13 @@ class TruthBot:
     def new_trader(self) -> Trader:
         prefix = self.journal.id_prefix + "-"
         self.translator = UserEventTranslator(is_ours=lambda client_id: client_id.startswith(prefix))
-        return Trader(self.exchange, self.journal, self.risk, self.clock, sleep=lambda seconds: None,
+        return Trader(self.exchange, self.journal, self.risk, self.clock, sleep=self.sleep,
                       reconcile_every_ms=300_000)
+
+    def sleep(self, seconds: float) -> None:
+        """The trader's waits (retry backoffs) pass on its clock only when `sleeps_take_time` is set."""
+        if self.sleeps_take_time:
+            self.offset_ms += int(seconds * 1000)
 
     def clock(self) -> int:
         return int(time.time() * 1000) + self.offset_ms

@@ -171,10 +171,11 @@ class AccountTruth:
                                          trades=tuple(t.fill for t in taken)))
 
     def _outside_trades(self, position: Position) -> list[AccountTrade]:
-        """Trades since the position opened that reduce its side and are no fill of ours."""
-        ours = {tid for o in self.trader.orders.values() for tid in o.trade_ids}
-        our_orders = {o.exchange_order_id for o in self.trader.orders.values() if o.exchange_order_id}
+        """Trades since the position opened that reduce its side and are no fill of ours, nor already
+        booked (e.g. the liquidation of an earlier position, inside the look-back)."""
         since = (position.opened_at or position.created_at) - LOOKBACK_MS
+        ours = {tid for o in self.trader.orders.values() for tid in o.trade_ids} | self.trader.journal.trade_ids_since(since)
+        our_orders = {o.exchange_order_id for o in self.trader.orders.values() if o.exchange_order_id}
         hedge = self.trader.exchange.hedge_mode
         return [t for t in self.trader.exchange.account_trades(position.symbol, since)
                 if t.side is position.exit_side and t.fill.trade_id not in ours and t.order_id not in our_orders

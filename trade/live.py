@@ -31,6 +31,7 @@ from trade.recovery import recover
 from trade.paper_book import PaperExchange, build_paper_exchange
 from trade.secrets import RedactSecrets, require_keys
 from trade.settings import Settings, SettingsError
+from trade.snapshot import TraderSnapshot
 from trade.threaded_runner import PositionsChanged, ThreadedRunner
 from trade.trader import Trader
 from trade.user_stream import ListenKeyGone, UserStream
@@ -147,9 +148,27 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
         log.info("stopped cleanly; %d simulated position(s) are kept in the journal with their simulated stop and target, "
                  "and resume at the next paper start with the candles missed meanwhile", len(trader.snapshot.positions))
     else:
-        log.info("stopped cleanly; %d position(s) stay open with their stop-loss and take-profit on the exchange",
-                 len(trader.snapshot.positions))
+        _say_what_stays(trader.snapshot)
     return 0
+
+
+def _say_what_stays(snapshot: TraderSnapshot) -> None:
+    """The last words in a live mode: what each position not CLOSED leaves on the exchange."""
+    guarded = 0
+    for item in snapshot.positions:
+        view = item.view
+        if item.open_quantity > 0 and item.has_live_stop:
+            guarded += 1
+        elif item.open_quantity > 0:
+            log.error("%s position %d %s %s is held WITHOUT a stop-loss on the exchange: start the bot again (it places "
+                      "one, or closes the position) or protect it on Binance", item.symbol, view.id, view.side.value,
+                      item.open_quantity)
+        elif view.state == "CLOSING":
+            log.warning("%s position %d is flat but not finished (an order of ours may be left): the next start finishes it",
+                        item.symbol, view.id)
+        else:
+            log.info("%s position %d holds nothing yet: its entry order may rest on the exchange", item.symbol, view.id)
+    log.info("stopped cleanly; %d position(s) stay open with their stop-loss on the exchange", guarded)
 
 
 def _missed_candles(market_data: BinanceExchange, settings: Settings, since_ms: int, warmup: list[Candle]) -> list[Candle]:

@@ -6,11 +6,14 @@ attention the guard acts every `CHECK_EVERY_MS`, not only at the 5-minute reconc
 
 - a position held without a live stop (its placement got a 5xx, a timeout, an unknown
   outcome, or the stop vanished): the stop is looked up by its client id and sent again
-  with the same id; if it still has no live stop `protect_within_ms` after the guard
-  first saw it bare, it is closed at market (`close_reason` `unprotected`);
-- a target whose placement is unknown is looked up and sent again the same way;
+  with the same id; if it still has no live stop `protect_within_ms` after its entry
+  filled (or after it lost a confirmed stop), it is closed at market (`close_reason`
+  `unprotected`). The time the trader spent retrying the first placement counts;
+- a target whose placement is unknown is looked up and sent again the same way, once
+  the stop is live (a target resend would only delay the stop's);
 - a flat position in CLOSING whose stop or target is still open: the cancel goes again
-  (an earlier one failed) until the order is gone;
+  (an earlier one failed) until the order is gone; a market exit that got no answer is
+  looked up and sent again with the same id;
 - a position the account does not explain (`watch`) is squared with the account again.
 
 Retries are bounded: an order role refused `MAX_REFUSALS` times in a row, the same way,
@@ -46,6 +49,7 @@ class ProtectionGuard:
         self.watched: set[int] = set()                              # positions to square with the account again
         self.refusals: dict[tuple[int, OrderRole], tuple[str, int]] = {}   # (position, role) -> (reason code, times)
         self._checked_at: int | None = None
+        self.started_at = trader.clock()   # a position recovered at start is given the full time from here
 
     # ----- retry bounds -------------------------------------------------------------------------
     def count(self, position: Position, order: Order, update: OrderUpdate) -> None:
@@ -99,7 +103,10 @@ class ProtectionGuard:
                 self.bare_since.pop(position.id, None)
                 target = position.orders.get(OrderRole.TAKE_PROFIT)
                 return target is not None and target.status is OrderStatus.INTENT
-            self.bare_since.setdefault(position.id, now)
+            if position.id not in self.bare_since:
+                # ENTERING: never protected, bare since its entry filled; OPEN: it lost a confirmed stop just now
+                filled_at = position.opened_at if position.state is ENTERING and position.opened_at else now
+                self.bare_since[position.id] = min(now, max(filled_at, self.started_at))
             return True
         return position.state is CLOSING and (bool(position.open_orders()) or position.open_quantity > 0)
 
@@ -111,7 +118,11 @@ class ProtectionGuard:
     def _attend(self, position: Position, now: int) -> None:
         trader = self.trader
         if position.state is CLOSING:
-            trader.settle_again(position)
+            unanswered = [o for o in position.open_orders() if o.role is OrderRole.EXIT and o.status is OrderStatus.INTENT]
+            for order in unanswered:  # an exit that got no answer is no exit: ask for it, else send it again
+                trader.resend_unknown(order)
+            if not unanswered:
+                trader.settle_again(position)
             return
         bare_for = now - self.bare_since.get(position.id, now)
         if not self.has_live_stop(position) and bare_for >= self.protect_within_ms:
@@ -120,6 +131,8 @@ class ProtectionGuard:
             trader.close_at_market(position, "unprotected", "no live stop within [risk] protect_within_seconds")
             return
         for role in (OrderRole.STOP, OrderRole.TAKE_PROFIT):
+            if role is OrderRole.TAKE_PROFIT and not self.has_live_stop(position):
+                break  # the stop first: each resend of a lost answer can take seconds
             order = position.orders.get(role)
             if order is not None and order.status is OrderStatus.INTENT:
                 trader.resend_unknown(order)

@@ -14,7 +14,7 @@ from typing import Iterable
 
 from ict.models import EntryType, Side
 from ict.strategies.context import PositionView, RefusalView
-from trade.models import OrderRole, OrderType
+from trade.models import OrderRole, OrderStatus, OrderType
 from trade.position import Position
 
 RECENT_REFUSALS = 20   # per strategy, newest last
@@ -27,6 +27,8 @@ class PublishedPosition:
     strategy: str
     view: PositionView
     open_quantity: Decimal
+    has_live_stop: bool = False   # its stop-loss is confirmed on the exchange (NEW or partly filled)
+    symbol: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +65,13 @@ class RefusalLog:
 
 
 def build_snapshot(positions: Iterable[Position], refusals: RefusalLog) -> TraderSnapshot:
-    return TraderSnapshot(tuple(PublishedPosition(p.strategy, view_of(p), p.open_quantity) for p in positions),
+    return TraderSnapshot(tuple(PublishedPosition(p.strategy, view_of(p), p.open_quantity, _has_live_stop(p), p.symbol) for p in positions),
                           refusals.frozen())
+
+
+def _has_live_stop(position: Position) -> bool:
+    stop = position.orders.get(OrderRole.STOP)
+    return stop is not None and stop.status in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
 
 
 def view_of(position: Position) -> PositionView:

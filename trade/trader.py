@@ -69,6 +69,7 @@ class Trader(IntentHandling):
         self.orders: dict[str, Order] = {}            # our orders by client id, while their position lives
         self._actions: deque[tuple[str, Order]] = deque()
         self._cancels_sent: set[str] = set()
+        self._rejections: dict[str, str | None] = {}   # client id -> refusal reason, until its "rejected" action runs
         self.truth = AccountTruth(self)
         self.guard = ProtectionGuard(self, risk.protect_within_seconds * 1000)
         self.interval_ms = interval_ms
@@ -315,6 +316,7 @@ class Trader(IntentHandling):
             self.guard.count(position, order, update)
             if not (order.status.is_final and not update.status.is_final):  # a late, stale answer never reopens an order
                 order.status = update.status
+                self._dirty = True  # the snapshot tells whether each position has a live stop
             order.exchange_order_id = update.exchange_order_id or order.exchange_order_id
             self.journal.update("orders", "client_order_id", order.client_order_id, status=order.status,
                                 filled_quantity=order.filled_quantity, avg_price=order.average_price,
@@ -361,11 +363,13 @@ class Trader(IntentHandling):
             self._actions.append(("refused", order))  # nothing (or less) to reduce: read the account, never resend blindly
             return
         elif update.status is OrderStatus.REJECTED and role is not OrderRole.EXIT and state in (ENTERING, OPEN):
-            log.error("%s position %d %s refused (%s): closing at market", position.symbol, position.id, role.value, update.reason)
-            # a target already passed (-2021) is a take-profit taken at market; anything else a failed protection
-            position.close_reason = "take_profit" if role is OrderRole.TAKE_PROFIT and (update.reason or "").startswith("-2021") \
-                else "protection_refused"
-            self._start_exit(position, "protection_failed", update.reason)
+            if order.exchange_order_id and any(o is not order and o.status is not OrderStatus.INTENT for o in position.open_orders()):
+                # accepted earlier, rejected when it triggered: on an account its target had already flattened it
+                # is REJECTED too (over REST without a reason), so the placed sibling is asked first, after the commit
+                self._rejections[order.client_order_id] = update.reason
+                self._actions.append(("rejected", order))
+                return
+            self._close_refused(position, order, update.reason)   # refused at placement: the exit goes in this commit
         elif (state is ENTERING and self._protected(position)):
             self._fire(position, "protected", order)
         elif (state in (ENTERING, OPEN) and role is not OrderRole.EXIT and position.orders.get(role) is order
@@ -442,12 +446,18 @@ class Trader(IntentHandling):
 
     # ----- actions (after the commit) ------------------------------------------------------------
     def _run_actions(self) -> None:
+        stop_unknown: set[int] = set()   # positions whose stop placement got no answer in this round
         while self._actions:
             kind, order = self._actions.popleft()
             if order.position_id not in self.positions:
                 continue
+            if kind == "send" and order.role is OrderRole.TAKE_PROFIT and order.position_id in stop_unknown:
+                continue  # left INTENT: the guard sends it once the stop is live, the stop's retries go first
             if kind == "recheck":
                 self._recheck_protection(order)
+                continue
+            if kind == "rejected":
+                self._after_rejection(order, self._rejections.pop(order.client_order_id, None))
                 continue
             if kind == "refused":
                 self.truth.after_refusal(order)
@@ -462,6 +472,8 @@ class Trader(IntentHandling):
             outcome = self.desk.send(order) if kind == "send" else self.desk.cancel(order)
             if outcome is not None:
                 self._book(outcome)
+            elif kind == "send" and order.role is OrderRole.STOP:
+                stop_unknown.add(order.position_id)
 
     def _publish(self) -> None:
         """Replace the snapshot when something changed since the last one."""
@@ -469,14 +481,41 @@ class Trader(IntentHandling):
             self._dirty = False
             self.snapshot = build_snapshot(self.positions.values(), self.refusals)
 
-    def _recheck_protection(self, lost: Order) -> None:
-        """A stop or target ended without a fill: learn whether the position still needs it."""
-        position = self.positions[lost.position_id]
+    def _look_up_siblings(self, position: Position) -> None:
+        """Book the exchange's word on every placed open order of `position` (a fill may be unheard of)."""
         for sibling in position.open_orders():
             if sibling.status is not OrderStatus.INTENT:
                 found = self.desk.look_up(sibling, attempts=1)
                 if found is not None:
                     self._book(found)
+
+    def _after_rejection(self, refused: Order, reason: str | None) -> None:
+        """A stop or target refused (at placement, or when it triggered): unless a sibling has closed the
+        position meanwhile, close what is held at market."""
+        position = self.positions[refused.position_id]
+        self._look_up_siblings(position)
+        if position.id not in self.positions or position.state not in (ENTERING, OPEN) or position.orders.get(refused.role) is not refused:
+            return
+        with self.journal.transaction():
+            self._close_refused(position, refused, reason)
+
+    def _close_refused(self, position: Position, refused: Order, reason: str | None) -> None:
+        log.error("%s position %d %s refused (%s): closing at market", position.symbol, position.id, refused.role.value, reason)
+        # a target already passed (-2021) is a take-profit taken at market; anything else a failed protection
+        position.close_reason = "take_profit" if refused.role is OrderRole.TAKE_PROFIT and (reason or "").startswith("-2021") \
+            else "protection_refused"
+        self._start_exit(position, "protection_failed", reason)
+
+    def _recheck_protection(self, lost: Order) -> None:
+        """A stop or target ended without a fill: learn whether the position still needs it. The lost
+        order is asked first: its fill may come in an event behind its expiry (events out of order)."""
+        position = self.positions[lost.position_id]
+        found = self.desk.look_up(lost, attempts=1)
+        if found is not None:
+            self._book(found)
+        if position.id not in self.positions:
+            return
+        self._look_up_siblings(position)
         if position.id in self.positions and position.state in (ENTERING, OPEN) and position.orders.get(lost.role) is lost:
             self.protect_again(position, lost.role, lost)
 
