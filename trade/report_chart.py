@@ -23,6 +23,7 @@ from trade.metrics import ClosedTrade
 
 MAX_BUCKETS = 1500          # price/equity points drawn at most: about one per pixel column at 20 in × 100 dpi
 WIN, LOSS = "#2e7d32", "#c62828"
+_DETAIL_LIMIT = 300         # above this many trades, smaller marks and no stop/target lines
 _ZONE_COLOURS = {FVG: ("#43a047", "#e53935"), ORDER_BLOCK: ("#1e88e5", "#fb8c00")}
 
 
@@ -112,18 +113,34 @@ def draw_report(out: str, candles: Sequence[Candle], trades: Sequence[ClosedTrad
 
 
 def _draw_trades(ax, trades: Sequence[ClosedTrade]) -> None:
-    for trade in trades:
-        colour = WIN if trade.won else LOSS
-        start, end = _date(trade.opened_at), _date(trade.closed_at)
-        entry, exit_ = float(trade.entry_price), float(trade.exit_price or trade.entry_price)
-        ax.plot([start, end], [entry, exit_], color=colour, linewidth=1.0, alpha=0.8)
-        ax.plot([start], [entry], marker="^" if trade.side == "LONG" else "v", color=colour, markersize=6,
-                markeredgecolor="black", markeredgewidth=0.4)
-        ax.plot([end], [exit_], marker="o", color=colour, markersize=4)
-        if trade.planned_stop is not None:
-            ax.hlines(float(trade.planned_stop), start, end, colors=LOSS, linestyles=":", linewidth=0.9)
-        if trade.planned_target is not None:
-            ax.hlines(float(trade.planned_target), start, end, colors=WIN, linestyles=":", linewidth=0.9)
+    """One artist per kind of mark (fast for thousands of trades); marks shrink when trades are many,
+    and planned stop/target lines are left out above `_DETAIL_LIMIT` trades, where they would be specks."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.dates import date2num
+
+    dense = len(trades) > _DETAIL_LIMIT
+    size, edge = (12, 0.0) if dense else (40, 0.4)
+    for won, colour in ((True, WIN), (False, LOSS)):
+        group = [t for t in trades if t.won == won]
+        if not group:
+            continue
+        start = [date2num(_date(t.opened_at)) for t in group]
+        end = [date2num(_date(t.closed_at)) for t in group]
+        entry = [float(t.entry_price) for t in group]
+        exit_ = [float(t.exit_price if t.exit_price is not None else t.entry_price) for t in group]
+        ax.add_collection(LineCollection([((a, p), (b, q)) for a, b, p, q in zip(start, end, entry, exit_)],
+                                         colors=colour, linewidths=1.0 if not dense else 0.6, alpha=0.8))
+        for side, marker in (("LONG", "^"), ("SHORT", "v")):
+            picked = [i for i, t in enumerate(group) if t.side == side]
+            ax.scatter([start[i] for i in picked], [entry[i] for i in picked], marker=marker, s=size, c=colour,
+                       edgecolors="black", linewidths=edge, zorder=3)
+        ax.scatter(end, exit_, marker="o", s=size / 2.5, c=colour, zorder=3)
+        if not dense:
+            for price, line_colour in ((lambda t: t.planned_stop, LOSS), (lambda t: t.planned_target, WIN)):
+                levels = [(float(price(t)), a, b) for t, a, b in zip(group, start, end) if price(t) is not None]
+                if levels:
+                    ax.hlines([v[0] for v in levels], [v[1] for v in levels], [v[2] for v in levels],
+                              colors=line_colour, linestyles=":", linewidth=0.9)
 
 
 def _draw_zones(ax, trades: Sequence[ClosedTrade], zones: dict[int, Event]) -> None:
@@ -153,7 +170,7 @@ def _legend(ax) -> None:
                Line2D([], [], color=LOSS, marker="v", linestyle="-", label="losing trade"),
                Line2D([], [], color=LOSS, linestyle=":", label="planned stop"),
                Line2D([], [], color=WIN, linestyle=":", label="planned target"),
-               Rectangle((0, 0), 1, 1, facecolor=_ZONE_COLOURS[FVG][0], alpha=0.4, label="FVG behind a trade"),
-               Rectangle((0, 0), 1, 1, facecolor=_ZONE_COLOURS[ORDER_BLOCK][0], alpha=0.4, label="order block"),
+               Rectangle((0, 0), 1, 1, facecolor=_ZONE_COLOURS[FVG][0], alpha=0.4, label="FVG behind a trade (green bullish, red bearish)"),
+               Rectangle((0, 0), 1, 1, facecolor=_ZONE_COLOURS[ORDER_BLOCK][0], alpha=0.4, label="order block (blue bullish, orange bearish)"),
                Rectangle((0, 0), 1, 1, facecolor="#7e57c2", alpha=0.4, label="other zone/level")]
     ax.legend(handles=handles, loc="upper left", fontsize=8, ncol=4, framealpha=0.85)
