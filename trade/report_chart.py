@@ -165,12 +165,15 @@ def _legend(ax) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
 
+    def box(colour: str, label: str) -> Rectangle:
+        return Rectangle((0, 0), 1, 1, facecolor=colour, alpha=0.4, label=label)
+
     handles = [Line2D([], [], color="#37474f", label="close (downsampled), band: high-low"),
-               Line2D([], [], color=WIN, marker="^", linestyle="-", label="winning trade: entry ▲ LONG / ▼ SHORT, exit ●"),
-               Line2D([], [], color=LOSS, marker="v", linestyle="-", label="losing trade"),
+               Line2D([], [], color=WIN, marker="^", label="winning trade: entry ▲ LONG / ▼ SHORT, exit ●"),
+               Line2D([], [], color=LOSS, marker="v", label="losing trade"),
                Line2D([], [], color=LOSS, linestyle=":", label="planned stop"),
                Line2D([], [], color=WIN, linestyle=":", label="planned target"),
-               Rectangle((0, 0), 1, 1, facecolor=_ZONE_COLOURS[FVG][0], alpha=0.4, label="FVG behind a trade (green bullish, red bearish)"),
-               Rectangle((0, 0), 1, 1, facecolor=_ZONE_COLOURS[ORDER_BLOCK][0], alpha=0.4, label="order block (blue bullish, orange bearish)"),
-               Rectangle((0, 0), 1, 1, facecolor="#7e57c2", alpha=0.4, label="other zone/level")]
+               box(_ZONE_COLOURS[FVG][0], "FVG behind a trade (green bullish, red bearish)"),
+               box(_ZONE_COLOURS[ORDER_BLOCK][0], "order block (blue bullish, orange bearish)"),
+               box("#7e57c2", "other zone/level")]
     ax.legend(handles=handles, loc="upper left", fontsize=8, ncol=4, framealpha=0.85)
