@@ -83,7 +83,7 @@ def trades_from_rows(rows: Iterable[dict]) -> list[ClosedTrade]:
         opened_at=epoch_ms(row["opened_at"]), closed_at=epoch_ms(row["closed_at"]), close_reason=row["close_reason"],
         net_pnl=Decimal(row["realized_pnl"]) - Decimal(row["fees"]), planned_entry=_decimal(row["planned_entry"]),
         planned_stop=_decimal(row["planned_stop"]), planned_target=_decimal(row["planned_target"]),
-        basis=tuple(ref for ref in (row["basis"] or "").split(",") if ref)) for row in rows]
+        basis=tuple(ref.strip() for ref in (row["basis"] or "").split(",") if ref.strip())) for row in rows]
 
 
 def trade_metrics(trades: Sequence[ClosedTrade], starting_balance: Decimal) -> dict:
