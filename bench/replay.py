@@ -2,9 +2,10 @@
 
     python bench/replay.py [--file data/BTCUSDT-perp-1m-2025-05-04.csv] [--repeat 3] [--strategy NAME]
 
-Replays the file with the shipped settings (Mock_ThreeCandles_v1, simulated exchange,
-SQLite journal in a temporary file) and prints candles per second for the pipeline
-(loading the file is timed apart), and the peak memory of the process.
+Replays the file with the shipped settings (Mock_ThreeCandles_v1, the strategy runner with
+its ICT engine in the loop, simulated exchange, SQLite journal in a temporary file) and
+prints candles per second for the pipeline (loading the file is timed apart), and the peak
+memory of the process.
 Target on a 2-core machine: at least 50,000 candles/s and under 150 MB.
 
 Then, in a process of its own (so that its peak memory is its own), the same for

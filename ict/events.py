@@ -12,43 +12,77 @@ events come from, and docs in the module of each detector for the exact rules.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Union
 
-# kind values
-SWING_HIGH = "swing_high"
-SWING_LOW = "swing_low"
-BOS = "bos"
-CHOCH = "choch"
-FVG = "fvg"
-ORDER_BLOCK = "order_block"
-BREAKER = "breaker"
-LIQUIDITY_POOL = "liquidity_pool"
-SWEEP = "sweep"
-RUN = "run"
-KINDS = (SWING_HIGH, SWING_LOW, BOS, CHOCH, FVG, ORDER_BLOCK, BREAKER, LIQUIDITY_POOL, SWEEP, RUN)
 
-BULLISH = "bullish"
-BEARISH = "bearish"
+class _Text(str, Enum):
+    """A str Enum that prints, formats and hashes as its value: `Kind.FVG == "fvg"`,
+    `f"{Kind.FVG}" == "fvg"`, and either works as the same dict key."""
 
-# level values: structure levels, and the period of a previous-day/week pool
-INTERNAL = "internal"
-SWING = "swing"
-DAY = "day"
-WEEK = "week"
+    __str__ = str.__str__
+    __format__ = str.__format__
+    __hash__ = str.__hash__
 
-# life-cycle states, in the order they can happen to one event
-TOUCHED = "touched"          # fvg: a wick reached the zone
-HALF_FILLED = "half_filled"  # fvg: the 50% line (consequent encroachment) was reached
-FILLED = "filled"            # fvg: the far edge was reached
-INVERTED = "inverted"        # fvg: a close beyond the far edge; now an inverse FVG
-MITIGATED = "mitigated"      # order_block: first touch of the zone
-INVALIDATED = "invalidated"  # order_block, breaker: a close (or wick, by option) through the far side
-RETESTED = "retested"        # breaker: price came back into the zone from the other side
-CONSUMED = "consumed"        # liquidity_pool: swept or run; no longer a pool
-REPLACED = "replaced"        # swing_high/low: a more extreme pivot of the same kind took its place
-EXPIRED = "expired"          # fvg, order_block, breaker, liquidity_pool: no longer tracked (age, count,
-                             # or a newer previous-day/week pool); nothing further will be reported for it
-STATES = (TOUCHED, HALF_FILLED, FILLED, INVERTED, MITIGATED, INVALIDATED, RETESTED, CONSUMED, REPLACED, EXPIRED)
+
+class Kind(_Text):
+    """What an `Event` is (`Event.kind`)."""
+
+    SWING_HIGH = "swing_high"          # a confirmed pivot high (a top)
+    SWING_LOW = "swing_low"            # a confirmed pivot low (a bottom)
+    BOS = "bos"                        # break of structure: a close beyond a swing, with the trend
+    CHOCH = "choch"                    # change of character: the first break against the trend
+    FVG = "fvg"                        # fair value gap (three-candle imbalance)
+    ORDER_BLOCK = "order_block"        # last opposite candle before the break that made a BOS/CHoCH
+    BREAKER = "breaker"                # an order block that failed, now acting from the other side
+    LIQUIDITY_POOL = "liquidity_pool"  # equal highs/lows, previous day/week high/low
+    SWEEP = "sweep"                    # a wick beyond a pool that closed back inside
+    RUN = "run"                        # a close beyond a pool
+
+
+class State(_Text):
+    """What happened to an event later (`LifecycleRecord.state`), in the order it can happen."""
+
+    TOUCHED = "touched"          # fvg: a wick reached the zone
+    HALF_FILLED = "half_filled"  # fvg: the 50% line (consequent encroachment) was reached
+    FILLED = "filled"            # fvg: the far edge was reached
+    INVERTED = "inverted"        # fvg: a close beyond the far edge; now an inverse FVG
+    MITIGATED = "mitigated"      # order_block: first touch of the zone
+    INVALIDATED = "invalidated"  # order_block, breaker: a close (or wick, by option) through the far side
+    RETESTED = "retested"        # breaker: price came back into the zone from the other side
+    CONSUMED = "consumed"        # liquidity_pool: swept or run; no longer a pool
+    REPLACED = "replaced"        # swing_high/low: a more extreme pivot of the same kind took its place
+    EXPIRED = "expired"          # fvg, order_block, breaker, liquidity_pool: no longer tracked (age, count,
+                                 # or a newer previous-day/week pool); nothing further will be reported for it
+
+
+class Direction(_Text):
+    """`Event.direction`: see `Event` for what it means per kind."""
+
+    BULLISH = "bullish"
+    BEARISH = "bearish"
+
+
+class Level(_Text):
+    """`Event.level`: structure levels, and the period of a previous-day/week pool."""
+
+    INTERNAL = "internal"
+    SWING = "swing"
+    DAY = "day"
+    WEEK = "week"
+
+
+# the module constants of earlier releases, kept as aliases of the members above
+SWING_HIGH, SWING_LOW, BOS, CHOCH, FVG = Kind.SWING_HIGH, Kind.SWING_LOW, Kind.BOS, Kind.CHOCH, Kind.FVG
+ORDER_BLOCK, BREAKER, LIQUIDITY_POOL, SWEEP, RUN = Kind.ORDER_BLOCK, Kind.BREAKER, Kind.LIQUIDITY_POOL, Kind.SWEEP, Kind.RUN
+KINDS = tuple(Kind)
+BULLISH, BEARISH = Direction.BULLISH, Direction.BEARISH
+INTERNAL, SWING, DAY, WEEK = Level.INTERNAL, Level.SWING, Level.DAY, Level.WEEK
+TOUCHED, HALF_FILLED, FILLED, INVERTED, MITIGATED = State.TOUCHED, State.HALF_FILLED, State.FILLED, State.INVERTED, State.MITIGATED
+INVALIDATED, RETESTED, CONSUMED, REPLACED, EXPIRED = State.INVALIDATED, State.RETESTED, State.CONSUMED, State.REPLACED, State.EXPIRED
+STATES = tuple(State)
+# states after which an event is never reported again
+FINAL_STATES = frozenset((INVERTED, INVALIDATED, CONSUMED, REPLACED, EXPIRED))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +90,7 @@ class Event:
     """One structure, as known at the close of candle `confirmed_at`.
 
     - `id`: unique within one engine run, increasing in the order events are reported.
-    - `kind`: one of `KINDS`.
+    - `kind`: a `Kind` (compares equal to its string, e.g. "fvg").
     - `direction`: `bullish` or `bearish`. Swing highs are `bearish` (a top) and swing
       lows `bullish`; a liquidity pool is `bullish` when it rests above the highs
       (buy-side, reached by an up move) and `bearish` below the lows (sell-side).
@@ -73,9 +107,9 @@ class Event:
     """
 
     id: int
-    kind: str
-    direction: str
-    level: str | None
+    kind: Kind
+    direction: Direction
+    level: Level | None
     formed_at: int
     confirmed_at: int
     top: float
@@ -125,7 +159,7 @@ class LifecycleRecord:
     """Event `ref` reached `state` at the close of candle `at` (open time, epoch ms)."""
 
     ref: int
-    state: str
+    state: State
     at: int
 
     @property

@@ -1,4 +1,5 @@
-"""The value types the ICT layer emits and consumes: `Candle` and `Signal`.
+"""The value types the ICT layer emits and consumes: `Candle`, and the intents a strategy
+returns (`Signal`, `CancelEntry`, `ClosePosition`, `MoveStop`).
 
 Prices here are floats: indicators compare and average them, and the float of a
 Binance price string round-trips exactly (`repr` gives the string back). The trade
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Union
 
 
 class Side(str, Enum):
@@ -65,6 +67,10 @@ class Signal:
     - `candle_time`: open time (epoch ms) of the closed candle the signal came from;
       the signal may only act after that candle.
     - `strategy` and `reason`: who asked and why, in words, for the journal.
+    - `basis`: refs of the engine events it was built from (`Chart.ref`, e.g.
+      `("fvg:812", "1h:choch:799")`), journaled comma-joined in `signals.basis`.
+    - `expiry_candles`: LIMIT only: cancel the entry if unfilled after this many base
+      candles (None: `[strategy] limit_entry_timeout_candles`).
     """
 
     symbol: str
@@ -77,8 +83,44 @@ class Signal:
     strategy: str
     reason: str
     limit_price: float | None = None
+    basis: tuple[str, ...] = ()
+    expiry_candles: int | None = None
 
     @property
     def entry_price(self) -> float:
         """The price the strategy expects to enter at: the limit, or the reference for MARKET."""
         return self.limit_price if self.limit_price is not None else self.reference_price
+
+
+@dataclass(frozen=True, slots=True)
+class CancelEntry:
+    """Cancel the resting (unfilled part of the) LIMIT entry of this strategy's position
+    `position_id`; a position with no fill then ends, a partly filled one stays OPEN."""
+
+    position_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClosePosition:
+    """Close this strategy's position `position_id` at market: an OPEN position is exited,
+    an ENTERING one with no fill has its entry cancelled, a partly filled one both."""
+
+    position_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MoveStop:
+    """Move the stop of this strategy's OPEN position `position_id` to `stop_price`.
+
+    Only toward profit (up for LONG, down for SHORT) and still on the losing side of the
+    last close; anything else is journaled as refused and the old stop stays."""
+
+    position_id: int
+    stop_price: float
+    reason: str
+
+
+Intent = Union[Signal, CancelEntry, ClosePosition, MoveStop]
+"""What `Strategy.on_candle` may return: open, cancel an entry, close, or move a stop."""

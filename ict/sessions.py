@@ -13,11 +13,8 @@ honest previous-day high for that first day, and a trader would not draw one.
 """
 from __future__ import annotations
 
+from ict.intervals import DAY_MS, MONDAY_OFFSET_MS, WEEK_MS  # noqa: F401 (re-exported for ict.liquidity)
 from ict.models import Candle
-
-DAY_MS = 86_400_000
-WEEK_MS = 7 * DAY_MS
-MONDAY_OFFSET_MS = 4 * DAY_MS  # 1970-01-01 was a Thursday; 1970-01-05 a Monday
 
 
 class ClosedPeriod:

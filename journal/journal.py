@@ -184,6 +184,11 @@ class Journal:
         """Positions not CLOSED, oldest first: what a restart must reconcile."""
         return self.rows("SELECT * FROM positions WHERE state != 'CLOSED' ORDER BY id")
 
+    def signal_of(self, position_id: int) -> dict | None:
+        """The accepted signal that opened `position_id` (candle_time, basis, expiry_candles), or None."""
+        found = self.rows("SELECT candle_time, basis, expiry_candles FROM signals WHERE position_id = ?", position_id)
+        return found[0] if found else None
+
     def orders_of(self, position_id: int) -> list[dict]:
         return self.rows("SELECT * FROM orders WHERE position_id = ? ORDER BY rowid", position_id)
 

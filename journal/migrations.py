@@ -17,6 +17,7 @@ import sqlite3
 STEPS: dict[int, str] = {
     2: """
         ALTER TABLE signals ADD COLUMN basis TEXT;
+        ALTER TABLE signals ADD COLUMN expiry_candles INTEGER;
 """,
 }
 

@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS signals (
     accepted          INTEGER NOT NULL,     -- 1 accepted, 0 refused
     refusal           TEXT,                 -- code: words, when refused
     position_id       INTEGER REFERENCES positions(id),
-    basis             TEXT                  -- the engine events it was built from, e.g. fvg:812,choch:799
+    basis             TEXT,                 -- the engine events it was built from, e.g. fvg:812,choch:799
+    expiry_candles    INTEGER               -- LIMIT: candles an unfilled entry may rest (NULL: limit_entry_timeout_candles)
 );
 
 -- One row per position; `state` is the position machine's state.

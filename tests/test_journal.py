@@ -1,6 +1,7 @@
 """The journal file: schema version, WAL, commit durability, rollback, and delayed refusal rows."""
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
@@ -57,11 +58,10 @@ def test_journal_times_are_utc_iso_and_round_trip():
 
 
 def test_journal_of_schema_version_1_is_upgraded_keeping_its_rows(tmp_path):
-    # a journal written by the previous bot: version 1, no `basis` column yet
+    # a journal written by the previous bot: version 1, no `basis` or `expiry_candles` column yet
     path = tmp_path / "old.db"
-    old_schema = SCHEMA_FILE.read_text(encoding="utf-8").replace(
-        ",\n    basis             TEXT                  -- the engine events it was built from, e.g. fvg:812,choch:799", "")
-    assert "basis" not in old_schema
+    old_schema = re.sub(r",\n    basis .*?(?=\n\);)", "", SCHEMA_FILE.read_text(encoding="utf-8"), flags=re.S)
+    assert "basis" not in old_schema and "expiry_candles" not in old_schema
     connection = sqlite3.connect(path)
     connection.executescript(old_schema + "PRAGMA user_version=1;")
     connection.execute("INSERT INTO meta VALUES ('mode', 'demo'), ('id_prefix', 'abcdef')")
@@ -71,6 +71,7 @@ def test_journal_of_schema_version_1_is_upgraded_keeping_its_rows(tmp_path):
     connection.commit()
     connection.close()
     journal = Journal.open(path, "demo")
-    assert journal.rows("SELECT symbol, basis FROM signals") == [{"symbol": "BTCUSDT", "basis": None}]
+    assert journal.rows("SELECT symbol, basis, expiry_candles FROM signals") == [
+        {"symbol": "BTCUSDT", "basis": None, "expiry_candles": None}]
     assert journal.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
     journal.close()

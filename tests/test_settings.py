@@ -50,11 +50,12 @@ def test_settings_unknown_table_is_refused(write_settings):
         load_settings(write_settings(extra="\n[risks]\nleverage = 3\n"))
 
 
-def test_settings_unknown_strategy_name_lists_the_known_ones(write_settings):
+def test_settings_unknown_strategy_name_suggests_the_close_one_and_lists_the_known_ones(write_settings):
+    # issue #7: a misspelt name was called "out of range" with no suggestion
     with pytest.raises(SettingsError) as error:
         load_settings(write_settings({"strategy.strategy_name": '"Mock_ThreeCandle_v1"'}))
-    assert str(error.value) == ('settings.toml [strategy] strategy_name = "Mock_ThreeCandle_v1" is out of range; '
-                                "use one of Mock_ThreeCandles_v1")
+    assert str(error.value) == ('settings.toml [strategy] strategy_name = "Mock_ThreeCandle_v1" is not a known strategy; '
+                                'did you mean "Mock_ThreeCandles_v1"? known: Mock_ThreeCandles_v1')
 
 
 def test_settings_unknown_strategy_param_is_refused(write_settings):

@@ -23,7 +23,8 @@ def test_threaded_runner_matches_replay_on_the_same_candles(write_settings, day_
     clock = ReplayClock()
     exchange = build_simulated_exchange(settings)
     trader = Trader(exchange, threaded, settings.risk, clock,
-                    limit_entry_timeout_ms=settings.strategy["limit_entry_timeout_candles"] * settings.interval_ms)
+                    limit_entry_timeout_ms=settings.strategy["limit_entry_timeout_candles"] * settings.interval_ms,
+                    interval_ms=settings.interval_ms)
     exchange.connect(trader.on_order_update)  # called on the trader thread, from the candle hook
 
     def fill_on_candle(candle):
@@ -31,7 +32,8 @@ def test_threaded_runner_matches_replay_on_the_same_candles(write_settings, day_
         exchange.on_candle(candle, "BTCUSDT")
         clock.now_ms = candle.open_time + settings.interval_ms
 
-    runner = ThreadedRunner(settings.build_strategy(), trader, on_candle=fill_on_candle, tick_seconds=60)
+    strategy = settings.build_runner(lambda: trader.snapshot.for_strategy("Mock_ThreeCandles_v1"))
+    runner = ThreadedRunner(strategy, trader, on_candle=fill_on_candle, tick_seconds=60)
     runner.start()
     runner.feed(candles)
     assert runner.wait_idle(timeout=30)
@@ -53,6 +55,9 @@ def test_threaded_runner_crash_in_a_stage_is_reported_not_swallowed():
 
     class IdleTrader:
         def on_tick(self):
+            pass
+
+        def note_price(self, symbol, price):
             pass
 
     runner = ThreadedRunner(Broken(), IdleTrader(), tick_seconds=0.01)

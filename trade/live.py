@@ -16,6 +16,7 @@ import threading
 import time
 from decimal import Decimal
 
+from ict.strategies.runner import warmup_candles_needed
 from journal.journal import Journal
 from trade.binance_events import AccountUpdate, UserEventTranslator
 from trade.binance_exchange import BinanceExchange
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 STATUS_SECONDS = 60
 RECONCILE_EVERY_MS = 5 * 60_000
 EXIT_BAD_INPUT, EXIT_FAILED = 2, 1
+MAX_WARMUP_CANDLES = 60_000   # 40 REST pages of 1500 klines (weight 10 each: 400 of the 2400 a minute allows)
 
 
 def wall_ms() -> int:
@@ -71,7 +73,7 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
             exchange.prepare(symbol, settings.risk.leverage, settings.risk.margin_type)
         trader = Trader(exchange, journal, settings.risk, wall_ms,
                         limit_entry_timeout_ms=settings.strategy["limit_entry_timeout_candles"] * settings.interval_ms,
-                        reconcile_every_ms=None if private is None else RECONCILE_EVERY_MS)
+                        reconcile_every_ms=None if private is None else RECONCILE_EVERY_MS, interval_ms=settings.interval_ms)
         if private is not None:
             recover(trader, journal, symbol)
         return _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact)
@@ -87,12 +89,11 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
 
 def _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact) -> int:
     symbol, interval, interval_ms = settings.strategy["symbol"], settings.strategy["interval"], settings.interval_ms
-    strategy = settings.build_strategy()
-    warmup = market_data.closed_klines(symbol, interval, interval_ms, limit=settings.exchange["warmup_candles"]) \
-        if settings.exchange["warmup_candles"] else []
-    for candle in warmup:  # history only: a signal from the past is not traded
-        strategy.on_candle(candle)
-    log.info("warm-up: %d closed candles fed to %s", len(warmup), settings.strategy["strategy_name"])
+    name = settings.strategy["strategy_name"]
+    strategy = settings.build_runner(lambda: trader.snapshot.for_strategy(name))  # the published snapshot only
+    warmup = _warmup_candles(settings, strategy.strategy, market_data)
+    strategy.warm_up(warmup)  # history only: engines and sessions learn it, a signal from the past is not traded
+    log.info("warm-up: %d closed %s candles fed to %s", len(warmup), interval, name)
     on_candle = None
     if isinstance(exchange, SimulatedExchange):
         exchange.connect(trader.on_order_update)  # runs on the trader thread, inside on_candle
@@ -131,8 +132,25 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
     if runner.failure is not None:
         log.critical("stopped after a failure: %r", runner.failure)
         return EXIT_FAILED
-    log.info("stopped cleanly; %d position(s) stay open with their stops on the exchange", len(trader.positions))
+    log.info("stopped cleanly; %d position(s) stay open with their stops on the exchange", len(trader.snapshot.positions))
     return 0
+
+
+def _warmup_candles(settings, strategy, market_data) -> list:
+    """`warmup_candles` candles for the largest timeframe's engine: that many × its length in
+    base candles (300 × 60 one-minute candles for a strategy reading "1h"), in pages of 1500."""
+    symbol, interval, interval_ms = settings.strategy["symbol"], settings.strategy["interval"], settings.interval_ms
+    needed = warmup_candles_needed(strategy, interval, settings.exchange["warmup_candles"])
+    if needed > MAX_WARMUP_CANDLES:
+        log.warning("warm-up: %d %s candles wanted for the largest timeframe; loading the last %d (its engine starts "
+                    "with fewer candles)", needed, interval, MAX_WARMUP_CANDLES)
+        needed = MAX_WARMUP_CANDLES
+    if needed == 0:
+        return []
+    if needed <= 1500:
+        return market_data.closed_klines(symbol, interval, interval_ms, limit=needed)
+    start = (wall_ms() // interval_ms - needed) * interval_ms
+    return market_data.closed_klines(symbol, interval, interval_ms, start_ms=start)[-needed:]
 
 
 def _route_user_event(item, runner: ThreadedRunner, exchange: BinanceExchange) -> None:
@@ -147,7 +165,9 @@ def _status(trader: Trader, exchange, market) -> None:
         balance = exchange.wallet_balance()
     except ExchangeError:
         balance = Decimal("NaN")
-    positions = ", ".join(f"#{p.id} {p.side.value} {p.open_quantity} {p.state.value}" for p in trader.positions.values()) or "none"
+    # the main thread reads the trader's published snapshot, never its live dictionaries
+    positions = ", ".join(f"#{p.view.id} {p.view.side.value} {p.open_quantity} {p.view.state}"
+                          for p in trader.snapshot.positions) or "none"
     log.info("status: balance %s USDT, positions: %s, candles received %d, stream reconnects %d",
              balance, positions, getattr(market, "delivered", 0), getattr(market, "reconnects", 0))
 

@@ -49,6 +49,9 @@ class Position:
     fees: Decimal = ZERO
     opened_at: int | None = None
     close_reason: str | None = None
+    candle_time: int | None = None          # open time of the signal's candle (epoch ms)
+    basis: tuple[str, ...] = ()             # the signal's engine event refs
+    entry_timeout_ms: int | None = None     # the signal's own LIMIT expiry; None: the trader's default
     orders: dict[OrderRole, Order] = field(default_factory=dict)
     attempts: dict[OrderRole, int] = field(default_factory=dict)
 

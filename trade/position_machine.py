@@ -37,9 +37,10 @@ TRANSITIONS: list[dict] = [
     {"trigger": "entry_filled", "source": ENTERING, "dest": ENTERING},  # stop-loss and take-profit go out now
     {"trigger": "protected", "source": ENTERING, "dest": OPEN},
     {"trigger": "protection_replaced", "source": ENTERING, "dest": ENTERING},  # a stop or target vanished before OPEN
-    {"trigger": "cancel_entry", "source": ENTERING, "dest": ENTERING},  # a LIMIT entry waited too long
+    {"trigger": "cancel_entry", "source": ENTERING, "dest": ENTERING},  # a LIMIT entry waited too long, or its strategy asked
     {"trigger": "entry_failed", "source": ENTERING, "dest": CLOSED},  # rejected, expired or cancelled with no fill
     {"trigger": "protection_failed", "source": ENTERING, "dest": CLOSING},  # stop refused: close at market
+    {"trigger": "close_requested", "source": ENTERING, "dest": CLOSING},  # strategy: rest of the entry cancelled, exit what filled
     # exchange surprise: the stream can report a protective fill before the REST answer confirmed it
     {"trigger": "stop_filled", "source": ENTERING, "dest": CLOSING},
     {"trigger": "take_profit_filled", "source": ENTERING, "dest": CLOSING},
@@ -52,6 +53,8 @@ TRANSITIONS: list[dict] = [
     {"trigger": "take_profit_filled", "source": OPEN, "dest": CLOSING},
     {"trigger": "exit_requested", "source": OPEN, "dest": CLOSING},
     {"trigger": "protection_failed", "source": OPEN, "dest": CLOSING},
+    {"trigger": "close_requested", "source": OPEN, "dest": CLOSING},  # strategy: exit at market
+    {"trigger": "stop_moved", "source": OPEN, "dest": OPEN},  # strategy: old stop cancelled, new one placed (toward profit only)
     # from CLOSING
     # exchange surprise: both legs (or a leg and our exit) can fill before a cancel lands
     {"trigger": "stop_filled", "source": CLOSING, "dest": CLOSING},

@@ -33,6 +33,7 @@ def restore_positions(trader: Trader, journal: Journal) -> list[Position]:
                             Decimal(row["stop_price"]), Decimal(row["take_profit_price"]), created_at=epoch_ms(row["created_at"]),
                             realized_pnl=Decimal(row["realized_pnl"]), fees=Decimal(row["fees"]),
                             opened_at=epoch_ms(row["opened_at"]) if row["opened_at"] else None, close_reason=row["close_reason"])
+        _restore_signal(position, journal.signal_of(position.id), trader.interval_ms)
         fills = journal.rows("SELECT client_order_id, quantity, price, fee, realized_pnl FROM fills WHERE position_id = ?", position.id)
         for order_row in journal.orders_of(position.id):
             order = _order(order_row, position, trader.exchange.hedge_mode,
@@ -52,6 +53,16 @@ def restore_positions(trader: Trader, journal: Journal) -> list[Position]:
         log.warning("%s position %d restored from the journal in state %s (held %s)", position.symbol, position.id,
                     row["state"], position.open_quantity)
     return restored
+
+
+def _restore_signal(position: Position, signal: dict | None, interval_ms: int | None) -> None:
+    """What the strategy's signal gave the position: its candle, basis and own LIMIT expiry."""
+    if signal is None:
+        return
+    position.candle_time = epoch_ms(signal["candle_time"])
+    position.basis = tuple(signal["basis"].split(",")) if signal["basis"] else ()
+    if signal["expiry_candles"] and interval_ms:
+        position.entry_timeout_ms = signal["expiry_candles"] * interval_ms
 
 
 def _order(row: dict, position: Position, hedge: bool, fills: list[dict]) -> Order:

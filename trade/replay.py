@@ -3,8 +3,9 @@
 One thread, candle by candle, deterministic. For each closed candle:
 1. the simulated exchange fills what the candle fills (entries at its open, stops and
    targets on its high and low), and the trader books the events;
-2. the strategy sees the candle and its signals go to the trader, who may send orders
-   that the next candle fills;
+2. the strategy runner updates the ICT engines and calls the strategy with its context
+   (positions and refusals as the trader published them after step 1); its intents go
+   to the trader, who may send orders that the next candle fills;
 3. housekeeping (limit-entry timeouts) and the equity curve.
 At the end, open positions are closed at the last close so every trade is counted.
 """
@@ -75,9 +76,11 @@ def run_replay(settings: Settings, candles: list[Candle], journal: Journal, stop
     clock = ReplayClock()
     exchange = build_simulated_exchange(settings)
     trader = Trader(exchange, journal, settings.risk, clock,
-                    limit_entry_timeout_ms=settings.strategy["limit_entry_timeout_candles"] * settings.interval_ms)
+                    limit_entry_timeout_ms=settings.strategy["limit_entry_timeout_candles"] * settings.interval_ms,
+                    interval_ms=settings.interval_ms)
     exchange.connect(trader.on_order_update)
-    strategy = settings.build_strategy()
+    name = settings.strategy["strategy_name"]
+    runner = settings.build_runner(lambda: trader.snapshot.for_strategy(name))  # read after the trader handled the candle
     interval = settings.interval_ms
     symbol = settings.strategy["symbol"]
     starting = exchange.wallet_balance()
@@ -90,8 +93,9 @@ def run_replay(settings: Settings, candles: list[Candle], journal: Journal, stop
         clock.now_ms = candle.open_time
         exchange.on_candle(candle, symbol)
         clock.now_ms = candle.open_time + interval
-        for signal in strategy.on_candle(candle):
-            trader.on_signal(signal)
+        trader.note_price(symbol, candle.close)
+        for intent in runner.on_candle(candle):
+            trader.on_intent(intent, name)
         if trader.positions:
             trader.on_tick(clock.now_ms)
             equity = exchange.equity()

@@ -20,6 +20,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 from ict.strategies import strategy_class, strategy_names
 from trade.risk import RiskSettings
+from trade.strategy_file import StrategyFileError, load_strategy_file
 
 MODES = ("replay", "paper", "testnet", "demo", "mainnet")
 INTERVALS = {"1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1h": 3_600_000,
@@ -67,7 +68,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "strategy": {
         "symbol": Key(str, REQUIRED, "an upper-case Binance symbol like \"BTCUSDT\"", lambda v: v.isalnum() and v.isupper()),
         "interval": _choice(*INTERVALS),
-        "strategy_name": Key(str, REQUIRED, "one of " + ", ".join(strategy_names()), lambda v: v in strategy_names()),
+        # checked against the registry after strategy_file is loaded
+        "strategy_name": Key(str, REQUIRED, "a registered strategy name like \"Mock_ThreeCandles_v1\"", bool),
+        "strategy_file": Key(str, "", "a Python file path relative to the settings file, or \"\" for none"),
         "limit_entry_timeout_candles": Key(int, 10, "a whole number from 1 to 10000", lambda v: 1 <= v <= 10_000),
         "params": Key(dict, {}, "a table of the strategy's parameters"),
     },
@@ -126,8 +129,15 @@ class Settings:
         return path if path.is_absolute() else self.path.parent / path
 
     def build_strategy(self):
-        """The configured strategy, ready for candles."""
-        return strategy_class(self.strategy["strategy_name"])(self.strategy["symbol"], self.strategy["params"], self.ict)
+        """The configured strategy (a new instance; its parameters were checked at loading)."""
+        return strategy_class(self.strategy["strategy_name"])(self.strategy["symbol"], self.strategy["params"])
+
+    def build_runner(self, feedback=None):
+        """A `StrategyRunner` for the configured strategy, interval and `[ict]` settings;
+        `feedback` returns (positions, refusals) as the trader last published them."""
+        from ict.strategies.runner import StrategyRunner
+
+        return StrategyRunner(self.build_strategy(), self.strategy["interval"], self.ict, feedback)
 
 
 def load_settings(path: str | Path) -> Settings:
@@ -150,14 +160,36 @@ def load_settings(path: str | Path) -> Settings:
     if (risk["loss_per_trade_percent"] is None) == (risk["fixed_loss_usdt"] is None):
         raise SettingsError(f"{name} [risk] needs exactly one of loss_per_trade_percent or fixed_loss_usdt; set one and remove the other")
     strategy = tables["strategy"]
-    try:
-        strategy["params"] = strategy_class(strategy["strategy_name"]).check_params(_floats(strategy["params"]))
-    except ValueError as exc:
-        raise SettingsError(f"{name} {exc}") from None
+    strategy["params"] = _check_strategy(name, path, strategy)
     settings = Settings(path, tables["bot"], strategy, RiskSettings(**risk), tables["replay"], tables["exchange"], _ict(name, raw.get("ict", {})))
     if settings.mode == "replay":
         check_replay_file(settings, settings.replay["file"], "[replay] file", relative_to_settings=True)
     return settings
+
+
+def _check_strategy(name: str, path: Path, strategy: dict[str, Any]) -> dict[str, Any]:
+    """Load `strategy_file` if any, find `strategy_name`, and build the strategy once so its
+    parameters (types and ranges) and timeframes are checked before anything is written."""
+    if strategy["strategy_file"]:
+        file = Path(strategy["strategy_file"])
+        try:
+            load_strategy_file(file if file.is_absolute() else path.parent / file, strategy["strategy_file"])
+        except StrategyFileError as exc:
+            raise SettingsError(f"{name} {exc}") from None
+    wanted = strategy["strategy_name"]
+    if wanted not in strategy_names():
+        match = difflib.get_close_matches(wanted, strategy_names(), n=1)
+        hint = f'did you mean "{match[0]}"? ' if match else ""
+        raise SettingsError(f'{name} [strategy] strategy_name = "{wanted}" is not a known strategy; {hint}'
+                            f"known: {', '.join(strategy_names())}")
+    cls = strategy_class(wanted)
+    try:
+        cls.check_timeframes(strategy["interval"])
+        return cls(strategy["symbol"], _floats(strategy["params"])).params
+    except ValueError as exc:
+        raise SettingsError(f"{name} {exc}") from None
+    except Exception as exc:  # a bug in a strategy's __init__ or check(): one line, not a traceback
+        raise SettingsError(f"{name} [strategy] {wanted} could not be built: {type(exc).__name__}: {exc}") from None
 
 
 def check_replay_file(settings: Settings, file: str, where: str, relative_to_settings: bool = False) -> Path:

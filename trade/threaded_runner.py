@@ -3,11 +3,12 @@
     candle feed ──▶ data queue ──▶ strategy thread ──▶ trader queue ──▶ trader thread
     order events ─────────────────────────────────────▶ trader queue
 
-The trader queue carries signals, order events and closed candles in arrival order,
+The trader queue carries intents, order events and closed candles in arrival order,
 so the trader wakes on whichever comes first and handles them one at a time (it is
 the only thread that touches positions, orders and the journal). Each closed candle
-reaches the trader before the signals made from it, so a simulated exchange (paper
-mode) fills on it first, exactly as in replay. Queues are unbounded: a slow consumer
+reaches the trader before the intents made from it, so a simulated exchange (paper
+mode) fills on it first, exactly as in replay. The strategy reads the trader's positions
+only through the snapshot the trader publishes (`Trader.snapshot`), never its dictionaries. Queues are unbounded: a slow consumer
 is logged, nothing is ever dropped.
 """
 from __future__ import annotations
@@ -18,11 +19,12 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from ict.models import Candle, Signal
+from ict.models import CancelEntry, Candle, ClosePosition, MoveStop, Signal
 from trade.errors import ExchangeUnavailable
 from trade.models import OrderUpdate
 
 log = logging.getLogger(__name__)
+INTENTS = (Signal, CancelEntry, ClosePosition, MoveStop)
 BACKLOG_WARNING = 100   # items waiting in a queue before a warning is logged
 
 
@@ -43,15 +45,17 @@ class CandleClosed:
 class ThreadedRunner:
     """Runs a strategy and a trader behind two threads and two queues.
 
-    - `strategy`: has `on_candle(candle) -> list[Signal]`.
+    - `strategy`: a `StrategyRunner` (`on_candle(candle) -> list of intents`).
     - `on_candle`: the trader side's candle hook (e.g. a simulated exchange's fills), or None.
-    - `trader`: has `on_signal`, `on_order_update` and `on_tick`.
+    - `trader`: has `on_intent`, `on_order_update`, `note_price` and `on_tick`.
     Feed it with `put_candle` (closed candles only) and `put_order_update`.
     """
 
     def __init__(self, strategy, trader, on_candle: Callable[[Candle], None] | None = None,
                  tick_seconds: float = 1.0) -> None:
         self.strategy = strategy
+        owner = getattr(strategy, "strategy", strategy)   # the Strategy inside a StrategyRunner
+        self.strategy_name, self.symbol = getattr(owner, "name", ""), getattr(owner, "symbol", "")
         self.trader = trader
         self.on_candle = on_candle
         self.tick_seconds = tick_seconds
@@ -119,8 +123,8 @@ class ThreadedRunner:
                 log.debug("candle %d closed: open %s high %s low %s close %s", candle.open_time, candle.open, candle.high,
                           candle.low, candle.close)
                 _put(self.trader_queue, CandleClosed(candle), "trader")
-                for signal in self.strategy.on_candle(candle):
-                    _put(self.trader_queue, signal, "trader")
+                for intent in self.strategy.on_candle(candle):
+                    _put(self.trader_queue, intent, "trader")
             finally:
                 self.data_queue.task_done()
 
@@ -149,8 +153,8 @@ class ThreadedRunner:
     def _handle(self, item) -> None:
         if item is None:
             self.trader.on_tick()
-        elif isinstance(item, Signal):
-            self.trader.on_signal(item)
+        elif isinstance(item, INTENTS):
+            self.trader.on_intent(item, self.strategy_name)
         elif isinstance(item, OrderUpdate):
             self.trader.on_order_update(item)
         elif isinstance(item, Reconcile):
@@ -159,6 +163,7 @@ class ThreadedRunner:
         elif isinstance(item, CandleClosed):
             if self.on_candle is not None:
                 self.on_candle(item.candle)
+            self.trader.note_price(self.symbol, item.candle.close)
             self.trader.on_tick()
         else:
             log.error("trader queue got an item it does not know: %r", item)

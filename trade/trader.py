@@ -19,11 +19,13 @@ from typing import Callable
 from ict.models import EntryType, Signal
 from journal.journal import Journal, iso_time
 from trade.exchange import Exchange
+from trade.intents import IntentHandling
 from trade.order_desk import OrderDesk
 from trade.models import ZERO, Order, OrderRequest, OrderRole, OrderStatus, OrderType, OrderUpdate
 from trade.position import Position, client_order_id
 from trade.position_machine import CLOSED, CLOSING, ENTERING, IDLE, OPEN, new_machine
 from trade.risk import Refusal, RiskSettings, size_entry
+from trade.snapshot import EMPTY, RefusalLog, TraderSnapshot, build_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +33,13 @@ CLOSE_TRIGGERS = {OrderRole.STOP: ("stop_filled", "stop_loss"), OrderRole.TAKE_P
                   OrderRole.EXIT: ("exit_filled", "exit")}
 
 
-class Trader:
-    """Signals in, orders out. Build one per run; call `on_signal`, `on_order_update`, `on_tick`.
+class Trader(IntentHandling):
+    """Signals in, orders out. Build one per run; call `on_signal` (or `on_intent`),
+    `on_order_update`, `on_tick`. After each, `snapshot` holds what other threads may read.
 
     - `clock`: returns now in epoch ms (wall time live, candle time in replay).
     - `limit_entry_timeout_ms`: a LIMIT entry with no fill after this long is cancelled.
+    - `interval_ms`: the strategy's candle length, for a signal's own `expiry_candles`.
     - `sleep`: how to wait between look-ups of an order whose outcome is unknown.
     - `reconcile_every_ms`: live safety net: look up open orders this often even when the
       user-data stream seems fine (None in replay).
@@ -43,7 +47,7 @@ class Trader:
 
     def __init__(self, exchange: Exchange, journal: Journal, risk: RiskSettings, clock: Callable[[], int],
                  limit_entry_timeout_ms: int | None = None, sleep: Callable[[float], None] = time.sleep,
-                 reconcile_every_ms: int | None = None) -> None:
+                 reconcile_every_ms: int | None = None, interval_ms: int | None = None) -> None:
         self.exchange = exchange
         self.journal = journal
         self.risk = risk
@@ -56,6 +60,11 @@ class Trader:
         self.positions: dict[int, Position] = {}      # every position not CLOSED
         self.orders: dict[str, Order] = {}            # our orders by client id, while their position lives
         self._actions: deque[tuple[str, Order]] = deque()
+        self.interval_ms = interval_ms
+        self.last_prices: dict[str, float] = {}   # last close per symbol (note_price)
+        self.refusals = RefusalLog()
+        self.snapshot: TraderSnapshot = EMPTY   # replaced, never changed: safe to read from any thread
+        self._dirty = False
 
     # ----- stage inputs ------------------------------------------------------------------------
     def on_signal(self, signal: Signal) -> Position | None:
@@ -66,18 +75,24 @@ class Trader:
         now = self.clock()
         signal_row = dict(at=iso_time(now), candle_time=iso_time(signal.candle_time), symbol=signal.symbol, side=signal.side,
                           entry_type=signal.entry_type, entry_price=str(signal.entry_price), stop_price=str(signal.stop_price),
-                          take_profit_price=str(signal.take_profit_price), strategy=signal.strategy, reason=signal.reason)
+                          take_profit_price=str(signal.take_profit_price), strategy=signal.strategy, reason=signal.reason,
+                          basis=",".join(signal.basis) or None, expiry_candles=signal.expiry_candles)
         if isinstance(sized, Refusal):
             self.journal.insert_soon("signals", **signal_row, accepted=0, refusal=str(sized))
             log.info("signal refused %s %s %s: %s", signal.symbol, signal.side.value, signal.strategy, sized)
+            self.refusals.add(signal.strategy, signal.candle_time, signal.side, sized.code, sized.words)
+            self._dirty = True
+            self._publish()
             return None
         with self.journal.transaction():
             position_id = self.journal.insert(
                 "positions", symbol=signal.symbol, side=signal.side, strategy=signal.strategy, state=IDLE,
                 quantity=sized.quantity, stop_price=sized.stop_price, take_profit_price=sized.take_profit_price, created_at=iso_time(now))
             self.journal.insert("signals", **signal_row, accepted=1, position_id=position_id)
+            timeout = signal.expiry_candles * self.interval_ms if signal.expiry_candles and self.interval_ms else None
             position = Position(position_id, signal.symbol, signal.side, signal.strategy, sized.quantity,
-                                sized.stop_price, sized.take_profit_price, created_at=now)
+                                sized.stop_price, sized.take_profit_price, created_at=now, candle_time=signal.candle_time,
+                                basis=tuple(signal.basis), entry_timeout_ms=timeout)
             self.machine.add_model(position, initial=IDLE)
             self.positions[position_id] = position
             limit = signal.entry_type is EntryType.LIMIT
@@ -88,6 +103,7 @@ class Trader:
         log.info("signal accepted %s %s qty %s entry %s stop %s target %s (position %d)", signal.symbol, signal.side.value,
                  sized.quantity, sized.entry_price, sized.stop_price, sized.take_profit_price, position_id)
         self._run_actions()
+        self._publish()
         return position
 
     def _balances(self) -> tuple[Decimal, Decimal]:
@@ -97,26 +113,30 @@ class Trader:
         """Book an exchange event about one of our orders (others are ignored)."""
         self._book(update)
         self._run_actions()
+        self._publish()
 
     def on_tick(self, now: int | None = None) -> None:
         """Housekeeping: cancel LIMIT entries that waited too long; reconcile now and then (live)."""
         self.exchange.on_tick()
         if not self.positions:
+            self._publish()
             return
         now = self.clock() if now is None else now
         if self.reconcile_every_ms is not None and now - self._reconciled_at >= self.reconcile_every_ms:
             self._reconciled_at = now
             self.reconcile()
-        if self.limit_entry_timeout_ms is None:
-            return
         for position in list(self.positions.values()):
+            timeout = position.entry_timeout_ms or self.limit_entry_timeout_ms
+            if timeout is None:
+                continue
             entry = position.orders.get(OrderRole.ENTRY)
             if (entry and entry.is_open and entry.status is not OrderStatus.INTENT and entry.request.type is OrderType.LIMIT
-                    and now - position.created_at >= self.limit_entry_timeout_ms and position.state in (ENTERING, OPEN)):
+                    and now - position.created_at >= timeout and position.state in (ENTERING, OPEN)):
                 with self.journal.transaction():
                     self._fire(position, "cancel_entry", entry, "limit entry timed out")
                     self._actions.append(("cancel", entry))
         self._run_actions()
+        self._publish()
 
     def close_all(self, reason: str) -> None:
         """Flatten every open position at market (end of a replay, or asked by the user)."""
@@ -130,6 +150,7 @@ class Trader:
                     self._fire(position, "cancel_entry", entry, reason)
                     self._actions.append(("cancel", entry))
         self._run_actions()
+        self._publish()
 
     def adopt(self, position: Position, state) -> None:
         """Track a position restored from the journal, in its journaled state (no callbacks)."""
@@ -137,6 +158,7 @@ class Trader:
         self.positions[position.id] = position
         for order in position.orders.values():
             self.orders[order.client_order_id] = order
+        self._dirty = True
 
     def reconcile(self) -> None:
         """Ask the exchange about every unfinished order and book what it says.
@@ -171,6 +193,7 @@ class Trader:
                     elif position.state is CLOSING:
                         self._settle(position)
         self._run_actions()
+        self._publish()
 
     # ----- book-keeping (inside a journal transaction) --------------------------------------------
     def _intend(self, position: Position, role: OrderRole, type_: OrderType, quantity: Decimal | None = None,
@@ -196,6 +219,7 @@ class Trader:
         """Move the machine (MachineError if the table forbids it), then journal the move."""
         source = position.state
         position.trigger(trigger)
+        self._dirty = True
         self.journal.insert("transitions", position_id=position.id, from_state=source, to_state=position.state, event=trigger,
                             at=iso_time(self.clock()), client_order_id=order.client_order_id if order else None, detail=detail)
         self.journal.update("positions", "id", position.id, state=position.state)
@@ -246,6 +270,7 @@ class Trader:
             position.exit_value += filled * price
         position.realized_pnl += realized
         position.fees += fee
+        self._dirty = True
         self.journal.insert("fills", client_order_id=order.client_order_id, position_id=position.id, at=iso_time(update.at or self.clock()),
                             quantity=filled, price=price, fee=fee, realized_pnl=realized)
         self.journal.update("positions", "id", position.id, quantity=position.filled_entry_quantity, entry_price=position.entry_price,
@@ -339,11 +364,20 @@ class Trader:
             if kind == "recheck":
                 self._recheck_protection(order)
                 continue
+            if kind == "send_stop":
+                self._send_moved_stop(order)
+                continue
             if not order.is_open:
                 continue
             outcome = self.desk.send(order) if kind == "send" else self.desk.cancel(order)
             if outcome is not None:
                 self._book(outcome)
+
+    def _publish(self) -> None:
+        """Replace the snapshot when something changed since the last one."""
+        if self._dirty:
+            self._dirty = False
+            self.snapshot = build_snapshot(self.positions.values(), self.refusals)
 
     def _recheck_protection(self, lost: Order) -> None:
         """A stop or target ended without a fill: learn whether the position still needs it."""

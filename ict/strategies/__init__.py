@@ -1,5 +1,7 @@
 """Strategies, registered by name. Importing this package registers every one listed here."""
 from ict.strategies.base import Strategy, register, strategy_class, strategy_names
+from ict.strategies.context import Change, Chart, Context, PositionView, RefusalView
 from ict.strategies import mock_three_candles  # noqa: F401  (registers Mock_ThreeCandles_v1)
 
-__all__ = ["Strategy", "register", "strategy_class", "strategy_names"]
+__all__ = ["Change", "Chart", "Context", "PositionView", "RefusalView", "Strategy", "register", "strategy_class",
+           "strategy_names"]

@@ -1,35 +1,42 @@
-"""What a strategy is: an object fed closed candles that sometimes returns signals.
+"""What a strategy is: an object that reads a `Context` at each closed candle and returns intents.
 
-To add a strategy, write one new module in `ict/strategies/` with a subclass of
-`Strategy` decorated with `@register("YourName_v1")`, and list the module in
-`ict/strategies/__init__.py`. Its `defaults` dict names every parameter it accepts;
-`[strategy.params]` in settings.toml overrides them, and an unknown or mistyped
-parameter is refused at start-up.
+To add a strategy, write one module with a subclass of `Strategy` decorated with
+`@register("YourName_v1")`: in `ict/strategies/` (listed in `ict/strategies/__init__.py`),
+or in your own file named by `[strategy] strategy_file`. Its `defaults` dict names every
+parameter it accepts; `[strategy.params]` in settings.toml overrides them, and an unknown,
+mistyped or out-of-range parameter is refused at start-up, before anything is written.
+The runner (`ict.strategies.runner`) owns the ICT engines; a strategy never builds one.
 """
 from __future__ import annotations
 
 import difflib
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Iterable
 
-from ict.models import Candle, Signal
+from ict.intervals import INTERVAL_MS
+from ict.models import EntryType, Intent, Side, Signal
+from ict.strategies.context import Context
+
 
 
 class Strategy:
-    """Base class. Subclasses set `name` (via `@register`) and `defaults`, and override `on_candle`.
+    """Base class. Subclasses set `name` (via `@register`), `defaults`, optionally `timeframes`,
+    and override `on_candle` (and `check` for parameter ranges).
 
     - `symbol`: the symbol traded, upper case (`BTCUSDT`).
     - `params`: the defaults merged with `[strategy.params]`, same types as the defaults.
-    - `ict_settings`: the `[ict]` table as loaded (`ict.settings.IctSettings`), for
-      strategies that build an `ict.engine.Engine`; None in tests that do not need it.
+    - `timeframes`: higher intervals the strategy reads with `ctx.tf("1h")`; each must be
+      above the base interval and a whole multiple of it.
+    Raises ValueError (one line naming the parameter) for a bad parameter.
     """
 
     name: ClassVar[str] = ""
     defaults: ClassVar[dict[str, Any]] = {}
+    timeframes: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, symbol: str, params: dict[str, Any] | None = None, ict_settings: Any = None) -> None:
+    def __init__(self, symbol: str, params: dict[str, Any] | None = None) -> None:
         self.symbol = symbol
         self.params = self.check_params(params or {})
-        self.ict_settings = ict_settings
+        self.check()
 
     @classmethod
     def check_params(cls, given: dict[str, Any]) -> dict[str, Any]:
@@ -47,9 +54,41 @@ class Strategy:
             merged[key] = float(value) if isinstance(default, float) else value
         return merged
 
-    def on_candle(self, candle: Candle) -> list[Signal]:
-        """Take one closed candle; return the signals it triggers (usually none)."""
+    @classmethod
+    def check_timeframes(cls, interval: str) -> None:
+        """Raise ValueError (one line) unless every declared timeframe is a known interval
+        above `interval` and a whole multiple of it."""
+        base = INTERVAL_MS[interval]
+        for name in cls.timeframes:
+            length = INTERVAL_MS.get(name)
+            if length is None or length <= base or length % base:
+                raise ValueError(
+                    f'{cls.name} declares timeframes = {tuple(cls.timeframes)!r}, but "{name}" is not a whole multiple '
+                    f'above [strategy] interval = "{interval}"; use a base interval that divides it, e.g. "1m"')
+
+    def check(self) -> None:
+        """Check parameter ranges (types are already checked); raise ValueError with one line
+        such as `[strategy.params] reward_risk = 0 must be above 0; try 2.0`. Default: none."""
+
+    def on_candle(self, ctx: Context) -> list[Intent]:
+        """Take the context of one closed base candle (`ict.strategies.context.Context`);
+        return intents: `Signal`, `CancelEntry`, `ClosePosition`, `MoveStop` (usually none)."""
         raise NotImplementedError
+
+    def signal(self, ctx: Context, side: Side, stop: float, target: float, *, limit: float | None = None,
+               basis: Iterable = (), reason: str = "", expiry_candles: int | None = None) -> Signal:
+        """A `Signal` from this candle: MARKET at the close, or LIMIT at `limit` when given.
+
+        `basis` takes refs ("fvg:812") or events / zones / changes of the base chart (turned
+        into refs with `ctx.ref`; use `ctx.tf("1h").ref(event)` for a higher timeframe's).
+        `expiry_candles` (LIMIT only) overrides `limit_entry_timeout_candles`."""
+        candle, side = ctx.candle, Side(side)
+        refs = tuple(item if isinstance(item, str) else ctx.ref(item) for item in basis)
+        kind = EntryType.LIMIT if limit is not None else EntryType.MARKET
+        return Signal(symbol=self.symbol, side=side, entry_type=kind, stop_price=float(stop), take_profit_price=float(target),
+                      reference_price=candle.close, candle_time=candle.open_time, strategy=self.name,
+                      reason=reason or f"{self.name} {side.value}", limit_price=None if limit is None else float(limit),
+                      basis=refs, expiry_candles=expiry_candles)
 
 
 def _same_kind(default: Any, value: Any) -> bool:
@@ -68,7 +107,9 @@ def register(name: str):
     """Class decorator: make a strategy available as `strategy_name = name` in settings.toml."""
 
     def add(cls: type[Strategy]) -> type[Strategy]:
-        if name in _REGISTRY:
+        known = _REGISTRY.get(name)
+        # the same class again (a strategy file loaded twice in one process) replaces itself
+        if known is not None and (known.__module__, known.__qualname__) != (cls.__module__, cls.__qualname__):
             raise ValueError(f"two strategies are registered as {name!r}")
         cls.name = name
         _REGISTRY[name] = cls

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from ict.models import Candle, EntryType, Side, Signal
+from ict.models import Candle, Side, Signal
 from ict.strategies.base import Strategy, register
 
 
@@ -19,13 +19,16 @@ class ThreeCandles(Strategy):
 
     defaults = {"reward_risk": 2.0}
 
-    def __init__(self, symbol, params=None, ict_settings=None) -> None:
-        super().__init__(symbol, params, ict_settings)
-        if self.params["reward_risk"] <= 0:
-            raise ValueError(f"[strategy.params] reward_risk = {self.params['reward_risk']} must be above 0; try 2.0")
+    def __init__(self, symbol, params=None) -> None:
+        super().__init__(symbol, params)
         self._recent: deque[Candle] = deque(maxlen=3)
 
-    def on_candle(self, candle: Candle) -> list[Signal]:
+    def check(self) -> None:
+        if self.params["reward_risk"] <= 0:
+            raise ValueError(f"[strategy.params] reward_risk = {self.params['reward_risk']:g} must be above 0; try 2.0")
+
+    def on_candle(self, ctx) -> list[Signal]:
+        candle = ctx.candle
         recent = self._recent
         recent.append(candle)
         if len(recent) < 3:
@@ -44,9 +47,4 @@ class ThreeCandles(Strategy):
         target = entry + self.params["reward_risk"] * risk if side is Side.LONG else entry - self.params["reward_risk"] * risk
         recent.clear()  # the next signal needs three fresh candles
         word = "bullish" if side is Side.LONG else "bearish"
-        return [Signal(
-            symbol=self.symbol, side=side, entry_type=EntryType.MARKET,
-            stop_price=stop, take_profit_price=target, reference_price=entry,
-            candle_time=candle.open_time, strategy=self.name,
-            reason=f"three {word} closes ending at {entry}",
-        )]
+        return [self.signal(ctx, side, stop, target, reason=f"three {word} closes ending at {entry}")]

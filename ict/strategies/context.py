@@ -1,0 +1,280 @@
+"""What a strategy sees at each closed base candle: `Context` (the base `Chart` plus higher
+timeframes, sessions and its own positions), and the read-only views inside it.
+
+The runner (`ict.strategies.runner.StrategyRunner`) owns the engines and updates these
+objects; a strategy only reads them. One `Context` object serves every call and is
+brought up to date before each one, so keep events or zones, never the context itself.
+Everything costly (active zone lists, positions) is computed on first access at a close.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable
+
+from ict.engine import Engine
+from ict.events import (BREAKER, FINAL_STATES, FVG, LIQUIDITY_POOL, ORDER_BLOCK, SWING, SWING_HIGH, SWING_LOW, ActiveZone,
+                        Event, LifecycleRecord, Level, Report)
+from ict.killzones import Killzone, SessionClock
+from ict.models import Candle, EntryType, Side
+
+# kinds that can get life-cycle records later: their events are remembered until a final state
+_TRACKED = frozenset((SWING_HIGH, SWING_LOW, FVG, ORDER_BLOCK, BREAKER, LIQUIDITY_POOL))
+_NO_FEEDBACK: tuple = ((), ())
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A life-cycle record with the event it is about: `change.event` reached `change.state`
+    at the close of candle `change.record.at`."""
+
+    record: LifecycleRecord
+    event: Event
+
+    @property
+    def state(self) -> str:
+        """The `ict.events.State` reached, e.g. `State.INVALIDATED`."""
+        return self.record.state
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    """One of this strategy's positions not CLOSED, as the trader last published it.
+
+    - `state`: "ENTERING" (entry resting or filling), "OPEN" (protected) or "CLOSING".
+    - `entry_price`: the average fill, else the LIMIT price (None: MARKET not yet filled).
+    - prices in quote currency; `quantity` is the size asked for, `filled_quantity` what
+      the entry filled so far (base asset).
+    - `age_candles`: base candles closed since the signal's candle; `candle_time`: that
+      candle's open time (epoch ms).
+    - `basis`: the signal's event refs.
+    """
+
+    id: int
+    side: Side
+    state: str
+    entry_type: EntryType
+    entry_price: float | None
+    stop_price: float
+    take_profit_price: float
+    quantity: float
+    filled_quantity: float
+    age_candles: int
+    basis: tuple[str, ...]
+    candle_time: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalView:
+    """A signal of this strategy that the trader refused: `code` (e.g. "MAX_POSITIONS") and
+    `message` in words; `candle_time` is the signal's candle open time (epoch ms)."""
+
+    candle_time: int
+    side: Side
+    code: str
+    message: str
+
+
+class Chart:
+    """One timeframe's engine, read-only, as of the last closed base candle.
+
+    - `interval`: "5m", "1h", ...; `candle`: the last closed candle of this timeframe
+      (None before the first); `closed`: True when that candle closed at this base close.
+    - `events` / `changes`: what the engine reported at this close (empty when not closed).
+    - `atr`: Wilder's ATR in price units. Zone lists are the engine's active zones,
+      oldest first, as `ict.events.ActiveZone` (event plus last state).
+    """
+
+    __slots__ = ("interval", "candle", "closed", "events", "changes", "_engine", "_prefix", "_known", "_last_swing",
+                 "_cache")
+
+    def __init__(self, interval: str, engine: Engine, prefix: str = "") -> None:
+        self.interval = interval
+        self.candle: Candle | None = None
+        self.closed = False
+        self.events: tuple[Event, ...] = ()
+        self.changes: tuple[Change, ...] = ()
+        self._engine = engine
+        self._prefix = prefix
+        self._known: dict[int, Event] = {}
+        self._last_swing: dict[tuple[str, str], int] = {}
+        self._cache: dict = {}
+
+    # ----- updated by the runner ----------------------------------------------------------------
+    def _close(self, candle: Candle, *later: Candle) -> None:
+        """Feed the engine closed candle(s) of this timeframe and take in their reports
+        (two when a gap in the base candles hid the end of the previous period)."""
+        reports = self._engine.update(candle)
+        for candle in later:
+            reports += self._engine.update(candle)
+        self.candle = candle
+        self.closed = True
+        if self._cache:
+            self._cache = {}
+        if reports:
+            self._take(reports)
+        elif self.events or self.changes:
+            self.events = self.changes = ()
+
+    def _idle(self) -> None:
+        """A base close that did not close this timeframe's candle."""
+        self.closed = False
+        if self.events or self.changes:
+            self.events = self.changes = ()
+
+    def _take(self, reports: list[Report]) -> None:
+        known = self._known
+        events, changes = [], []
+        for report in reports:
+            if type(report) is LifecycleRecord:
+                event = known.get(report.ref)
+                if event is not None:
+                    changes.append(Change(report, event))
+                    if report.state in FINAL_STATES:
+                        del known[report.ref]
+                continue
+            events.append(report)
+            kind = report.kind
+            if kind in _TRACKED:
+                known[report.id] = report
+                if kind == SWING_HIGH or kind == SWING_LOW:
+                    # only the latest swing of a kind and level can still be replaced
+                    older = self._last_swing.get((kind, report.level))
+                    if older is not None:
+                        known.pop(older, None)
+                    self._last_swing[(kind, report.level)] = report.id
+        self.events = tuple(events)
+        self.changes = tuple(changes)
+
+    # ----- what a strategy reads ----------------------------------------------------------------
+    @property
+    def atr(self) -> float:
+        """Wilder's ATR at this timeframe's last closed candle (0.0 before any)."""
+        return self._engine.atr
+
+    def trend(self, level: str = Level.SWING) -> str | None:
+        """"bullish", "bearish" or None (no break yet): direction of the last BOS/CHoCH at
+        `level` (`Level.SWING` or `Level.INTERNAL`); ValueError for another level."""
+        return self._engine.trend(level)
+
+    def fvgs(self, direction: str | None = None) -> list[ActiveZone]:
+        """Fair value gaps still tracked (not inverted or expired), oldest first; only
+        `direction` ("bullish"/"bearish") when given."""
+        return self._zones("fvgs", direction)
+
+    def order_blocks(self, direction: str | None = None) -> list[ActiveZone]:
+        """Order blocks not invalidated or expired, oldest first (state "" or "mitigated")."""
+        return self._zones("order_blocks", direction)
+
+    def breakers(self, direction: str | None = None) -> list[ActiveZone]:
+        """Breaker blocks not invalidated or expired, oldest first (state "" or "retested")."""
+        return self._zones("breakers", direction)
+
+    def pools(self, direction: str | None = None) -> list[ActiveZone]:
+        """Liquidity pools not yet swept, run or expired, oldest first. "bullish" pools rest
+        above the highs (buy-side), "bearish" below the lows (sell-side)."""
+        return self._zones("liquidity", direction)
+
+    def swing_high(self, level: str = Level.SWING) -> Event | None:
+        """The most recent confirmed swing high at `level` (SWING or INTERNAL), or None."""
+        return self._swings(level).last_high
+
+    def swing_low(self, level: str = Level.SWING) -> Event | None:
+        """The most recent confirmed swing low at `level` (SWING or INTERNAL), or None."""
+        return self._swings(level).last_low
+
+    def ref(self, event) -> str:
+        """The journal's name of an event (or of the event of an ActiveZone or Change):
+        "fvg:812" on the base chart, "1h:choch:12" on a higher timeframe."""
+        event = getattr(event, "event", event)
+        return f"{self._prefix}{event.kind}:{event.id}"
+
+    def _zones(self, detector: str, direction: str | None) -> list[ActiveZone]:
+        cache = self._cache
+        zones = cache.get(detector)
+        if zones is None:
+            zones = cache[detector] = getattr(self._engine, detector).active
+        if direction is None:
+            return list(zones)
+        return [zone for zone in zones if zone.event.direction == direction]
+
+    def _swings(self, level: str):
+        if level == SWING:
+            return self._engine.swings
+        if level == Level.INTERNAL:
+            return self._engine.internal_swings
+        raise ValueError(f'swing level {level!r}; use Level.SWING or Level.INTERNAL')
+
+
+class Context(Chart):
+    """What a strategy sees at a closed base candle: the base chart plus the rest.
+
+    - `symbol`; `tf("1h")`: a declared higher timeframe's `Chart`.
+    - `killzones`: the `ict.killzones.Killzone`s this base candle opens in (New York time);
+      `day_open` / `week_open`: see `ict.killzones.SessionClock` (None until seen).
+    - `positions`: this strategy's positions not CLOSED (resting entries included);
+      `entries`: those whose entry is a resting LIMIT with no fill yet; `refusals`: its
+      recent refused signals, newest last (at most 20). All as the trader last published
+      them: in replay, after the trader handled this candle.
+    """
+
+    __slots__ = ("symbol", "_charts", "_clock", "_feedback", "_interval_ms")
+
+    def __init__(self, symbol: str, interval: str, interval_ms: int, engine: Engine, charts: dict[str, Chart],
+                 clock: SessionClock, feedback: Callable[[], tuple] | None = None) -> None:
+        super().__init__(interval, engine)
+        self.symbol = symbol
+        self._charts = charts
+        self._clock = clock
+        self._feedback = feedback
+        self._interval_ms = interval_ms
+
+    def tf(self, interval: str) -> Chart:
+        """The chart of declared higher timeframe `interval`; KeyError naming the declared ones."""
+        try:
+            return self._charts[interval]
+        except KeyError:
+            declared = ", ".join(f'"{name}"' for name in self._charts) or "none"
+            raise KeyError(f'timeframe "{interval}" is not declared in the strategy\'s `timeframes` '
+                           f"(declared: {declared})") from None
+
+    @property
+    def killzones(self) -> frozenset[Killzone]:
+        """The killzones this base candle opens in (New York time, daylight saving included)."""
+        return self._clock.killzones
+
+    def in_killzone(self, *zones: Killzone) -> bool:
+        """True when this candle is in any of `zones` (in any killzone when none is given)."""
+        inside = self.killzones
+        return bool(inside) if not zones else any(zone in inside for zone in zones)
+
+    @property
+    def day_open(self) -> float | None:
+        """Opening price of the New York day (the first candle at or after 00:00 New York)."""
+        return self._clock.day_open
+
+    @property
+    def week_open(self) -> float | None:
+        """Opening price of the week (see `ict.killzones.SessionClock.week_open`)."""
+        return self._clock.week_open
+
+    @property
+    def positions(self) -> tuple[PositionView, ...]:
+        return self._published()[0]
+
+    @property
+    def entries(self) -> tuple[PositionView, ...]:
+        return tuple(view for view in self.positions if view.entry_type is EntryType.LIMIT
+                     and view.state == "ENTERING" and view.filled_quantity == 0)
+
+    @property
+    def refusals(self) -> tuple[RefusalView, ...]:
+        return self._published()[1]
+
+    def _published(self) -> tuple:
+        cached = self._cache.get("feedback")
+        if cached is None:
+            views, refusals = self._feedback() if self._feedback is not None else _NO_FEEDBACK
+            now, step = self.candle.open_time, self._interval_ms
+            views = tuple(replace(view, age_candles=(now - view.candle_time) // step) for view in views)
+            cached = self._cache["feedback"] = (views, tuple(refusals))
+        return cached

@@ -1,0 +1,91 @@
+"""The strategy runner: owns the engines, the session clock and the context, and calls the strategy.
+
+Per closed base candle (replay and live alike, same code):
+1. the base engine takes the candle; each declared higher timeframe's aggregator takes
+   it too, and only when that base candle ends the higher period does the higher candle
+   reach its engine, so a strategy never sees a higher candle before it has closed;
+2. the session clock (killzones, day and week open) takes it;
+3. the strategy gets the `Context` and returns intents, which are checked here.
+`warm_up` does 1 and 2 only: history that builds state but must not trade.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable, Iterable
+
+from ict.engine import Engine
+from ict.intervals import INTERVAL_MS
+from ict.killzones import SessionClock
+from ict.models import CancelEntry, Candle, ClosePosition, MoveStop, Signal
+from ict.settings import IctSettings
+from ict.strategies.base import Strategy
+from ict.strategies.context import Chart, Context
+from ict.timeframes import HigherTimeframe
+
+log = logging.getLogger(__name__)
+INTENT_TYPES = (Signal, CancelEntry, ClosePosition, MoveStop)
+
+
+class StrategyRunner:
+    """Feeds one strategy: `on_candle(candle) -> intents`, `warm_up(candles)`.
+
+    - `strategy`: a `Strategy` whose `timeframes` were checked against `interval`.
+    - `interval`: the base interval ("1m"); candles must be of it, closed, in time order.
+    - `ict_settings`: the `[ict]` table for every engine (lengths count candles of each
+      engine's own timeframe).
+    - `feedback`: returns (positions, refusals) of this strategy as the trader last
+      published them (immutable tuples), or None in tests without a trader.
+    """
+
+    def __init__(self, strategy: Strategy, interval: str, ict_settings: IctSettings | None = None,
+                 feedback: Callable[[], tuple] | None = None) -> None:
+        settings = ict_settings if ict_settings is not None else IctSettings()
+        base_ms = INTERVAL_MS[interval]
+        self.strategy = strategy
+        self.higher: list[tuple[HigherTimeframe, Chart]] = []
+        charts: dict[str, Chart] = {}
+        for name in strategy.timeframes:
+            chart = Chart(name, Engine(settings), prefix=f"{name}:")
+            charts[name] = chart
+            self.higher.append((HigherTimeframe(name, base_ms), chart))
+        self.clock = SessionClock()
+        self.context = Context(strategy.symbol, interval, base_ms, Engine(settings), charts, self.clock, feedback)
+
+    def warm_up(self, candles: Iterable[Candle]) -> int:
+        """Feed history (engines, higher timeframes, sessions) without calling the strategy;
+        return how many candles were fed."""
+        fed = 0
+        for candle in candles:
+            self._advance(candle)
+            fed += 1
+        return fed
+
+    def on_candle(self, candle: Candle) -> list:
+        """Take one closed base candle; return the strategy's intents (checked)."""
+        self._advance(candle)
+        intents = self.strategy.on_candle(self.context)
+        if not intents:
+            return []
+        for intent in intents:
+            if not isinstance(intent, INTENT_TYPES):
+                raise TypeError(f"{self.strategy.name}.on_candle returned {intent!r}; return a list of Signal, "
+                                "CancelEntry, ClosePosition or MoveStop")
+        return list(intents)
+
+    def _advance(self, candle: Candle) -> None:
+        for aggregator, chart in self.higher:
+            closed = aggregator.update_all(candle)
+            if closed:
+                chart._close(*closed)
+            else:
+                chart._idle()
+        self.clock.update(candle)
+        self.context._close(candle)
+
+
+def warmup_candles_needed(strategy: Strategy, interval: str, wanted: int) -> int:
+    """Base candles to load at live start so every engine (base and higher) gets `wanted`
+    candles of its own timeframe: `wanted` × the largest declared timeframe / the base."""
+    base = INTERVAL_MS[interval]
+    largest = max((INTERVAL_MS[name] for name in strategy.timeframes), default=base)
+    return wanted * (largest // base)

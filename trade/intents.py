@@ -1,0 +1,134 @@
+"""What a strategy may ask of its own positions besides opening one: cancel its resting entry,
+close at market, move the stop. Part of the `Trader` (a mixin on the same thread and books).
+
+Each request is journaled before anything is sent: a transition row whose `detail` carries
+the strategy's reason. A request that names a position that is not the strategy's, or
+whose state does not allow it, is journaled as a refused row (when the position exists),
+logged, and shown to the strategy in `ctx.refusals`; it never raises.
+
+Moving a stop cancels the old stop first and then places the new one. Binance allows one
+closePosition STOP_MARKET per position side: a second is refused with -4130 ("an open stop
+... with closePosition ... is existing"), so placing the new stop before cancelling the
+old one cannot work. The gap is one cancel round-trip; the new stop's INTENT row is
+journaled before the cancel, so a crash in the gap is repaired at restart (recovery sends
+journaled intents the exchange never saw). If the old stop filled before its cancel, the
+new one is never sent.
+"""
+from __future__ import annotations
+
+import logging
+
+from ict.models import CancelEntry, ClosePosition, MoveStop, Side, Signal
+from journal.journal import iso_time
+from trade.models import OrderRole, OrderStatus, OrderType, OrderUpdate
+from trade.position import Position
+from trade.position_machine import ENTERING, OPEN
+from trade.symbol_rules import to_decimal, wire
+
+log = logging.getLogger(__name__)
+
+
+class IntentHandling:
+    """`on_intent(intent, strategy)` for the Trader; see the module docstring."""
+
+    def on_intent(self, intent, strategy: str) -> None:
+        """Act on one intent of `strategy` (a Signal goes to `on_signal`)."""
+        if isinstance(intent, Signal):
+            self.on_signal(intent)
+            return
+        handler = {CancelEntry: self._cancel_entry_intent, ClosePosition: self._close_intent,
+                   MoveStop: self._move_stop_intent}[type(intent)]
+        position = self.positions.get(intent.position_id)
+        if position is None or position.strategy != strategy:
+            whose = "no position of this bot that is not CLOSED" if position is None else f"a position of {position.strategy}"
+            self._refuse_intent(intent, strategy, position, "NOT_YOURS", f"position {intent.position_id} is {whose}")
+        else:
+            handler(intent, position)
+        self._run_actions()
+        self._publish()
+
+    def note_price(self, symbol: str, price: float) -> None:
+        """The last closed candle's close of `symbol`: a moved stop must stay on its losing side."""
+        self.last_prices[symbol] = price  # a float; made a Decimal only when a stop moves
+
+    # ----- the three requests (inside the trader's thread) ------------------------------------------
+    def _cancel_entry_intent(self, intent: CancelEntry, position: Position) -> None:
+        entry = position.orders.get(OrderRole.ENTRY)
+        if not (entry and entry.is_open and entry.status is not OrderStatus.INTENT and position.state in (ENTERING, OPEN)):
+            self._refuse_intent(intent, position.strategy, position, "NO_RESTING_ENTRY",
+                                f"position {position.id} ({position.state.value}) has no resting entry to cancel")
+            return
+        with self.journal.transaction():
+            self._fire(position, "cancel_entry", entry, f"strategy: {intent.reason}")
+            self._actions.append(("cancel", entry))
+
+    def _close_intent(self, intent: ClosePosition, position: Position) -> None:
+        entry = position.orders.get(OrderRole.ENTRY)
+        resting = entry is not None and entry.is_open and entry.status is not OrderStatus.INTENT
+        detail = f"strategy: {intent.reason}"
+        with self.journal.transaction():
+            if position.state is ENTERING and position.filled_entry_quantity == 0 and resting:
+                self._fire(position, "cancel_entry", entry, detail)   # nothing held: the entry's end closes it
+                self._actions.append(("cancel", entry))
+            elif position.state in (ENTERING, OPEN) and position.open_quantity > 0:
+                if resting:   # the unfilled rest goes first, so nothing is added while we exit
+                    self._actions.append(("cancel", entry))
+                    detail += f"; the rest of entry {entry.client_order_id} is cancelled"
+                position.close_reason = "strategy_close"
+                self._start_exit(position, "close_requested", detail)
+            else:
+                self._refuse_intent(intent, position.strategy, position, "CANNOT_CLOSE",
+                                    f"position {position.id} is {position.state.value} holding {position.open_quantity}")
+
+    def _move_stop_intent(self, intent: MoveStop, position: Position) -> None:
+        rules = self.exchange.symbol_rules(position.symbol)
+        long = position.side is Side.LONG
+        # rounded away from the market, as risk rounds the first stop
+        new = rules.round_price_down(to_decimal(intent.stop_price)) if long else rules.round_price_up(to_decimal(intent.stop_price))
+        old, last = position.stop_price, self.last_prices.get(position.symbol)
+        last = None if last is None else to_decimal(last)
+        old_order = position.orders.get(OrderRole.STOP)
+        problem = None
+        if position.state is not OPEN or old_order is None or old_order.status is not OrderStatus.NEW:
+            problem = "STOP_NOT_MOVABLE", f"position {position.id} is {position.state.value} without a live stop; a stop moves once OPEN"
+        elif (new <= old) if long else (new >= old):
+            problem = "STOP_NOT_TOWARD_PROFIT", f"{position.side.value} stop {old} may only move {'up' if long else 'down'}, not to {new}"
+        elif last is not None and ((new >= last) if long else (new <= last)):
+            problem = "STOP_WRONG_SIDE", f"{position.side.value} stop {new} must stay {'below' if long else 'above'} the last price {last}"
+        if problem:
+            self._refuse_intent(intent, position.strategy, position, *problem)
+            return
+        with self.journal.transaction():
+            position.stop_price = new
+            self.journal.update("positions", "id", position.id, stop_price=new)
+            moved = self._intend(position, OrderRole.STOP, OrderType.STOP_MARKET, trigger=new)
+            self._fire(position, "stop_moved", moved, f"stop {wire(old)} -> {wire(new)}, old stop {old_order.client_order_id} "
+                       f"cancelled first (one closePosition stop per side); strategy: {intent.reason}")
+            self._actions.append(("cancel", old_order))
+            self._actions.append(("send_stop", moved))
+
+    def _send_moved_stop(self, order) -> None:
+        """Send a moved stop only while the position is still OPEN (its old stop may have filled)."""
+        position = self.positions[order.position_id]
+        if not order.is_open:
+            return
+        if position.state is OPEN:
+            outcome = self.desk.send(order)
+        else:
+            outcome = OrderUpdate(order.client_order_id, position.symbol, OrderStatus.CANCELED, self.clock(),
+                                  reason=f"not sent: position {position.state.value} before the moved stop went out")
+        if outcome is not None:
+            self._book(outcome)
+
+    def _refuse_intent(self, intent, strategy: str, position: Position | None, code: str, words: str) -> None:
+        name = type(intent).__name__
+        log.warning("%s %s refused for position %d: %s: %s (asked: %s)", strategy, name, intent.position_id, code, words,
+                    intent.reason)
+        if position is not None:
+            self.journal.insert_soon("transitions", position_id=position.id, from_state=position.state,
+                                     to_state=position.state, event="intent_refused", at=iso_time(self.clock()),
+                                     client_order_id=None, detail=f"{name} from {strategy} refused, {code}: {words}; "
+                                     f"asked: {intent.reason}")
+        self.refusals.add(strategy, self.clock(), position.side if position else None, code, f"{name}: {words}")
+        self._dirty = True
+
