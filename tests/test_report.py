@@ -12,8 +12,12 @@ from ict.engine import Engine
 from ict.events import FVG, Event
 from ict.models import Candle
 from tests.conftest import DAY_FILE, ROOT
-from trade.metrics import ClosedTrade
-from trade.report import ReportError, check_report_dir
+from ict.strategies import base
+from journal.journal import Journal
+from trade.metrics import ClosedTrade, trades_from_rows
+from trade.replay import run_replay
+from trade.report import ReportError, check_report_dir, write_report
+from trade.settings import load_settings
 from trade.report_chart import MAX_BUCKETS, bucket_series, downsample, find_zones
 
 SUMMARY_KEYS = {"candles", "signals", "rejected_signals", "trades", "wins", "losses", "gross_pnl", "fees", "net_pnl",
@@ -104,3 +108,29 @@ def test_find_zones_looks_up_basis_ids_and_skips_higher_timeframes(day_candles):
                         basis=(f"fvg:{fvg.id}", "1h:fvg:3"))
     zones, skipped = find_zones([trade], day_candles, Engine().settings)
     assert zones == {fvg.id: fvg} and skipped == 1
+
+
+@pytest.fixture
+def clean_registry():
+    saved = dict(base._REGISTRY)
+    yield
+    base._REGISTRY.clear()
+    base._REGISTRY.update(saved)
+
+
+def test_write_report_ict_strategy_draws_every_base_basis_zone(write_settings, day_candles, tmp_path, clean_registry):
+    # the engine re-run by the report gives the ids the strategy saw: every ref of every trade is found
+    example = (ROOT / "examples" / "fvg_retrace.py").as_posix()
+    settings = load_settings(write_settings({"strategy.strategy_file": f'"{example}"',
+                                             "strategy.strategy_name": '"FVG_Retrace_Example_v1"',
+                                             "strategy.params.reward_risk": None}))
+    journal = Journal.open(":memory:", "replay", durable=False)
+    summary = run_replay(settings, day_candles, journal)
+    trades = trades_from_rows(journal.closed_trades())
+    zones, skipped = find_zones(trades, day_candles, settings.ict)
+    refs = [ref.split(":") for trade in trades for ref in trade.basis]
+    assert refs and skipped == 0
+    assert all(str(zones[int(number)].kind) == kind for kind, number in refs)
+    content = write_report(tmp_path, summary, journal, day_candles, settings.ict, "example")
+    journal.close()
+    assert content["trades"] == len(trades) == summary.trades and (tmp_path / "report.png").exists()
