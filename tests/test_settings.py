@@ -55,7 +55,8 @@ def test_settings_unknown_strategy_name_suggests_the_close_one_and_lists_the_kno
     with pytest.raises(SettingsError) as error:
         load_settings(write_settings({"strategy.strategy_name": '"Mock_ThreeCandle_v1"'}))
     assert str(error.value) == ('settings.toml [strategy] strategy_name = "Mock_ThreeCandle_v1" is not a known strategy; '
-                                'did you mean "Mock_ThreeCandles_v1"? known: Mock_ThreeCandles_v1')
+                                'did you mean "Mock_ThreeCandles_v1"? known: FVG_Market_Entry_v1, Mock_ThreeCandles_v1, '
+                                'OB_Limit_Entry_v1, Silver_Bullet_v1')
 
 
 def test_settings_unknown_strategy_param_is_refused(write_settings):

@@ -88,7 +88,8 @@ def test_strategy_file_import_error_names_file_and_line(user_settings):
 def test_strategy_file_without_the_named_strategy_suggests_the_close_one(user_settings):
     text = message(user_settings(name="User_Idee_v1"))
     assert text == ('settings.toml [strategy] strategy_name = "User_Idee_v1" is not a known strategy; '
-                    'did you mean "User_Idea_v1"? known: Mock_ThreeCandles_v1, User_Idea_v1')
+                    'did you mean "User_Idea_v1"? known: FVG_Market_Entry_v1, Mock_ThreeCandles_v1, OB_Limit_Entry_v1, '
+                    'Silver_Bullet_v1, User_Idea_v1')
 
 
 def test_strategy_param_out_of_range_is_refused_at_loading(user_settings, write_settings):

@@ -185,7 +185,9 @@ def _check_strategy(name: str, path: Path, strategy: dict[str, Any]) -> dict[str
     cls = strategy_class(wanted)
     try:
         cls.check_timeframes(strategy["interval"])
-        return cls(strategy["symbol"], _floats(strategy["params"])).params
+        built = cls(strategy["symbol"], _floats(strategy["params"]))
+        cls.check_timeframes(strategy["interval"], built.timeframes)  # a parameter may choose them (htf)
+        return built.params
     except ValueError as exc:
         raise SettingsError(f"{name} {exc}") from None
     except Exception as exc:  # a bug in a strategy's __init__ or check(): one line, not a traceback

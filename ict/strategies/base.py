@@ -55,15 +55,17 @@ class Strategy:
         return merged
 
     @classmethod
-    def check_timeframes(cls, interval: str) -> None:
+    def check_timeframes(cls, interval: str, timeframes: tuple[str, ...] | None = None) -> None:
         """Raise ValueError (one line) unless every declared timeframe is a known interval
-        above `interval` and a whole multiple of it."""
+        above `interval` and a whole multiple of it. `timeframes`: an instance's own, when a
+        parameter chose them (default: the class's)."""
         base = INTERVAL_MS[interval]
-        for name in cls.timeframes:
+        declared = tuple(cls.timeframes if timeframes is None else timeframes)
+        for name in declared:
             length = INTERVAL_MS.get(name)
             if length is None or length <= base or length % base:
                 raise ValueError(
-                    f'{cls.name} declares timeframes = {tuple(cls.timeframes)!r}, but "{name}" is not a whole multiple '
+                    f'{cls.name} declares timeframes = {declared!r}, but "{name}" is not a whole multiple '
                     f'above [strategy] interval = "{interval}"; use a base interval that divides it, e.g. "1m"')
 
     def check(self) -> None:

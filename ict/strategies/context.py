@@ -84,20 +84,20 @@ class Chart:
       oldest first, as `ict.events.ActiveZone` (event plus last state).
     """
 
-    __slots__ = ("interval", "candle", "closed", "events", "changes", "_engine", "_prefix", "_known", "_last_swing",
-                 "_cache")
+    __slots__ = ("interval", "candle", "closed", "_engine", "_prefix", "_known", "_last_swing", "_cache", "_reports",
+                 "_pairs")
 
     def __init__(self, interval: str, engine: Engine, prefix: str = "") -> None:
         self.interval = interval
         self.candle: Candle | None = None
         self.closed = False
-        self.events: tuple[Event, ...] = ()
-        self.changes: tuple[Change, ...] = ()
         self._engine = engine
         self._prefix = prefix
-        self._known: dict[int, Event] = {}
+        self._known: dict[int, Event] = {}          # events that may still get a life-cycle record
         self._last_swing: dict[tuple[str, str], int] = {}
         self._cache: dict = {}
+        self._reports: list[Report] = []            # this close's reports
+        self._pairs: list | None = None             # (record, event) of this close's records
 
     # ----- updated by the runner ----------------------------------------------------------------
     def _close(self, candle: Candle, *later: Candle) -> None:
@@ -110,29 +110,29 @@ class Chart:
         self.closed = True
         if self._cache:
             self._cache = {}
-        if reports:
-            self._take(reports)
-        elif self.events or self.changes:
-            self.events = self.changes = ()
+        self._reports = reports
+        self._pairs = self._take(reports) if reports else None
 
     def _idle(self) -> None:
         """A base close that did not close this timeframe's candle."""
         self.closed = False
-        if self.events or self.changes:
-            self.events = self.changes = ()
+        if self._reports:
+            self._reports, self._pairs, self._cache = [], None, {}
 
-    def _take(self, reports: list[Report]) -> None:
+    def _take(self, reports: list[Report]) -> list | None:
+        """Remember events that may get records; pair this close's records with their events."""
         known = self._known
-        events, changes = [], []
+        pairs = None
         for report in reports:
             if type(report) is LifecycleRecord:
                 event = known.get(report.ref)
                 if event is not None:
-                    changes.append(Change(report, event))
+                    if pairs is None:
+                        pairs = []
+                    pairs.append((report, event))
                     if report.state in FINAL_STATES:
                         del known[report.ref]
                 continue
-            events.append(report)
             kind = report.kind
             if kind in _TRACKED:
                 known[report.id] = report
@@ -142,8 +142,27 @@ class Chart:
                     if older is not None:
                         known.pop(older, None)
                     self._last_swing[(kind, report.level)] = report.id
-        self.events = tuple(events)
-        self.changes = tuple(changes)
+        return pairs
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """Events the engine reported at this close, in its order (empty when not closed)."""
+        if not self._reports:
+            return ()
+        events = self._cache.get("events")
+        if events is None:
+            events = self._cache["events"] = tuple(r for r in self._reports if type(r) is not LifecycleRecord)
+        return events
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        """Life-cycle changes at this close, each with the event it is about (empty when not closed)."""
+        if self._pairs is None:
+            return ()
+        changes = self._cache.get("changes")
+        if changes is None:
+            changes = self._cache["changes"] = tuple(Change(record, event) for record, event in self._pairs)
+        return changes
 
     # ----- what a strategy reads ----------------------------------------------------------------
     @property
