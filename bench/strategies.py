@@ -6,7 +6,8 @@ Each run is a replay with `settings.toml` as shipped (starting balance, fees, sl
 `[ict]`), except: the strategy is swapped in with its own defaults (no `[strategy.params]`),
 and `[strategy] interval` is set to the file's candle interval. Prints one markdown row per
 (strategy, file): trades, win rate, net PnL after fees, profit factor and max drawdown, as
-measured; metrics are those of `trade.metrics` (README "Backtest report").
+measured, with the signals emitted and how many of them risk refused (journal `signals.refusal`
+says why); metrics are those of `trade.metrics` (README "Backtest report").
 Skipped, with the reason printed: spot files (the bot trades the USDⓈ-M perpetual; spot prices
 and volumes are another market) and a file whose candles repeat an earlier file's.
 """
@@ -29,8 +30,8 @@ from trade.metrics import equity_curve, max_drawdown, trade_metrics, trades_from
 from trade.replay import run_replay  # noqa: E402
 from trade.settings import INTERVALS, load_settings  # noqa: E402
 
-HEADER = ("| strategy | file | candles | trades | win rate | net PnL after fees (USDT) | profit factor | max drawdown |\n"
-          "|---|---|---:|---:|---:|---:|---:|---:|")
+HEADER = ("| strategy | file | candles | signals (refused) | trades | win rate | net PnL after fees (USDT) | profit factor "
+          "| max drawdown |\n|---|---|---:|---:|---:|---:|---:|---:|---:|")
 
 
 def interval_of(candles) -> str:
@@ -75,7 +76,8 @@ def run_one(settings, name: str, candles) -> dict:
     curve = equity_curve(journal.fill_timeline(), candles[:summary.candles], summary.starting_balance)
     worst, worst_percent = max_drawdown(curve, summary.starting_balance)
     journal.close()
-    return {"candles": summary.candles, "trades": summary.trades, "win_rate": metrics["win_rate_percent"],
+    return {"candles": summary.candles, "signals": summary.signals, "refused": summary.rejected_signals,
+            "trades": summary.trades, "win_rate": metrics["win_rate_percent"],
             "net": summary.net_pnl, "profit_factor": metrics["profit_factor"], "drawdown": worst,
             "drawdown_percent": worst_percent, "seconds": seconds}
 
@@ -85,7 +87,8 @@ def row(name: str, file: Path, figures: dict) -> str:
     factor = "n/a" if figures["profit_factor"] is None else f"{figures['profit_factor']:.2f}"
     net = figures["net"].quantize(Decimal("0.01"))
     drawdown = f"{figures['drawdown'].quantize(Decimal('0.01'))} ({figures['drawdown_percent']:.1f} %)"
-    return (f"| {name} | {file.name} | {figures['candles']:,} | {figures['trades']:,} | {win} | {net} | {factor} | "
+    return (f"| {name} | {file.name} | {figures['candles']:,} | {figures['signals']:,} ({figures['refused']:,}) | "
+            f"{figures['trades']:,} | {win} | {net} | {factor} | "
             f"{drawdown} |")
 
 
