@@ -2,12 +2,14 @@
 timeframes without lookahead, sessions, warm-up, and the trader's feedback."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from ict.engine import Engine
 from ict.events import FVG, Direction, Event, Kind, LifecycleRecord, Level, State
 from ict.killzones import killzones_at
-from ict.models import CancelEntry, Candle, Side
+from ict.models import CancelEntry, Candle, EntryType, Side
 from ict.strategies.base import Strategy
 from ict.strategies.runner import StrategyRunner, warmup_candles_needed
 from ict.timeframes import HigherTimeframe
@@ -152,6 +154,21 @@ def test_runner_refuses_a_return_that_is_not_an_intent(day_candles):
     runner = StrategyRunner(Recorder(answer=lambda ctx: ["buy"]), "1m")
     with pytest.raises(TypeError, match="returned 'buy'; return a list of Signal, CancelEntry, ClosePosition or MoveStop"):
         runner.on_candle(day_candles[0])
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"strategy": "Other"}, "strategy='Other', symbol='BTCUSDT'; build it with self.signal(...)"),
+    ({"limit_price": None, "entry_type": EntryType.LIMIT}, "entry_type LIMIT with limit_price None"),
+    ({"expiry_candles": 3}, "expiry_candles = 3: only for LIMIT entries, 1 or more"),
+])
+def test_runner_refuses_a_signal_the_trader_would_misfile(day_candles, change, problem):
+    def answer(ctx):
+        return [replace(strategy.signal(ctx, Side.LONG, 1.0, 1e9), **change)]
+
+    strategy = Recorder(answer=answer)
+    with pytest.raises(ValueError) as error:
+        StrategyRunner(strategy, "1m").on_candle(day_candles[0])
+    assert str(error.value).startswith(f"Recorder.on_candle returned a bad Signal: {problem}")
 
 
 def test_context_tf_of_an_undeclared_timeframe_names_the_declared_ones(day_candles):

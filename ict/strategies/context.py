@@ -65,11 +65,13 @@ class PositionView:
 
 @dataclass(frozen=True, slots=True)
 class RefusalView:
-    """A signal of this strategy that the trader refused: `code` (e.g. "MAX_POSITIONS") and
-    `message` in words; `candle_time` is the signal's candle open time (epoch ms)."""
+    """A signal or intent of this strategy that the trader refused: `code` (e.g. "MAX_POSITIONS",
+    "STOP_NOT_TOWARD_PROFIT") and `message` in words. `candle_time` is the signal's candle open
+    time, or for an intent the trader's time when it refused it (epoch ms); `side` is None for
+    an intent naming a position the trader does not know."""
 
     candle_time: int
-    side: Side
+    side: Side | None
     code: str
     message: str
 

@@ -10,19 +10,17 @@ Per closed base candle (replay and live alike, same code):
 """
 from __future__ import annotations
 
-import logging
 from typing import Callable, Iterable
 
 from ict.engine import Engine
 from ict.intervals import INTERVAL_MS
 from ict.killzones import SessionClock
-from ict.models import CancelEntry, Candle, ClosePosition, MoveStop, Signal
+from ict.models import CancelEntry, Candle, ClosePosition, EntryType, MoveStop, Signal
 from ict.settings import IctSettings
 from ict.strategies.base import Strategy
 from ict.strategies.context import Chart, Context
 from ict.timeframes import HigherTimeframe
 
-log = logging.getLogger(__name__)
 INTENT_TYPES = (Signal, CancelEntry, ClosePosition, MoveStop)
 
 
@@ -70,7 +68,22 @@ class StrategyRunner:
             if not isinstance(intent, INTENT_TYPES):
                 raise TypeError(f"{self.strategy.name}.on_candle returned {intent!r}; return a list of Signal, "
                                 "CancelEntry, ClosePosition or MoveStop")
+            if isinstance(intent, Signal):
+                self._check_signal(intent)
         return list(intents)
+
+    def _check_signal(self, signal: Signal) -> None:
+        """A signal the trader could misfile is a bug in the strategy: say so at once."""
+        name = self.strategy.name
+        problem = None
+        if signal.strategy != name or signal.symbol != self.strategy.symbol:
+            problem = f"strategy={signal.strategy!r}, symbol={signal.symbol!r}; build it with self.signal(...)"
+        elif (signal.limit_price is None) == (signal.entry_type is EntryType.LIMIT):
+            problem = f"entry_type {signal.entry_type.value} with limit_price {signal.limit_price}; a LIMIT needs a price, a MARKET none"
+        elif signal.expiry_candles is not None and (signal.entry_type is EntryType.MARKET or signal.expiry_candles < 1):
+            problem = f"expiry_candles = {signal.expiry_candles}: only for LIMIT entries, 1 or more"
+        if problem:
+            raise ValueError(f"{name}.on_candle returned a bad Signal: {problem}")
 
     def _advance(self, candle: Candle) -> None:
         for aggregator, chart in self.higher:
