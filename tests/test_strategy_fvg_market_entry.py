@@ -54,6 +54,12 @@ def test_fvg_entry_without_break_of_structure_gives_no_signal():
     assert drive(FvgMarketEntry("BTCUSDT", NO_BUFFER), rows) == []
 
 
+def test_fvg_entry_gap_inverted_before_the_trigger_ends_the_setup():
+    rows = list(BREAK_LEG)
+    rows[14] = (109, 110, 103, 103.5)  # closes below the gap's bottom (104): an inverse FVG now, no long from it
+    assert drive(FvgMarketEntry("BTCUSDT", NO_BUFFER), rows) == []
+
+
 def test_fvg_entry_half_depth_waits_for_the_50_percent_line():
     rows = list(BREAK_LEG)
     rows[14] = (109, 110, 105.5, 105.8)  # touches the gap [104, 106] but not its 50 % line (105)

@@ -17,7 +17,7 @@ from trade.settings import load_settings
 
 FILE = DATA / "BTCUSDT-perp-5m-2023-01-01.csv"
 SLICE = 5200                 # 18 days of 5m candles: every shipped strategy signals in it
-CUTS = (1400, 3100, 5090)    # each just after signals of several strategies, with entries in flight
+CUTS = (1400, 3100, 5090)    # each a few candles after signals of several strategies
 CLOSED_BEFORE = "state = 'CLOSED' AND closed_at < ?"
 
 

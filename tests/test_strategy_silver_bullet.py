@@ -24,6 +24,21 @@ def test_silver_bullet_mirrored_chart_rests_a_limit_buy():
     assert (signal.side, signal.limit_price, signal.stop_price, signal.take_profit_price) == (Side.LONG, 95.0, 89.0, 107.0)
 
 
+# equal lows at 98 (two pivot lows, confirmed at candle 8) before the sweep case: a sell-side pool
+EQUAL_LOWS = [(103, 104, 102, 103), (103, 103.5, 100, 101), (101, 101.5, 98, 99), (99, 102, 99, 101.5),
+              (101.5, 103, 100.5, 102), (102, 102.5, 99.5, 100), (100, 100.5, 98, 98.5), (98.5, 101, 98.5, 100.5),
+              (100.5, 104, 100, 103.5)]
+
+
+def test_silver_bullet_targets_the_nearest_sell_side_pool():
+    start = NY_0949 - len(EQUAL_LOWS) * MINUTE  # the gap still confirms at 10:00 New York
+    [(index, signal)] = drive(SilverBullet("BTCUSDT", NO_BUFFER), EQUAL_LOWS + SWEEP, start=start)
+    assert (index, signal.limit_price, signal.stop_price, signal.take_profit_price) == (20, 105.0, 111.0, 98.0)
+    assert signal.basis == ("fvg:24", "sweep:18", "liquidity_pool:7")
+    # the pool is 7 below the entry for a risk of 6: 1.17 R, under a minimum of 1.2 the trade is skipped
+    assert drive(SilverBullet("BTCUSDT", {**NO_BUFFER, "min_reward_risk": 1.2}), EQUAL_LOWS + SWEEP, start=start) == []
+
+
 @pytest.mark.parametrize("gap_at, trades", [("09:59", False), ("10:00", True), ("10:59", True), ("11:00", False)])
 def test_silver_bullet_hour_boundary_counts_the_gap_candle_open_time(gap_at, trades):
     hours, minutes = map(int, gap_at.split(":"))
