@@ -194,3 +194,20 @@ def test_move_stop_on_binance_leaves_one_close_position_stop_at_the_new_price(tm
         trader.reconcile()
         assert journal.rows("SELECT state, close_reason FROM positions") == [{"state": "CLOSED", "close_reason": "stop_loss"}]
         journal.close()
+
+
+def test_move_stop_whose_old_stop_cannot_be_cancelled_keeps_the_old_stop(memory_journal):
+    h = Harness(memory_journal)
+    open_long(h)
+    h.trader.note_price("BTCUSDT", 101.0)
+    real_cancel = h.exchange.cancel_order
+    h.exchange.cancel_order = lambda request: OrderUpdate(request.client_order_id, "BTCUSDT", OrderStatus.NEW, 0)
+    h.trader.on_intent(MoveStop(1, 99.5, "tighter"), "test")     # the old stop's cancel does not take
+    h.exchange.cancel_order = real_cancel
+    stops = h.rows("SELECT status, trigger_price, detail FROM orders WHERE role = 'stop' ORDER BY rowid")
+    assert [(s["status"], s["trigger_price"]) for s in stops] == [("NEW", "98"), ("CANCELED", "99.5")]
+    assert stops[1]["detail"].startswith("not sent: the old stop")
+    assert h.rows("SELECT state, stop_price FROM positions") == [{"state": "OPEN", "stop_price": "98"}]
+    assert [r.code for r in h.trader.snapshot.for_strategy("test")[1]] == ["STOP_NOT_MOVED"]
+    h.candle(100, 100.2, 97.5, 98)                  # the old stop still protects the position
+    assert h.rows("SELECT close_reason, exit_price FROM positions") == [{"close_reason": "stop_loss", "exit_price": "98"}]

@@ -108,12 +108,26 @@ class IntentHandling:
             self._actions.append(("send_stop", moved))
 
     def _send_moved_stop(self, order) -> None:
-        """Send a moved stop only while the position is still OPEN (its old stop may have filled)."""
+        """Send a moved stop only while the position is OPEN (its old stop may have filled) and
+        once the old stop is gone (its cancel may have failed: then the move is undone)."""
         position = self.positions[order.position_id]
         if not order.is_open:
             return
-        if position.state is OPEN:
+        old = next((o for o in self.orders.values() if o.position_id == position.id and o.role is OrderRole.STOP
+                    and o is not order and o.is_open), None)
+        if position.state is OPEN and old is None:
             outcome = self.desk.send(order)
+        elif old is not None:
+            log.error("%s position %d: stop %s is still live after its cancel; the stop stays at %s",
+                      position.symbol, position.id, old.client_order_id, old.request.trigger_price)
+            with self.journal.transaction():
+                position.orders[OrderRole.STOP] = old
+                position.stop_price = old.request.trigger_price
+                self.journal.update("positions", "id", position.id, stop_price=position.stop_price)
+            self.refusals.add(position.strategy, self.clock(), position.side, "STOP_NOT_MOVED",
+                              f"MoveStop: the old stop {old.client_order_id} could not be cancelled; it stays")
+            outcome = OrderUpdate(order.client_order_id, position.symbol, OrderStatus.CANCELED, self.clock(),
+                                  reason=f"not sent: the old stop {old.client_order_id} is still live")
         else:
             outcome = OrderUpdate(order.client_order_id, position.symbol, OrderStatus.CANCELED, self.clock(),
                                   reason=f"not sent: position {position.state.value} before the moved stop went out")

@@ -118,8 +118,8 @@ class Chart:
     def _idle(self) -> None:
         """A base close that did not close this timeframe's candle."""
         self.closed = False
-        if self._reports:
-            self._reports, self._pairs, self._cache = [], None, {}
+        if self._reports:  # the engine did not move: its zone lists stay cached
+            self._reports, self._pairs = [], None
 
     def _take(self, reports: list[Report]) -> list | None:
         """Remember events that may get records; pair this close's records with their events."""
@@ -280,15 +280,18 @@ class Context(Chart):
 
     @property
     def positions(self) -> tuple[PositionView, ...]:
+        """This strategy's positions not CLOSED, oldest first (resting entries included)."""
         return self._published()[0]
 
     @property
     def entries(self) -> tuple[PositionView, ...]:
+        """The positions whose entry is a resting LIMIT with no fill yet (what `CancelEntry` takes)."""
         return tuple(view for view in self.positions if view.entry_type is EntryType.LIMIT
                      and view.state == "ENTERING" and view.filled_quantity == 0)
 
     @property
     def refusals(self) -> tuple[RefusalView, ...]:
+        """This strategy's recently refused signals and intents, newest last (at most 20)."""
         return self._published()[1]
 
     def _published(self) -> tuple:
