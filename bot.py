@@ -3,6 +3,7 @@
     python bot.py                               # the mode in settings.toml (replay of the bundled day by default)
     python bot.py --replay data/FILE.csv        # a replay of another candle file
     python bot.py --settings other.toml --journal run.db --summary-json summary.json
+    python bot.py --replay data/FILE.csv --report reports/   # + reports/summary.json and reports/report.png
 
 Expected problems (settings, candle files, keys, the journal) end with one line on
 stderr and exit code 2; Ctrl+C or SIGTERM stops cleanly with the journal committed.
@@ -15,11 +16,14 @@ import logging
 import signal
 import sys
 import threading
+from decimal import Decimal
 from pathlib import Path
 
 from ict.candle_file import CandleFileError, fit_to_interval, load_candles
 from journal.journal import Journal, JournalError
+from ict.scan import format_time
 from trade.replay import ReplaySummary, StrategyError, run_replay
+from trade.report import ReportError, check_report_dir, write_report
 from trade.secrets import RedactSecrets
 from trade.settings import Settings, SettingsError, check_replay_file, load_settings
 
@@ -33,6 +37,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--replay", metavar="FILE", help="replay this candle file with the simulated exchange, whatever the mode")
     parser.add_argument("--journal", metavar="PATH", help="journal file (default: [bot] journal)")
     parser.add_argument("--summary-json", metavar="PATH", help="write the replay summary as JSON to PATH")
+    parser.add_argument("--report", metavar="DIR", help="replay only: write summary.json (with win rate, drawdown %%, "
+                        "profit factor, expectancy in R...) and report.png (price with trades, equity, drawdown) into DIR, "
+                        "an existing directory")
     return parser.parse_args(argv)
 
 
@@ -73,6 +80,7 @@ def install_stop_handlers(stop: threading.Event) -> None:
 
 
 def replay(settings: Settings, args: argparse.Namespace, stop: threading.Event) -> int:
+    report_dir = check_report_dir(args.report) if args.report else None  # before the journal is replaced
     # the [replay] file was checked when the settings were loaded in replay mode
     file = check_replay_file(settings, args.replay, "--replay") if args.replay else settings.resolve(settings.replay["file"])
     candles = fit_to_interval(file, load_candles(file), settings.interval_ms)
@@ -84,18 +92,39 @@ def replay(settings: Settings, args: argparse.Namespace, stop: threading.Event) 
         summary = run_replay(settings, candles, journal, stop)
     finally:
         journal.close()
-    print_summary(summary)
+    print_summary(summary, candles[:summary.candles])
     if args.summary_json:
         Path(args.summary_json).write_text(json.dumps(summary.as_json(), indent=2) + "\n", encoding="utf-8")
+    if report_dir is not None:
+        journal = Journal.open(journal_path, "replay", durable=False)
+        try:
+            title = f"{settings.strategy['symbol']} {settings.strategy['interval']} {settings.strategy['strategy_name']}"
+            content = write_report(report_dir, summary, journal, candles, settings.ict, title)
+        finally:
+            journal.close()
+        print_metrics(content)
+        print(f"  report: {report_dir / 'summary.json'} and {report_dir / 'report.png'}")
     return 0
 
 
-def print_summary(summary: ReplaySummary) -> None:
+def print_summary(summary: ReplaySummary, candles: list) -> None:
+    """The summary on stdout, money with its unit, and the candles' date range in UTC."""
     rows = summary.as_json()
     width = max(len(key) for key in rows)
     print("\nreplay summary")
+    if candles:
+        print(f"  {'dates':<{width}}  {format_time(candles[0].open_time)} to {format_time(candles[-1].open_time)} UTC "
+              "(candle open times)")
     for key, value in rows.items():
-        print(f"  {key:<{width}}  {value}")
+        unit = " USDT" if isinstance(getattr(summary, key), Decimal) else ""
+        print(f"  {key:<{width}}  {value}{unit}")
+
+
+def print_metrics(content: dict) -> None:
+    for key in ("win_rate_percent", "return_percent", "max_drawdown_percent", "profit_factor", "expectancy_r",
+                "average_trade_minutes"):
+        value = content[key]
+        print(f"  {key:<22}  {'n/a' if value is None else value}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,12 +136,14 @@ def main(argv: list[str] | None = None) -> int:
         install_stop_handlers(stop)
         if args.replay or settings.mode == "replay":
             return replay(settings, args, stop)
+        if args.report:
+            raise ReportError(f"--report works with a replay only; add --replay FILE or set [bot] mode = \"replay\"")
         if args.journal:
             settings.bot["journal"] = args.journal
         from trade.live import run_live  # live modes need the exchange code only when used
 
         return run_live(settings, stop, redact)
-    except (SettingsError, CandleFileError, JournalError, StrategyError) as problem:
+    except (SettingsError, CandleFileError, JournalError, StrategyError, ReportError) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

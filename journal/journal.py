@@ -215,6 +215,29 @@ class Journal:
         return {row["trade_id"] for row in self.rows("SELECT trade_id FROM fills WHERE trade_id IS NOT NULL AND at >= ?",
                                                      iso_time(epoch_ms))}
 
+    def closed_trades(self) -> list[dict]:
+        """Closed positions that were entered, oldest first, with the plan of the signal behind each.
+
+        Columns: id, symbol, side, strategy, quantity, entry_price, exit_price, opened_at,
+        closed_at, close_reason, realized_pnl, fees (a position's own row), and from its
+        accepted signal: planned_entry (limit price, or the price seen for MARKET),
+        planned_stop, planned_target, signal_candle_time, basis (NULL when none)."""
+        return self.rows(
+            "SELECT p.id, p.symbol, p.side, p.strategy, p.quantity, p.entry_price, p.exit_price, p.opened_at,"
+            " p.closed_at, p.close_reason, p.realized_pnl, p.fees, s.entry_price AS planned_entry,"
+            " s.stop_price AS planned_stop, s.take_profit_price AS planned_target,"
+            " s.candle_time AS signal_candle_time, s.basis"
+            " FROM positions p LEFT JOIN signals s ON s.position_id = p.id AND s.accepted = 1"
+            " WHERE p.state = 'CLOSED' AND p.opened_at IS NOT NULL ORDER BY p.id")
+
+    def fill_timeline(self) -> list[dict]:
+        """Every fill in the order it was booked: at, position_id, side (LONG/SHORT of the position),
+        role (entry, stop, take_profit, exit), quantity, price, fee, realized_pnl."""
+        return self.rows(
+            "SELECT f.at, f.position_id, p.side, o.role, f.quantity, f.price, f.fee, f.realized_pnl FROM fills f"
+            " JOIN orders o ON o.client_order_id = f.client_order_id JOIN positions p ON p.id = f.position_id"
+            " ORDER BY f.id")
+
 
 def _new_prefix() -> str:
     alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
