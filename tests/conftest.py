@@ -76,3 +76,13 @@ def _set(text: str, table: str, key: str, value: str | None) -> str:
     insert_at = next(i for i, line in enumerate(lines) if re.match(rf"\s*\[{re.escape(table)}\]", line)) + 1
     lines.insert(insert_at, f"{key} = {value}")
     return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def clean_registry():
+    """Strategies registered during a test (user strategy files) are forgotten after it."""
+    from ict.strategies import base
+    saved = dict(base._REGISTRY)
+    yield
+    base._REGISTRY.clear()
+    base._REGISTRY.update(saved)

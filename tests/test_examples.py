@@ -7,7 +7,6 @@ import pytest
 
 from ict.engine import Engine
 from ict.events import Event
-from ict.strategies import base
 from journal.journal import Journal
 from tests.conftest import ROOT
 from trade.replay import run_replay
@@ -16,12 +15,7 @@ from trade.settings import load_settings
 EXAMPLE = ROOT / "examples" / "fvg_retrace.py"
 
 
-@pytest.fixture(autouse=True)
-def clean_registry():
-    saved = dict(base._REGISTRY)
-    yield
-    base._REGISTRY.clear()
-    base._REGISTRY.update(saved)
+pytestmark = pytest.mark.usefixtures("clean_registry")   # strategies a test registers do not leak
 
 
 def test_example_strategy_replays_and_its_basis_names_the_events_it_used(write_settings, day_candles):

@@ -7,7 +7,6 @@ import sqlite3
 import pytest
 
 import bot
-from ict.strategies import base
 from trade.settings import SettingsError, load_settings
 
 IDEA = '''\
@@ -31,13 +30,7 @@ class Idea(Strategy):
 '''
 
 
-@pytest.fixture(autouse=True)
-def clean_registry():
-    """Strategies registered by a test's file do not leak into other tests."""
-    saved = dict(base._REGISTRY)
-    yield
-    base._REGISTRY.clear()
-    base._REGISTRY.update(saved)
+pytestmark = pytest.mark.usefixtures("clean_registry")   # strategies a test registers do not leak
 
 
 @pytest.fixture
