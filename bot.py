@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ict.candle_file import CandleFileError, fit_to_interval, load_candles
 from journal.journal import Journal, JournalError
-from ict.scan import format_time
+from ict.intervals import format_time
 from trade.replay import ReplaySummary, StrategyError, run_replay
 from trade.report import ReportError, check_report_dir, write_report
 from trade.secrets import RedactSecrets

@@ -24,7 +24,8 @@ import logging
 from pathlib import Path
 
 from ict.models import Candle
-from ict.resample import aggregate, detect_interval, find_gaps, interval_name, utc_text
+from ict.intervals import utc_text
+from ict.resample import aggregate, detect_interval, find_gaps, interval_name
 
 log = logging.getLogger(__name__)
 

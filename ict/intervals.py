@@ -10,10 +10,12 @@ state the 3d anchor and no recorded Binance 3d kline is bundled, so this is unve
 it; check one 3d kline's open time before relying on 3d periods. The month (`1M`) is
 left out: it has no fixed length, and the bot does not trade it.
 
-`INTERVAL_MS` holds the same intervals as `trade.settings.INTERVALS` (a test keeps the
-two equal; `ict/` cannot import from `trade/`).
+`INTERVAL_MS` is the one interval table: `trade.settings.INTERVALS` is this same dict.
+`format_time` and `utc_text` write a candle time for people, in UTC.
 """
 from __future__ import annotations
+
+from datetime import datetime, timezone
 
 DAY_MS = 86_400_000
 WEEK_MS = 7 * DAY_MS
@@ -44,3 +46,13 @@ def period_start(open_time_ms: int, interval: str) -> int:
     """The open time (epoch ms UTC) of the `interval` period holding `open_time_ms`."""
     offset = period_offset_ms(interval)
     return open_time_ms - (open_time_ms - offset) % interval_ms(interval)
+
+
+def format_time(ms: int) -> str:
+    """UTC `YYYY-MM-DD HH:MM` for an epoch-ms time (a candle's open time)."""
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
+def utc_text(ms: int) -> str:
+    """Epoch milliseconds as "2022-05-06 00:00 UTC", for log and error lines."""
+    return format_time(ms) + " UTC"

@@ -113,7 +113,7 @@ def _draw_candles(ax, window: Sequence[Candle]) -> None:
 
 
 def _axes(ax, times: list[int], low: float, high: float, title: str) -> None:
-    from ict.scan import format_time
+    from ict.intervals import format_time
 
     pad = (high - low) * 0.03 or 1.0
     ax.set_ylim(low - pad, high + pad)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import operator
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Sequence
 
 from ict.intervals import DAY_MS, INTERVAL_MS, MONDAY_OFFSET_MS, WEEK_MS
@@ -50,11 +49,6 @@ def interval_name(interval_ms: int) -> str:
         if interval_ms % size == 0:
             return f"{interval_ms // size}{unit}"
     return f"{interval_ms}ms"  # unreachable: every whole number is a multiple of 1 ms
-
-
-def utc_text(ms: int) -> str:
-    """Epoch milliseconds as "2022-05-06 00:00 UTC"."""
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def detect_interval(open_times: Sequence[int]) -> int | None:

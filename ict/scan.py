@@ -13,6 +13,7 @@ from typing import Iterable, TextIO
 
 from ict.candle_file import CandleFileError, load_candles
 from ict.engine import Engine
+from ict.intervals import format_time
 from ict.events import LifecycleRecord, Report, to_dict
 from ict.models import Candle
 from ict.settings import IctSettings, ict_settings_from_table
@@ -41,11 +42,6 @@ def parse_time(text: str, option: str) -> int:
             return int(moment.timestamp() * 1000)
     raise CliError(f"{option} {text!r} is not a time; use a UTC date like 2025-05-05, "
                    "a date and time like 2025-05-05T12:00, or epoch milliseconds")
-
-
-def format_time(ms: int) -> str:
-    """UTC `YYYY-MM-DD HH:MM` for an epoch-ms time."""
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
 def load_settings(path: str | None) -> IctSettings:

@@ -191,4 +191,4 @@ def test_higher_timeframe_repeated_base_candle_raises():
 
 def test_interval_table_matches_trade_settings():
     from trade.settings import INTERVALS
-    assert INTERVAL_MS == INTERVALS
+    assert INTERVALS is INTERVAL_MS   # one table, not two kept equal

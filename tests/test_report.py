@@ -12,7 +12,6 @@ from ict.engine import Engine
 from ict.events import FVG, Event
 from ict.models import Candle
 from tests.conftest import DAY_FILE, ROOT
-from ict.strategies import base
 from journal.journal import Journal
 from trade.metrics import ClosedTrade, trades_from_rows
 from trade.replay import run_replay
@@ -108,14 +107,6 @@ def test_find_zones_looks_up_basis_ids_and_skips_higher_timeframes(day_candles):
                         basis=(f"fvg:{fvg.id}", "1h:fvg:3"))
     zones, skipped = find_zones([trade], day_candles, Engine().settings)
     assert zones == {fvg.id: fvg} and skipped == 1
-
-
-@pytest.fixture
-def clean_registry():
-    saved = dict(base._REGISTRY)
-    yield
-    base._REGISTRY.clear()
-    base._REGISTRY.update(saved)
 
 
 def test_write_report_ict_strategy_draws_every_base_basis_zone(write_settings, day_candles, tmp_path, clean_registry):

@@ -23,9 +23,9 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import datetime, timezone
 from typing import Callable
 
+from ict.intervals import utc_text
 from ict.models import Candle
 from trade.binance_events import StreamMessageError, parse_kline
 from trade.errors import ExchangeError
@@ -153,7 +153,7 @@ class MarketStream(SocketThread):
             # a closed candle before this one never came (a lost closing frame): fetch it first
             self._gap_checked_at = candle.open_time
             log.warning("%s kline stream: candle %s arrived but %s was never closed on the stream", self.symbol,
-                        _utc(candle.open_time), _utc(expected))
+                        utc_text(candle.open_time), utc_text(expected))
             self._backfill("to fill a gap")
         if closed:
             self._deliver(candle)
@@ -167,9 +167,9 @@ class MarketStream(SocketThread):
         if count:  # after a connect this is routine (the reconnect itself was logged); a gap is not
             log.log(logging.INFO if why == "after connecting" else logging.WARNING,
                     "%s kline backfill %s: %d closed candle(s) from %s fetched over REST", self.symbol, why,
-                    count, _utc(start))
+                    count, utc_text(start))
         else:
-            log.info("%s kline backfill %s: nothing missed since %s", self.symbol, why, _utc(start))
+            log.info("%s kline backfill %s: nothing missed since %s", self.symbol, why, utc_text(start))
 
     def _deliver(self, candle: Candle) -> bool:
         if self.stopping or (self.last_open_time is not None and candle.open_time <= self.last_open_time):
@@ -179,12 +179,10 @@ class MarketStream(SocketThread):
         try:
             self.on_candle(candle)
         except Exception:  # the consumer's bug must not kill the stream; the candle counts as delivered
-            log.exception("%s on_candle failed for candle %s", self.symbol, _utc(candle.open_time))
+            log.exception("%s on_candle failed for candle %s", self.symbol, utc_text(candle.open_time))
         return True
 
 
-def _utc(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _describe(problem: BaseException) -> str:

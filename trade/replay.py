@@ -16,10 +16,10 @@ import logging
 import threading
 import traceback
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
+from ict.intervals import utc_text
 from ict.models import Candle
 from journal.journal import Journal
 from trade.models import ZERO
@@ -130,7 +130,7 @@ def _strategy_intents(runner, candle: Candle, settings: Settings) -> list:
         return runner.on_candle(candle)
     except Exception as problem:
         log.debug("strategy failure", exc_info=True)
-        when = datetime.fromtimestamp(candle.open_time / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        when = utc_text(candle.open_time)
         raise StrategyError(f"{settings.path.name} strategy {runner.strategy.name} failed at the "
                             f"{settings.strategy['interval']} candle of {when}: {type(problem).__name__}: {problem}"
                             f"{_where(problem, runner.strategy, settings)}; fix the strategy") from problem

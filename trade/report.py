@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ict.models import Candle
-from ict.scan import format_time
+from ict.intervals import format_time
 from journal.journal import Journal, iso_time
 from trade.metrics import ClosedTrade, drawdowns, equity_curve, max_drawdown, trade_metrics, trades_from_rows
 from trade.replay import ReplaySummary

@@ -18,14 +18,13 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+from ict.intervals import INTERVAL_MS
 from ict.strategies import strategy_class, strategy_names
 from trade.risk import RiskSettings
 from trade.strategy_file import StrategyFileError, load_strategy_file
 
 MODES = ("replay", "paper", "testnet", "demo", "mainnet")
-INTERVALS = {"1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1h": 3_600_000,
-             "2h": 7_200_000, "4h": 14_400_000, "6h": 21_600_000, "8h": 28_800_000, "12h": 43_200_000,
-             "1d": 86_400_000, "3d": 259_200_000, "1w": 604_800_000}
+INTERVALS = INTERVAL_MS   # Binance kline intervals and their lengths in ms (ict/intervals.py)
 REQUIRED = object()
 
 
