@@ -22,10 +22,10 @@ from pathlib import Path
 from ict.candle_file import CandleFileError, fit_to_interval, load_candles
 from journal.journal import Journal, JournalError
 from ict.intervals import format_time
-from trade.replay import ReplaySummary, StrategyError, run_replay
-from trade.report import ReportError, check_report_dir, write_report
-from trade.secrets import RedactSecrets
-from trade.settings import Settings, SettingsError, check_replay_file, load_settings
+from runtime.replay import ReplaySummary, StrategyError, run_replay
+from runtime.report import ReportError, check_report_dir, write_report
+from runtime.secrets import RedactSecrets
+from runtime.settings import Settings, SettingsError, check_replay_file, load_settings
 
 log = logging.getLogger("bot")
 EXIT_BAD_INPUT = 2
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             raise ReportError(f"--report works with a replay only; add --replay FILE or set [bot] mode = \"replay\"")
         if args.journal:
             settings.bot["journal"] = args.journal
-        from trade.live import run_live  # live modes need the exchange code only when used
+        from runtime.live import run_live  # live modes need the exchange code only when used
 
         return run_live(settings, stop, redact)
     except (SettingsError, CandleFileError, JournalError, StrategyError, ReportError) as problem:

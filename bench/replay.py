@@ -32,8 +32,8 @@ from bench.strategies import interval_of  # noqa: E402
 from ict.candle_file import load_candles  # noqa: E402
 from ict.strategies import strategy_names  # noqa: E402
 from journal.journal import Journal  # noqa: E402
-from trade.replay import run_replay  # noqa: E402
-from trade.settings import load_settings  # noqa: E402
+from runtime.replay import run_replay  # noqa: E402
+from runtime.settings import load_settings  # noqa: E402
 
 
 def peak_memory_mb() -> float:

@@ -7,7 +7,7 @@ Each run is a replay with `settings.toml` as shipped (starting balance, fees, sl
 and `[strategy] interval` is set to the file's candle interval. Prints one markdown row per
 (strategy, file): trades, win rate, net PnL after fees, profit factor and max drawdown, as
 measured, with the signals emitted and how many of them risk refused (journal `signals.refusal`
-says why); metrics are those of `trade.metrics` (README "Backtest report").
+says why); metrics are those of `runtime.metrics` (README "Backtest report").
 Skipped, with the reason printed: spot files (the bot trades the USDⓈ-M perpetual; spot prices
 and volumes are another market) and a file whose candles repeat an earlier file's.
 """
@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT))
 from ict.candle_file import load_candles  # noqa: E402
 from ict.strategies import strategy_names  # noqa: E402
 from journal.journal import Journal  # noqa: E402
-from trade.metrics import equity_curve, max_drawdown, trade_metrics, trades_from_rows  # noqa: E402
-from trade.replay import run_replay  # noqa: E402
-from trade.settings import INTERVALS, load_settings  # noqa: E402
+from runtime.metrics import equity_curve, max_drawdown, trade_metrics, trades_from_rows  # noqa: E402
+from runtime.replay import run_replay  # noqa: E402
+from runtime.settings import INTERVALS, load_settings  # noqa: E402
 
 HEADER = ("| strategy | file | candles | signals (refused) | trades | win rate | net PnL after fees (USDT) | profit factor "
           "| max drawdown |\n|---|---|---:|---:|---:|---:|---:|---:|---:|")

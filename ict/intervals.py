@@ -10,7 +10,7 @@ state the 3d anchor and no recorded Binance 3d kline is bundled, so this is unve
 it; check one 3d kline's open time before relying on 3d periods. The month (`1M`) is
 left out: it has no fixed length, and the bot does not trade it.
 
-`INTERVAL_MS` is the one interval table: `trade.settings.INTERVALS` is this same dict.
+`INTERVAL_MS` is the one interval table: `runtime.settings.INTERVALS` is this same dict.
 `format_time` and `utc_text` write a candle time for people, in UTC.
 """
 from __future__ import annotations

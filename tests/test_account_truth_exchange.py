@@ -52,8 +52,8 @@ def test_reduce_only_refusals_are_recognised_and_others_are_not():
 
 
 def test_positions_changed_gives_sizes_per_side_in_one_way_and_hedge_mode():
-    from trade.binance_events import AccountUpdate, PositionUpdate
-    from trade.live import positions_changed
+    from trade.binance.events import AccountUpdate, PositionUpdate
+    from runtime.live import positions_changed
 
     one_way = AccountUpdate("ORDER", 1, None, None, (PositionUpdate("BTCUSDT", D("-0.5"), D("36000"), "BOTH"),))
     hedge = AccountUpdate("ORDER", 1, None, None, (PositionUpdate("BTCUSDT", D("0"), D("0"), "SHORT"),))

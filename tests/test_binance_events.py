@@ -1,4 +1,4 @@
-"""Tests of trade/binance_events.py: Binance stream frames into candles and order updates.
+"""Tests of trade/binance/events.py: Binance stream frames into candles and order updates.
 
 Payloads are the JSON fixtures in tests/fixtures/binance_stream/ (Binance's wire
 format, see the README there); a test changes a field only where the case needs it,
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ict.models import Candle
-from trade.binance_events import (HELD_FOREIGN_EVENTS, AccountUpdate, ListenKeyExpired, PositionUpdate,
+from trade.binance.events import (HELD_FOREIGN_EVENTS, AccountUpdate, ListenKeyExpired, PositionUpdate,
                                   StreamMessageError, UserEventTranslator, parse_kline)
 from trade.models import OrderStatus, OrderUpdate
 
@@ -97,7 +97,7 @@ def test_order_update_new_without_fill_has_no_prices(translator) -> None:
 
 
 def test_order_update_fee_in_bnb_is_left_out_with_warning(translator, caplog) -> None:
-    with caplog.at_level(logging.WARNING, logger="trade.binance_events"):
+    with caplog.at_level(logging.WARNING, logger="trade.binance.events"):
         [update] = translator.translate(fixture("otu_entry_market_filled_bnb_fee"))
     assert update.fee == Decimal(0)
     assert update.cumulative_quantity == Decimal("0.010")
@@ -123,7 +123,7 @@ def test_order_update_manual_order_is_ignored(translator) -> None:
 
 
 def test_order_update_liquidation_is_ignored_with_warning(translator, caplog) -> None:
-    with caplog.at_level(logging.WARNING, logger="trade.binance_events"):
+    with caplog.at_level(logging.WARNING, logger="trade.binance.events"):
         assert translator.translate(fixture("otu_liquidation_filled")) == []
     assert "liquidation" in caplog.text
 

@@ -11,8 +11,8 @@ import pytest
 import requests
 import responses
 
-from trade.binance_exchange import BinanceExchange, parse_symbol_rules
-from trade.binance_rest import BinanceRest
+from trade.binance.exchange import BinanceExchange, parse_symbol_rules
+from trade.binance.rest import BinanceRest
 from trade.errors import ExchangeFatal, ExchangeUnavailable, OrderRejected, OutcomeUnknown, RateLimited
 from trade.models import OrderRequest, OrderSide, OrderStatus, OrderType
 

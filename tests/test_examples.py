@@ -9,8 +9,8 @@ from ict.engine import Engine
 from ict.events import Event
 from journal.journal import Journal
 from tests.conftest import ROOT
-from trade.replay import run_replay
-from trade.settings import load_settings
+from runtime.replay import run_replay
+from runtime.settings import load_settings
 
 EXAMPLE = ROOT / "examples" / "fvg_retrace.py"
 

@@ -190,5 +190,5 @@ def test_higher_timeframe_repeated_base_candle_raises():
 
 
 def test_interval_table_matches_trade_settings():
-    from trade.settings import INTERVALS
+    from runtime.settings import INTERVALS
     assert INTERVALS is INTERVAL_MS   # one table, not two kept equal

@@ -7,9 +7,9 @@ import pytest
 
 from ict.models import Candle
 from journal.journal import iso_time
-from trade.metrics import drawdowns, equity_curve, max_drawdown, trade_metrics, trades_from_rows
-from trade.replay import run_replay
-from trade.settings import load_settings
+from runtime.metrics import drawdowns, equity_curve, max_drawdown, trade_metrics, trades_from_rows
+from runtime.replay import run_replay
+from runtime.settings import load_settings
 
 HOUR = 3_600_000
 START = 1_700_000_000_000 - 1_700_000_000_000 % HOUR

@@ -1,4 +1,4 @@
-"""The paper account rebuilt from the journal equals the one that wrote it (trade/paper_book.py)."""
+"""The paper account rebuilt from the journal equals the one that wrote it (trade/simulated/paper_book.py)."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,7 +10,7 @@ from journal.journal import Journal
 from tests.test_trader import RULES, Harness, long_signal
 from trade.errors import OrderRejected
 from trade.models import OrderRequest, OrderSide, OrderType
-from trade.paper_book import PaperExchange
+from trade.simulated.paper_book import PaperExchange
 from trade.recovery import recover
 
 

@@ -13,8 +13,8 @@ import pytest
 
 from journal.journal import Journal, JournalError
 from tests.conftest import DAY_FILE, LONG_FILE, ROOT
-from trade.replay import run_replay
-from trade.settings import load_settings
+from runtime.replay import run_replay
+from runtime.settings import load_settings
 
 
 def test_replay_real_day_balance_identity_holds_to_the_cent(write_settings, memory_journal, day_candles):

@@ -13,11 +13,11 @@ from ict.events import FVG, Event
 from ict.models import Candle
 from tests.conftest import DAY_FILE, ROOT
 from journal.journal import Journal
-from trade.metrics import ClosedTrade, trades_from_rows
-from trade.replay import run_replay
-from trade.report import ReportError, check_report_dir, write_report
-from trade.settings import load_settings
-from trade.report_chart import MAX_BUCKETS, bucket_series, downsample, find_zones
+from runtime.metrics import ClosedTrade, trades_from_rows
+from runtime.replay import run_replay
+from runtime.report import ReportError, check_report_dir, write_report
+from runtime.settings import load_settings
+from runtime.report_chart import MAX_BUCKETS, bucket_series, downsample, find_zones
 
 SUMMARY_KEYS = {"candles", "signals", "rejected_signals", "trades", "wins", "losses", "gross_pnl", "fees", "net_pnl",
                 "max_drawdown", "starting_balance", "final_balance", "first_candle", "last_candle",

@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from tests.conftest import ROOT
-from trade.secrets import RedactSecrets, load_keys, require_keys
-from trade.settings import SettingsError
+from runtime.secrets import RedactSecrets, load_keys, require_keys
+from runtime.settings import SettingsError
 
 KEY, SECRET = "A" * 64, "b" * 64
 

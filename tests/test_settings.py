@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from tests.conftest import ROOT
-from trade.settings import SettingsError, load_settings
+from runtime.settings import SettingsError, load_settings
 
 
 def test_settings_shipped_file_loads_in_replay_mode():

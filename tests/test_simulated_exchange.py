@@ -8,7 +8,7 @@ import pytest
 from ict.models import Candle
 from trade.errors import OrderRejected
 from trade.models import OrderRequest, OrderSide, OrderStatus, OrderType
-from trade.simulated_exchange import SimulatedExchange
+from trade.simulated.exchange import SimulatedExchange
 from trade.symbol_rules import SymbolRules
 
 RULES = SymbolRules("BTCUSDT", D("0.1"), D("0.001"), D("0.001"), D("50"))

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 import bot
-from trade.settings import SettingsError, load_settings
+from runtime.settings import SettingsError, load_settings
 
 IDEA = '''\
 from ict.models import Side

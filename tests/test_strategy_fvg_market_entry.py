@@ -7,7 +7,7 @@ from ict.atr import WilderAtr
 from ict.models import EntryType, Side, Signal
 from ict.strategies.fvg_market_entry import FvgMarketEntry
 from tests.strategy_cases import BREAK_LEG, MINUTE, NY_0949, NY_1000, candles, drive, mirrored
-from trade.settings import SettingsError, load_settings
+from runtime.settings import SettingsError, load_settings
 
 NO_BUFFER = {"stop_buffer_atr": 0.0}
 

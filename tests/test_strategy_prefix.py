@@ -12,8 +12,8 @@ import pytest
 from ict.candle_file import load_candles
 from journal.journal import Journal, iso_time
 from tests.conftest import DATA
-from trade.replay import run_replay
-from trade.settings import load_settings
+from runtime.replay import run_replay
+from runtime.settings import load_settings
 
 FILE = DATA / "BTCUSDT-perp-5m-2023-01-01.csv"
 SLICE = 5200                 # 18 days of 5m candles: every shipped strategy signals in it

@@ -248,8 +248,8 @@ def test_context_feedback_shows_positions_entries_ages_and_refusals(memory_journ
 
 
 def test_live_warm_up_loads_enough_base_candles_for_the_largest_timeframe(write_settings, monkeypatch):
-    from trade import live
-    from trade.settings import load_settings
+    from runtime import live
+    from runtime.settings import load_settings
 
     class MarketData:
         def __init__(self):

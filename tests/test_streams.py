@@ -22,10 +22,10 @@ from binance.exceptions import BinanceAPIException
 from ict.models import Candle
 from tests.fake_exchange import FakeBinance, ReplayClock
 from tests.fake_exchange.candles import Kline, read_candle_file
-from trade.binance_events import UserEventTranslator
-from trade.market_stream import MarketStream
+from trade.binance.events import UserEventTranslator
+from trade.binance.market_stream import MarketStream
 from trade.models import OrderStatus, OrderUpdate
-from trade.user_stream import ListenKeyGone, UserStream, short_key
+from trade.binance.user_stream import ListenKeyGone, UserStream, short_key
 from tests.conftest import DAY_FILE
 
 BARS: list[Kline] = read_candle_file(DAY_FILE, "1m")

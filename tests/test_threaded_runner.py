@@ -5,9 +5,9 @@ from decimal import Decimal
 
 from ict.models import Candle
 from journal.journal import Journal
-from trade.replay import ReplayClock, build_simulated_exchange, run_replay
-from trade.settings import load_settings
-from trade.threaded_runner import ThreadedRunner
+from runtime.replay import ReplayClock, build_simulated_exchange, run_replay
+from runtime.settings import load_settings
+from runtime.threaded_runner import ThreadedRunner
 from trade.trader import Trader
 
 COLUMNS = "symbol, side, state, quantity, entry_price, exit_price, realized_pnl, fees, close_reason, opened_at"

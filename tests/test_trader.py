@@ -10,9 +10,9 @@ from ict.models import Candle, EntryType, Side, Signal
 from journal.journal import Journal
 from trade.errors import OrderRejected, OutcomeUnknown
 from trade.models import OrderStatus
-from trade.replay import ReplayClock
+from runtime.replay import ReplayClock
 from trade.risk import RiskSettings
-from trade.simulated_exchange import SimulatedExchange
+from trade.simulated.exchange import SimulatedExchange
 from trade.symbol_rules import SymbolRules
 from trade.trader import Trader
 

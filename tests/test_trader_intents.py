@@ -9,8 +9,8 @@ from ict.models import CancelEntry, ClosePosition, EntryType, MoveStop, Side, Si
 from journal.journal import Journal
 from tests.fake_exchange import DEFAULT_API_KEY, DEFAULT_API_SECRET, FakeBinance
 from tests.test_trader import RISK, Harness, long_signal
-from trade.binance_exchange import BinanceExchange
-from trade.binance_rest import BinanceRest
+from trade.binance.exchange import BinanceExchange
+from trade.binance.rest import BinanceRest
 from trade.models import OrderStatus, OrderUpdate
 from trade.recovery import restore_positions
 from trade.symbol_rules import wire

@@ -14,10 +14,10 @@ from decimal import Decimal
 from ict.models import EntryType, Side, Signal
 from journal.journal import Journal
 from tests.fake_exchange import DEFAULT_API_KEY, DEFAULT_API_SECRET, FakeBinance
-from trade.binance_events import AccountUpdate, UserEventTranslator
-from trade.binance_exchange import BinanceExchange
-from trade.binance_rest import BinanceRest
-from trade.live import positions_changed
+from trade.binance.events import AccountUpdate, UserEventTranslator
+from trade.binance.exchange import BinanceExchange
+from trade.binance.rest import BinanceRest
+from runtime.live import positions_changed
 from trade.models import OrderUpdate
 from trade.risk import RiskSettings
 from trade.trader import Trader

@@ -7,7 +7,7 @@
     stopping    Ctrl+C / SIGTERM: streams closed, queues drained, journal closed; exit 0
 
 Paper mode trades the simulated exchange on Binance's live public candles: no keys. Its
-simulated account is rebuilt from the journal at each start (trade/paper_book.py).
+simulated account is rebuilt from the journal at each start (trade/simulated/paper_book.py).
 """
 from __future__ import annotations
 
@@ -21,20 +21,21 @@ from ict.models import Candle
 from ict.strategies.runner import warmup_candles_needed
 from journal.journal import Journal
 from trade import crash_points
-from trade.binance_events import AccountUpdate, UserEventTranslator
-from trade.binance_exchange import BinanceExchange
-from trade.binance_rest import HOSTS, BinanceRest
+from trade.binance.events import AccountUpdate, UserEventTranslator
+from trade.binance.exchange import BinanceExchange
+from trade.binance.rest import HOSTS, BinanceRest
 from trade.errors import ExchangeError, ExchangeFatal
-from trade.market_stream import MarketStream
+from trade.binance.market_stream import MarketStream
 from trade.models import OrderUpdate
 from trade.recovery import recover
-from trade.paper_book import PaperExchange, build_paper_exchange
-from trade.secrets import RedactSecrets, require_keys
-from trade.settings import Settings, SettingsError
+from runtime.replay import build_paper_exchange
+from trade.simulated.paper_book import PaperExchange
+from runtime.secrets import RedactSecrets, require_keys
+from runtime.settings import Settings, SettingsError
 from trade.snapshot import TraderSnapshot
-from trade.threaded_runner import PositionsChanged, ThreadedRunner
+from runtime.threaded_runner import PositionsChanged, ThreadedRunner
 from trade.trader import Trader
-from trade.user_stream import ListenKeyGone, UserStream
+from trade.binance.user_stream import ListenKeyGone, UserStream
 
 log = logging.getLogger(__name__)
 STATUS_SECONDS = 60

@@ -23,8 +23,9 @@ from ict.intervals import utc_text
 from ict.models import Candle
 from journal.journal import Journal
 from trade.models import ZERO
-from trade.settings import Settings
-from trade.simulated_exchange import SimulatedExchange
+from runtime.settings import Settings
+from trade.simulated.exchange import SimulatedExchange
+from trade.simulated.paper_book import PaperExchange
 from trade.symbol_rules import SymbolRules, to_decimal
 from trade.trader import Trader
 
@@ -78,6 +79,13 @@ def build_simulated_exchange(settings: Settings) -> SimulatedExchange:
     replay = settings.replay
     return SimulatedExchange(replay_rules(settings), replay["starting_balance_usdt"], settings.risk.leverage,
                              replay["taker_fee"], replay["maker_fee"], replay["slippage_ticks"])
+
+
+def build_paper_exchange(settings: Settings) -> PaperExchange:
+    """A paper exchange with the `[replay]` balance, fees and slippage; `watch_rules`, then `restore`."""
+    replay = settings.replay
+    return PaperExchange(replay_rules(settings), replay["starting_balance_usdt"], settings.risk.leverage,
+                         replay["taker_fee"], replay["maker_fee"], replay["slippage_ticks"])
 
 
 def run_replay(settings: Settings, candles: list[Candle], journal: Journal, stop: threading.Event | None = None) -> ReplaySummary:

@@ -1,8 +1,8 @@
 """The backtest report of `python bot.py --replay FILE --report DIR`: DIR/summary.json and DIR/report.png.
 
 `summary.json` holds the replay summary (`ReplaySummary.as_json()`), the replay's first and
-last candle (open times, UTC), and the metrics of `trade.metrics` computed from the journal.
-`report.png` is drawn by `trade.report_chart`. The directory is checked before the replay
+last candle (open times, UTC), and the metrics of `runtime.metrics` computed from the journal.
+`report.png` is drawn by `runtime.report_chart`. The directory is checked before the replay
 runs (`check_report_dir`), so a typo costs nothing.
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Sequence
 from ict.models import Candle
 from ict.intervals import format_time
 from journal.journal import Journal, iso_time
-from trade.metrics import ClosedTrade, drawdowns, equity_curve, max_drawdown, trade_metrics, trades_from_rows
-from trade.replay import ReplaySummary
+from runtime.metrics import ClosedTrade, drawdowns, equity_curve, max_drawdown, trade_metrics, trades_from_rows
+from runtime.replay import ReplaySummary
 
 SUMMARY_FILE = "summary.json"
 CHART_FILE = "report.png"
@@ -46,7 +46,7 @@ def check_report_dir(directory: str | Path) -> Path:
 
 def report_summary(summary: ReplaySummary, trades: Sequence[ClosedTrade], curve: Sequence[Decimal],
                    candles: Sequence[Candle]) -> dict:
-    """summary.json's content: the replay summary, its date range and the metrics (see trade.metrics)."""
+    """summary.json's content: the replay summary, its date range and the metrics (see runtime.metrics)."""
     worst, worst_percent = max_drawdown(curve, summary.starting_balance)
     out = summary.as_json()
     out["first_candle"] = iso_time(candles[0].open_time) if candles else None
@@ -63,7 +63,7 @@ def write_report(directory: Path, summary: ReplaySummary, journal: Journal, cand
     `candles` are the candles the replay went through (cut where it stopped)."""
     import json
 
-    from trade.report_chart import draw_report, find_zones
+    from runtime.report_chart import draw_report, find_zones
 
     candles = candles[:summary.candles]
     trades = trades_from_rows(journal.closed_trades())

@@ -14,9 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 from ict.models import Candle
-from trade.account_settings import ensure_leverage, ensure_margin_type, read_position_mode, read_symbol_config
-from trade.binance_events import ORDER_STATUSES
-from trade.binance_rest import BinanceRest
+from trade.binance.account_settings import ensure_leverage, ensure_margin_type, read_position_mode, read_symbol_config
+from trade.binance.events import ORDER_STATUSES
+from trade.binance.rest import BinanceRest
 from trade.errors import ExchangeFatal, OrderRejected
 from trade.models import ZERO, AccountPosition, AccountTrade, OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate, TradeFill
 from trade.rules_book import RulesBook
@@ -36,7 +36,7 @@ class BinanceExchange:
 
     Call `prepare(symbol, leverage, margin_type)` once before trading: it reads the
     rules, the position mode, fees and balance, and sets margin type and leverage where
-    they differ (trade/account_settings.py).
+    they differ (trade/binance/account_settings.py).
     """
 
     def __init__(self, rest: BinanceRest) -> None:

@@ -27,10 +27,10 @@ from typing import Callable
 
 from ict.intervals import utc_text
 from ict.models import Candle
-from trade.binance_events import StreamMessageError, parse_kline
+from trade.binance.events import StreamMessageError, parse_kline
 from trade.errors import ExchangeError
-from trade.settings import INTERVALS
-from trade.stream_socket import (MAX_CONNECTION_SECONDS, SOCKET_ERRORS, SocketThread, StreamClosed, StreamSilent,
+from ict.intervals import INTERVAL_MS as INTERVALS
+from trade.binance.stream_socket import (MAX_CONNECTION_SECONDS, SOCKET_ERRORS, SocketThread, StreamClosed, StreamSilent,
                                  is_data)
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ except ModuleNotFoundError:  # Python 3.10
 from ict.intervals import INTERVAL_MS
 from ict.strategies import strategy_class, strategy_names
 from trade.risk import RiskSettings
-from trade.strategy_file import StrategyFileError, load_strategy_file
+from runtime.strategy_file import StrategyFileError, load_strategy_file
 
 MODES = ("replay", "paper", "testnet", "demo", "mainnet")
 INTERVALS = INTERVAL_MS   # Binance kline intervals and their lengths in ms (ict/intervals.py)

@@ -23,8 +23,8 @@ import logging
 import time
 from typing import Callable, Protocol
 
-from trade.binance_events import ListenKeyExpired, StreamMessageError, UserEvent, UserEventTranslator
-from trade.stream_socket import (MAX_CONNECTION_SECONDS, SOCKET_ERRORS, SocketThread, StreamClosed, StreamSilent,
+from trade.binance.events import ListenKeyExpired, StreamMessageError, UserEvent, UserEventTranslator
+from trade.binance.stream_socket import (MAX_CONNECTION_SECONDS, SOCKET_ERRORS, SocketThread, StreamClosed, StreamSilent,
                                  is_data)
 
 log = logging.getLogger(__name__)

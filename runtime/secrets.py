@@ -19,7 +19,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from trade.settings import SettingsError
+from runtime.settings import SettingsError
 
 log = logging.getLogger(__name__)
 SECRETS_FILE = "secrets.toml"

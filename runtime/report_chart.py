@@ -19,7 +19,7 @@ from typing import Sequence
 from ict.engine import Engine
 from ict.events import BULLISH, FVG, ORDER_BLOCK, Event
 from ict.models import Candle
-from trade.metrics import ClosedTrade
+from runtime.metrics import ClosedTrade
 
 MAX_BUCKETS = 1500          # price/equity points drawn at most: about one per pixel column at 20 in × 100 dpi
 WIN, LOSS = "#2e7d32", "#c62828"

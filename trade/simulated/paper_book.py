@@ -17,10 +17,8 @@ from ict.models import Candle
 from journal import paper
 from journal.journal import Journal, epoch_ms
 from trade.models import OrderRequest, OrderRole, OrderSide, OrderStatus, OrderType, OrderUpdate
-from trade.replay import replay_rules
 from trade.rules_book import RulesBook
-from trade.settings import Settings
-from trade.simulated_exchange import SimulatedExchange, _Holding
+from trade.simulated.exchange import SimulatedExchange, _Holding
 from trade.symbol_rules import SymbolRules
 
 log = logging.getLogger(__name__)
@@ -95,13 +93,6 @@ class PaperExchange(SimulatedExchange):
         if missed:
             log.info("paper: %d candle(s) closed while the bot was down were played through the simulated exchange", len(missed))
         return len(missed)
-
-
-def build_paper_exchange(settings: Settings) -> PaperExchange:
-    """A paper exchange with the `[replay]` balance, fees and slippage; `watch_rules`, then `restore`."""
-    replay = settings.replay
-    return PaperExchange(replay_rules(settings), replay["starting_balance_usdt"], settings.risk.leverage,
-                         replay["taker_fee"], replay["maker_fee"], replay["slippage_ticks"])
 
 
 def _request(row: dict) -> OrderRequest:

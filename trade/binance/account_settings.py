@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from trade.binance_rest import BinanceRest
+from trade.binance.rest import BinanceRest
 from trade.errors import ExchangeFatal, OrderRejected
 
 log = logging.getLogger(__name__)
