@@ -52,9 +52,9 @@ def setup_logging(settings: Settings) -> RedactSecrets:
     root.handlers.clear()
     root.setLevel(logging.DEBUG)
     console = logging.StreamHandler(sys.stderr)
-    console.setLevel(settings.bot["log_level"])
+    console.setLevel(settings.bot.log_level)
     console.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
-    log_file = logging.FileHandler(settings.resolve(settings.bot["log_file"]), encoding="utf-8")
+    log_file = logging.FileHandler(settings.resolve(settings.bot.log_file), encoding="utf-8")
     log_file.setLevel(logging.DEBUG)
     log_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"))
     for handler in (console, log_file):
@@ -82,12 +82,12 @@ def install_stop_handlers(stop: threading.Event) -> None:
 def replay(settings: Settings, args: argparse.Namespace, stop: threading.Event) -> int:
     report_dir = check_report_dir(args.report) if args.report else None  # before the journal is replaced
     # the [replay] file was checked when the settings were loaded in replay mode
-    file = check_replay_file(settings, args.replay, "--replay") if args.replay else settings.resolve(settings.replay["file"])
+    file = check_replay_file(settings, args.replay, "--replay") if args.replay else settings.resolve(settings.replay.file)
     candles = fit_to_interval(file, load_candles(file), settings.interval_ms)
-    journal_path = args.journal or settings.resolve(settings.bot["journal"])
+    journal_path = args.journal or settings.resolve(settings.bot.journal)
     journal = Journal.open(journal_path, "replay", durable=False, fresh=True)
-    log.info("replay of %s: %d candles, %s %s, strategy %s, journal %s", file, len(candles), settings.strategy["symbol"],
-             settings.strategy["interval"], settings.strategy["strategy_name"], journal_path)
+    log.info("replay of %s: %d candles, %s %s, strategy %s, journal %s", file, len(candles), settings.strategy.symbol,
+             settings.strategy.interval, settings.strategy.strategy_name, journal_path)
     try:
         summary = run_replay(settings, candles, journal, stop)
     finally:
@@ -98,7 +98,7 @@ def replay(settings: Settings, args: argparse.Namespace, stop: threading.Event) 
     if report_dir is not None:
         journal = Journal.open(journal_path, "replay", durable=False)
         try:
-            title = f"{settings.strategy['symbol']} {settings.strategy['interval']} {settings.strategy['strategy_name']}"
+            title = f"{settings.strategy.symbol} {settings.strategy.interval} {settings.strategy.strategy_name}"
             content = write_report(report_dir, summary, journal, candles, settings.ict, title)
         finally:
             journal.close()
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.report:
             raise ReportError(f"--report works with a replay only; add --replay FILE or set [bot] mode = \"replay\"")
         if args.journal:
-            settings.bot["journal"] = args.journal
+            settings = settings.with_bot(journal=args.journal)
         from runtime.live import run_live  # live modes need the exchange code only when used
 
         return run_live(settings, stop, redact)

@@ -58,9 +58,9 @@ def main() -> None:
     candles = load_candles(args.file)
     load_seconds = time.perf_counter() - started
     if args.strategy:
-        settings.strategy.update(strategy_name=args.strategy, params={}, interval=interval_of(candles))
-    print(f"{settings.strategy['strategy_name']} on {args.file} ({len(candles):,} candles, "
-          f"{settings.strategy['interval']}), loaded in {load_seconds:.3f} s")
+        settings = settings.with_strategy(strategy_name=args.strategy, params={}, interval=interval_of(candles))
+    print(f"{settings.strategy.strategy_name} on {args.file} ({len(candles):,} candles, "
+          f"{settings.strategy.interval}), loaded in {load_seconds:.3f} s")
     best = best_cpu = None
     with tempfile.TemporaryDirectory() as folder:
         for run in range(args.repeat):

@@ -54,9 +54,7 @@ def journal_text(journal: Journal) -> tuple[str, dict[str, int]]:
 
 def replay_one(settings_path: Path, name: str, candles) -> tuple[str, dict]:
     settings = load_settings(settings_path)
-    settings.strategy["strategy_name"] = name
-    settings.strategy["params"] = {}
-    settings.strategy["interval"] = interval_of(candles)
+    settings = settings.with_strategy(strategy_name=name, params={}, interval=interval_of(candles))
     journal = Journal.open(":memory:", "replay", durable=False)
     summary = run_replay(settings, candles, journal)
     text, counts = journal_text(journal)

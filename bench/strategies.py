@@ -64,9 +64,7 @@ def bundled_files(data: Path) -> list[tuple[Path, list | None, str]]:
 
 def run_one(settings, name: str, candles) -> dict:
     """Replay `candles` with strategy `name` on its defaults; return the row's figures."""
-    settings.strategy["strategy_name"] = name
-    settings.strategy["params"] = {}
-    settings.strategy["interval"] = interval_of(candles)
+    settings = settings.with_strategy(strategy_name=name, params={}, interval=interval_of(candles))
     journal = Journal.open(":memory:", "replay", durable=False)
     started = time.perf_counter()
     summary = run_replay(settings, candles, journal)

@@ -17,6 +17,7 @@ from ict.intervals import format_time
 from ict.events import LifecycleRecord, Report, to_dict
 from ict.models import Candle
 from ict.settings import IctSettings, ict_settings_from_table
+from ict.settings_file import TomlFileError, read_toml
 
 
 class CliError(Exception):
@@ -49,16 +50,9 @@ def load_settings(path: str | None) -> IctSettings:
     if path is None:
         return IctSettings()
     try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise CliError(f"settings file {path} does not exist; check the path") from None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise CliError(f"settings file {path} cannot be read: {exc}") from None
+        data = read_toml(path)
+    except TomlFileError as exc:
+        raise CliError(str(exc)) from None
     try:
         return ict_settings_from_table(data.get("ict", {}))
     except ValueError as exc:

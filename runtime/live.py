@@ -50,26 +50,26 @@ def wall_ms() -> int:
 
 def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | None = None) -> int:
     """Trade until `stop` is set; return the process exit code."""
-    mode, symbol = settings.mode, settings.strategy["symbol"]
-    rest_base = settings.exchange["rest_url"] or HOSTS[mode][0]
-    ws_base = settings.exchange["ws_url"] or HOSTS[mode][1]
+    mode, symbol = settings.mode, settings.strategy.symbol
+    rest_base = settings.exchange.rest_url or HOSTS[mode][0]
+    ws_base = settings.exchange.ws_url or HOSTS[mode][1]
     if mode == "mainnet":
-        if not settings.bot["confirm_mainnet"]:
+        if not settings.bot.confirm_mainnet:
             raise SettingsError('mode = "mainnet" trades real money; set [bot] confirm_mainnet = true in settings.toml to allow orders')
         log.warning("MAINNET: this bot trades real money on %s", symbol)
     log.info("mode %s: REST %s, streams %s, %s %s, strategy %s", mode, rest_base, ws_base, symbol,
-             settings.strategy["interval"], settings.strategy["strategy_name"])
-    market_rest = BinanceRest(rest_base, recv_window_ms=settings.exchange["recv_window_ms"])
+             settings.strategy.interval, settings.strategy.strategy_name)
+    market_rest = BinanceRest(rest_base, recv_window_ms=settings.exchange.recv_window_ms)
     market_data = BinanceExchange(market_rest)  # public calls from the stream threads, on their own connection
     # the journal takes this mode only once the start has succeeded (in _trade)
-    journal = Journal.open(settings.resolve(settings.bot["journal"]), mode, durable=True, fsync=settings.bot["journal_fsync"],
+    journal = Journal.open(settings.resolve(settings.bot.journal), mode, durable=True, fsync=settings.bot.journal_fsync,
                            claim=False)
     journal.after_commit = crash_points.commit_hook()
     try:
         if mode == "paper":
             exchange = build_paper_exchange(settings)
             exchange.watch_rules(symbol, market_data.load_rules, time.time)  # the real symbol rules, simulated fills
-            exchange.restore(journal, settings.replay["starting_balance_usdt"])
+            exchange.restore(journal, settings.replay.starting_balance_usdt)
             private = None
         else:
             keys = require_keys(mode, settings.path.parent)
@@ -77,10 +77,10 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
                 redact.add(keys.key)
                 redact.add(keys.secret)
             log.info("API keys from %s", keys.source)
-            exchange = private = BinanceExchange(BinanceRest(rest_base, keys.key, keys.secret, settings.exchange["recv_window_ms"]))
+            exchange = private = BinanceExchange(BinanceRest(rest_base, keys.key, keys.secret, settings.exchange.recv_window_ms))
             exchange.prepare(symbol, settings.risk.leverage, settings.risk.margin_type)
         trader = Trader(exchange, journal, settings.risk, wall_ms,
-                        limit_entry_timeout_ms=settings.strategy["limit_entry_timeout_candles"] * settings.interval_ms,
+                        limit_entry_timeout_ms=settings.strategy.limit_entry_timeout_candles * settings.interval_ms,
                         reconcile_every_ms=None if private is None else RECONCILE_EVERY_MS, interval_ms=settings.interval_ms)
         recover(trader, journal, symbol)   # paper: against the simulated account rebuilt from the journal
         return _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact)
@@ -95,8 +95,8 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
 
 
 def _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact) -> int:
-    symbol, interval, interval_ms = settings.strategy["symbol"], settings.strategy["interval"], settings.interval_ms
-    name = settings.strategy["strategy_name"]
+    symbol, interval, interval_ms = settings.strategy.symbol, settings.strategy.interval, settings.interval_ms
+    name = settings.strategy.strategy_name
     strategy = settings.build_runner(lambda: trader.snapshot.for_strategy(name))  # the published snapshot only
     warmup = _warmup_candles(settings, strategy.strategy, market_data)
     strategy.warm_up(warmup)  # history only: engines and sessions learn it, a signal from the past is not traded
@@ -114,7 +114,7 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
     runner = ThreadedRunner(strategy, trader, on_candle=on_candle)
     market = MarketStream(ws_base, symbol, interval, on_candle=runner.put_candle,
                           fetch_closed_klines=lambda start: market_data.closed_klines(symbol, interval, interval_ms, start_ms=start),
-                          silence_seconds=settings.exchange["stream_silence_seconds"],
+                          silence_seconds=settings.exchange.stream_silence_seconds,
                           last_open_time=warmup[-1].open_time if warmup else None)
     threads = [market]
     if private is not None:
@@ -175,7 +175,7 @@ def _say_what_stays(snapshot: TraderSnapshot) -> None:
 def _missed_candles(market_data: BinanceExchange, settings: Settings, since_ms: int, warmup: list[Candle]) -> list[Candle]:
     """Closed candles after the one that opened at `since_ms`, up to the last warm-up candle
     (the market stream continues from there, so none is played twice)."""
-    symbol, interval, interval_ms = settings.strategy["symbol"], settings.strategy["interval"], settings.interval_ms
+    symbol, interval, interval_ms = settings.strategy.symbol, settings.strategy.interval, settings.interval_ms
     candles = market_data.closed_klines(symbol, interval, interval_ms, start_ms=since_ms + interval_ms)
     last = warmup[-1].open_time if warmup else None
     return [c for c in candles if last is None or c.open_time <= last]
@@ -185,8 +185,8 @@ def _missed_candles(market_data: BinanceExchange, settings: Settings, since_ms: 
 def _warmup_candles(settings, strategy, market_data) -> list:
     """`warmup_candles` candles for the largest timeframe's engine: that many × its length in
     base candles (300 × 60 one-minute candles for a strategy reading "1h"), in pages of 1500."""
-    symbol, interval, interval_ms = settings.strategy["symbol"], settings.strategy["interval"], settings.interval_ms
-    needed = warmup_candles_needed(strategy, interval, settings.exchange["warmup_candles"])
+    symbol, interval, interval_ms = settings.strategy.symbol, settings.strategy.interval, settings.interval_ms
+    needed = warmup_candles_needed(strategy, interval, settings.exchange.warmup_candles)
     if needed > MAX_WARMUP_CANDLES:
         log.warning("warm-up: %d %s candles wanted for the largest timeframe; loading the last %d (its engine starts "
                     "with fewer candles)", needed, interval, MAX_WARMUP_CANDLES)

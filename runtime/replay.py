@@ -72,20 +72,20 @@ class ReplayClock:
 
 def replay_rules(settings: Settings) -> SymbolRules:
     replay = settings.replay
-    return SymbolRules(settings.strategy["symbol"], replay["tick_size"], replay["step_size"], replay["min_qty"], replay["min_notional"])
+    return SymbolRules(settings.strategy.symbol, replay.tick_size, replay.step_size, replay.min_qty, replay.min_notional)
 
 
 def build_simulated_exchange(settings: Settings) -> SimulatedExchange:
     replay = settings.replay
-    return SimulatedExchange(replay_rules(settings), replay["starting_balance_usdt"], settings.risk.leverage,
-                             replay["taker_fee"], replay["maker_fee"], replay["slippage_ticks"])
+    return SimulatedExchange(replay_rules(settings), replay.starting_balance_usdt, settings.risk.leverage,
+                             replay.taker_fee, replay.maker_fee, replay.slippage_ticks)
 
 
 def build_paper_exchange(settings: Settings) -> PaperExchange:
     """A paper exchange with the `[replay]` balance, fees and slippage; `watch_rules`, then `restore`."""
     replay = settings.replay
-    return PaperExchange(replay_rules(settings), replay["starting_balance_usdt"], settings.risk.leverage,
-                         replay["taker_fee"], replay["maker_fee"], replay["slippage_ticks"])
+    return PaperExchange(replay_rules(settings), replay.starting_balance_usdt, settings.risk.leverage,
+                         replay.taker_fee, replay.maker_fee, replay.slippage_ticks)
 
 
 def run_replay(settings: Settings, candles: list[Candle], journal: Journal, stop: threading.Event | None = None) -> ReplaySummary:
@@ -93,13 +93,13 @@ def run_replay(settings: Settings, candles: list[Candle], journal: Journal, stop
     clock = ReplayClock()
     exchange = build_simulated_exchange(settings)
     trader = Trader(exchange, journal, settings.risk, clock,
-                    limit_entry_timeout_ms=settings.strategy["limit_entry_timeout_candles"] * settings.interval_ms,
+                    limit_entry_timeout_ms=settings.strategy.limit_entry_timeout_candles * settings.interval_ms,
                     interval_ms=settings.interval_ms)
     exchange.connect(trader.on_order_update)
-    name = settings.strategy["strategy_name"]
+    name = settings.strategy.strategy_name
     runner = settings.build_runner(lambda: trader.snapshot.for_strategy(name))  # read after the trader handled the candle
     interval = settings.interval_ms
-    symbol = settings.strategy["symbol"]
+    symbol = settings.strategy.symbol
     starting = exchange.wallet_balance()
     peak, drawdown, seen = starting, ZERO, 0
     report_every = max(1, len(candles) // 10)
@@ -140,7 +140,7 @@ def _strategy_intents(runner, candle: Candle, settings: Settings) -> list:
         log.debug("strategy failure", exc_info=True)
         when = utc_text(candle.open_time)
         raise StrategyError(f"{settings.path.name} strategy {runner.strategy.name} failed at the "
-                            f"{settings.strategy['interval']} candle of {when}: {type(problem).__name__}: {problem}"
+                            f"{settings.strategy.interval} candle of {when}: {type(problem).__name__}: {problem}"
                             f"{_where(problem, runner.strategy, settings)}; fix the strategy") from problem
 
 

@@ -14,11 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
+from ict.settings_file import TomlFileError, read_toml
 from runtime.settings import SettingsError
 
 log = logging.getLogger(__name__)
@@ -48,10 +44,9 @@ def load_keys(settings_folder: Path, environ: dict | None = None) -> ApiKeys | N
         return None
     _warn_if_shared(path)
     try:
-        with path.open("rb") as file:
-            values = tomllib.load(file)
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path} is not valid TOML ({exc.args[0].split(' (')[0]}); compare it with secrets.example.toml") from None
+        values = read_toml(path, what="secrets file", broken="compare it with secrets.example.toml")
+    except TomlFileError as exc:
+        raise SettingsError(str(exc)) from None
     unknown = sorted(set(values) - {"api_key", "api_secret"})
     if unknown:
         raise SettingsError(f"{path} has an unknown key {unknown[0]}; it takes only api_key and api_secret")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ict.settings import IctSettings, ict_settings_from_table, settings_keys
+from ict.settings_file import read_toml
 from tests.ict_helpers import ROOT
 
 
@@ -92,14 +93,10 @@ def test_ict_settings_every_field_is_checked():
 
 
 def test_ict_settings_shipped_settings_toml_ict_table_is_valid():
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
     path = ROOT / "settings.toml"
     if not path.exists():
         pytest.skip("no settings.toml in this checkout")
-    table = tomllib.loads(path.read_text(encoding="utf-8")).get("ict", {})
+    table = read_toml(path).get("ict", {})
     settings = ict_settings_from_table(table)
     assert set(table) <= set(settings_keys())
     assert isinstance(settings, IctSettings)

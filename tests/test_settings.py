@@ -13,9 +13,9 @@ from runtime.settings import SettingsError, load_settings
 def test_settings_shipped_file_loads_in_replay_mode():
     settings = load_settings(ROOT / "settings.toml")
     assert settings.mode == "replay"
-    assert settings.strategy["strategy_name"] == "Mock_ThreeCandles_v1"
+    assert settings.strategy.strategy_name == "Mock_ThreeCandles_v1"
     assert settings.risk.leverage == 5 and settings.risk.max_positions == 1
-    assert str(settings.replay["tick_size"]) == "0.1" and str(settings.replay["min_notional"]) == "50"
+    assert str(settings.replay.tick_size) == "0.1" and str(settings.replay.min_notional) == "50"
 
 
 @pytest.mark.parametrize("changes, message", [

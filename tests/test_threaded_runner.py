@@ -23,7 +23,7 @@ def test_threaded_runner_matches_replay_on_the_same_candles(write_settings, day_
     clock = ReplayClock()
     exchange = build_simulated_exchange(settings)
     trader = Trader(exchange, threaded, settings.risk, clock,
-                    limit_entry_timeout_ms=settings.strategy["limit_entry_timeout_candles"] * settings.interval_ms,
+                    limit_entry_timeout_ms=settings.strategy.limit_entry_timeout_candles * settings.interval_ms,
                     interval_ms=settings.interval_ms)
     exchange.connect(trader.on_order_update)  # called on the trader thread, from the candle hook
 

@@ -11,19 +11,24 @@ from decimal import Decimal
 from typing import Callable
 
 from ict.models import EntryType, Side, Signal
+from ict.settings_file import Check, one_of, setting, whole
 from trade.symbol_rules import SymbolRules, to_decimal
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RiskSettings:
-    """The `[risk]` table. Exactly one of `loss_per_trade_percent` and `fixed_loss_usdt` is set."""
+    """The `[risk]` table, in settings.toml's order; each field carries its check (see
+    `ict.settings_file.read_table`). Exactly one of `loss_per_trade_percent` (% of the
+    wallet balance) and `fixed_loss_usdt` is set; runtime/settings.py checks that."""
 
-    leverage: int
-    max_positions: int
-    margin_type: str = "ISOLATED"
-    loss_per_trade_percent: Decimal | None = None
-    fixed_loss_usdt: Decimal | None = None
-    protect_within_seconds: int = 10   # a held position without a live stop for this long is closed at market
+    leverage: int = setting(whole(1, 125))
+    loss_per_trade_percent: Decimal | None = setting(
+        Check(Decimal, "a number above 0 and at most 10", lambda v: 0 < v <= 10), None)
+    fixed_loss_usdt: Decimal | None = setting(Check(Decimal, "a number above 0", lambda v: v > 0), None)
+    max_positions: int = setting(whole(1, 100))
+    margin_type: str = setting(one_of("ISOLATED", "CROSSED"), "ISOLATED")
+    # a held position without a live stop for this long is closed at market
+    protect_within_seconds: int = setting(whole(3, 300, " of seconds"), 10)
 
 
 @dataclass(frozen=True, slots=True)
