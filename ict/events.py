@@ -21,8 +21,10 @@ class _Text(str, Enum):
     `f"{Kind.FVG}" == "fvg"`, and either works as the same dict key."""
 
     __str__ = str.__str__
-    __format__ = str.__format__
     __hash__ = str.__hash__
+
+    def __format__(self, format_spec: str) -> str:  # Enum's own would format the member's name
+        return str.__format__(self, format_spec)
 
 
 class Kind(_Text):

@@ -26,11 +26,12 @@ from itertools import count
 from typing import Iterator
 
 from ict.atr import WilderAtr
-from ict.events import (BEARISH, BULLISH, EXPIRED, FILLED, FVG, HALF_FILLED, INVERTED, TOUCHED, ActiveZone, Event,
-                        LifecycleRecord)
+from ict.events import (BEARISH, BULLISH, EXPIRED, FILLED, FVG, HALF_FILLED, INVERTED, TOUCHED, ActiveZone, Direction,
+                        Event, LifecycleRecord)
 from ict.models import Candle
 
-_STATES = ("", TOUCHED, HALF_FILLED, FILLED)
+_STATES = ("", TOUCHED, HALF_FILLED, FILLED)   # a gap's stage, 0 to 3, as a state ('' before the first touch)
+_NEXT = (TOUCHED, HALF_FILLED, FILLED)          # the state a gap reaches when it leaves stage 0, 1 or 2
 _INF = float("inf")
 
 
@@ -93,7 +94,7 @@ class FairValueGapDetector:
         middle = self._c1
         self._c2 = middle
         self._c1 = candle
-        if first is None:
+        if first is None or middle is None:  # the two are set together, at the second candle and the third
             return out
         if candle.low > first.high:
             self._add(BULLISH, first, middle, candle, first.high, candle.low, t, out)
@@ -101,7 +102,7 @@ class FairValueGapDetector:
             self._add(BEARISH, first, middle, candle, candle.high, first.low, t, out)
         return out
 
-    def _add(self, direction: str, first: Candle, middle: Candle, candle: Candle, bottom: float, top: float,
+    def _add(self, direction: Direction, first: Candle, middle: Candle, candle: Candle, bottom: float, top: float,
              t: int, out: list) -> None:
         if self._filtered:
             atr = self.atr.value
@@ -141,8 +142,8 @@ class FairValueGapDetector:
             stage = gap.stage
             levels = gap.levels
             while stage < 3 and low <= levels[stage]:
+                out.append(LifecycleRecord(gap.event.id, _NEXT[stage], at))
                 stage += 1
-                out.append(LifecycleRecord(gap.event.id, _STATES[stage], at))
             if stage == 3 and candle.close < levels[2]:
                 out.append(LifecycleRecord(gap.event.id, INVERTED, at))
                 continue
@@ -164,8 +165,8 @@ class FairValueGapDetector:
             stage = gap.stage
             levels = gap.levels
             while stage < 3 and high >= levels[stage]:
+                out.append(LifecycleRecord(gap.event.id, _NEXT[stage], at))
                 stage += 1
-                out.append(LifecycleRecord(gap.event.id, _STATES[stage], at))
             if stage == 3 and candle.close > levels[2]:
                 out.append(LifecycleRecord(gap.event.id, INVERTED, at))
                 continue

@@ -72,7 +72,9 @@ def new_york_offset_ms(time_ms: int) -> int:
     hour = time_ms // HOUR_MS
     cached_hour, offset = _cache
     if hour != cached_hour:
-        offset = int(datetime.fromtimestamp(hour * 3600, NEW_YORK).utcoffset().total_seconds()) * 1000
+        delta = datetime.fromtimestamp(hour * 3600, NEW_YORK).utcoffset()
+        assert delta is not None  # an aware datetime always has an offset
+        offset = int(delta.total_seconds()) * 1000
         _cache = (hour, offset)
     return offset
 
@@ -111,7 +113,8 @@ class SessionClock:
         self.day_open: float | None = None
         self.week_open: float | None = None
         self.killzones: frozenset[Killzone] = frozenset()
-        self._day = self._week = None  # New York day and week numbers of the last candle
+        self._day: int | None = None    # New York day number of the last candle
+        self._week: int | None = None   # and its week number
 
     def update(self, candle: Candle) -> None:
         """Take one closed base candle (in time order)."""

@@ -29,7 +29,7 @@ from typing import Iterator
 
 from ict.atr import WilderAtr
 from ict.events import (BEARISH, BULLISH, CONSUMED, DAY, EXPIRED, INTERNAL, LIQUIDITY_POOL, RUN, SWEEP, WEEK, ActiveZone,
-                        Event, LifecycleRecord, PoolTakeEvent)
+                        Direction, Event, LifecycleRecord, Level, PoolTakeEvent)
 from ict.models import Candle
 from ict.sessions import DAY_MS, MONDAY_OFFSET_MS, WEEK_MS, PeriodTracker
 from ict.swings import SwingDetector
@@ -132,7 +132,7 @@ class LiquidityDetector:
             pools.extend(kept)
         return trigger
 
-    def _add_period_pool(self, level: str, direction: str, price: float, formed_at: int, candle: Candle, t: int,
+    def _add_period_pool(self, level: Level, direction: Direction, price: float, formed_at: int, candle: Candle, t: int,
                          out: list) -> None:
         pools = self._buy_periods if direction == BULLISH else self._sell_periods
         for pool in [pool for pool in pools if pool.event.level == level]:

@@ -28,7 +28,7 @@ from typing import Iterator, Sequence
 
 from ict.atr import WilderAtr
 from ict.events import (BEARISH, BULLISH, EXPIRED, INVALIDATED, MITIGATED, ORDER_BLOCK, ActiveZone, Event,
-                        LifecycleRecord, OrderBlockEvent)
+                        Level, LifecycleRecord, OrderBlockEvent)
 from ict.fair_value_gaps import FairValueGapDetector
 from ict.models import Candle
 from ict.structure import StructureDetector
@@ -60,7 +60,7 @@ class OrderBlockDetector:
                  zone: str = "full", volatile_atr: float = 2.0, invalidate_on: str = "close",
                  max_age: int = 1000, max_active: int = 30, ids: Iterator[int] | None = None) -> None:
         self.structures = tuple(structures)
-        self._by_level = {structure.level: structure for structure in self.structures}
+        self._by_level: dict[Level | None, StructureDetector] = {structure.level: structure for structure in self.structures}
         self.atr = atr
         self.fvgs = fvgs
         self.body = zone == "body"
@@ -120,8 +120,8 @@ class OrderBlockDetector:
             index, source = self._last_up, self._up_candle
         else:
             index, source = self._extreme(pivot_index, t, bullish)
-            if source is None:
-                return
+        if source is None:  # no candle to mark (the down/up candle is always set with its index)
+            return
         if self.body:
             top, bottom = max(source.open, source.close), min(source.open, source.close)
         else:

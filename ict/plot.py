@@ -11,7 +11,7 @@ with the Agg backend, so `import ict` stays light.
 from __future__ import annotations
 
 from bisect import bisect_left
-from typing import Sequence
+from typing import Literal, Sequence
 
 from ict.events import (BOS, BREAKER, CHOCH, CONSUMED, EXPIRED, FILLED, FVG, INVALIDATED, INVERTED, LIQUIDITY_POOL,
                         ORDER_BLOCK, RUN, SWEEP, SWING, SWING_HIGH, SWING_LOW, BULLISH, Event, LifecycleRecord,
@@ -26,7 +26,8 @@ _BOX_STYLE = {  # kind: (bullish colour, bearish colour, alpha)
     ORDER_BLOCK: ("#1565c0", "#ef6c00", 0.22),
     BREAKER: ("#6a1b9a", "#6a1b9a", 0.15),
 }
-_POOL_NAMES = {("day", True): "PDH", ("day", False): "PDL", ("week", True): "PWH", ("week", False): "PWL"}
+_POOL_NAMES: dict[tuple[str | None, bool], str] = {  # (level, buy-side): label
+    ("day", True): "PDH", ("day", False): "PDL", ("week", True): "PWH", ("week", False): "PWL"}
 
 
 def draw_chart(candles: Sequence[Candle], reports: Sequence[Report], start: int, end: int, out: str,
@@ -77,7 +78,7 @@ def draw_chart(candles: Sequence[Candle], reports: Sequence[Report], start: int,
             ax.text(x1, report.top, f" {name}", fontsize=7, va="center", color="#455a64")
         elif report.kind in (BOS, CHOCH) and report.confirmed_at >= times[0]:
             colour = "#1b5e20" if report.direction == BULLISH else "#b71c1c"
-            style = "-" if report.level == SWING else ":"
+            style: Literal["-", ":"] = "-" if report.level == SWING else ":"
             bx = x_of(report.confirmed_at)
             ax.hlines(report.top, x0, bx, colors=colour, linestyles=style, linewidth=1.0)
             ax.text((x0 + bx) / 2, report.top, report.kind.upper() + ("" if report.level == SWING else " i"),

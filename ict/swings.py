@@ -23,7 +23,7 @@ from collections import deque
 from itertools import count
 from typing import Iterator
 
-from ict.events import BEARISH, BULLISH, REPLACED, SWING_HIGH, SWING_LOW, Event, LifecycleRecord
+from ict.events import BEARISH, BULLISH, REPLACED, SWING_HIGH, SWING_LOW, Event, Level, LifecycleRecord
 from ict.models import Candle
 
 
@@ -41,7 +41,7 @@ class SwingDetector:
     __slots__ = ("length", "level", "both_sides", "_ids", "_n", "_highs", "_lows", "_last_is_high",
                  "last_high", "last_low", "new_pivots", "new_swings")
 
-    def __init__(self, length: int = 5, level: str = "internal", both_sides: bool = True,
+    def __init__(self, length: int = 5, level: Level = Level.INTERNAL, both_sides: bool = True,
                  ids: Iterator[int] | None = None) -> None:
         if length < 1:
             raise ValueError(f"pivot length {length} must be at least 1")

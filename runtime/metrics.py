@@ -124,7 +124,8 @@ def equity_curve(fills: Iterable[dict], candles: Sequence[Candle], starting_bala
     position's average entry fill and the candle's close. Fills after the last candle (the
     end-of-replay close) are not in the curve, as in the replay's own drawdown."""
     pending = [(epoch_ms(f["at"]), f) for f in fills]
-    wallet, held, curve, next_fill = starting_balance, {}, [], 0
+    held: dict[int, tuple[Decimal, Decimal, int]] = {}   # see _hold
+    wallet, curve, next_fill = starting_balance, [], 0
     for candle in candles:
         while next_fill < len(pending) and pending[next_fill][0] <= candle.open_time:
             fill = pending[next_fill][1]

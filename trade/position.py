@@ -1,7 +1,7 @@
 """The trader's record of one position: sizes, prices, running PnL, and its orders.
 
-The position machine (`trade.position_machine`) is attached to it and keeps `state`;
-everything else here is book-keeping from fills.
+Its `state` and trigger methods come from `trade.position_machine.PositionModel` (the Trader's
+`PositionMachine` sets the state); everything else here is book-keeping from fills.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from ict.models import Side
 from trade.models import ZERO, Order, OrderRole, OrderSide
+from trade.position_machine import PositionModel
 
 ROLE_CODES = {OrderRole.ENTRY: "en", OrderRole.STOP: "sl", OrderRole.TAKE_PROFIT: "tp", OrderRole.EXIT: "ex",
               OrderRole.OUTSIDE: "ox"}
@@ -25,7 +26,7 @@ def client_order_id(prefix: str, position_id: int, role: OrderRole, attempt: int
 
 
 @dataclass(eq=False)
-class Position:
+class Position(PositionModel):
     """One position from signal to close.
 
     - `side`: LONG or SHORT; quantities are in the base asset and always positive.

@@ -31,7 +31,7 @@ class Strategy:
 
     name: ClassVar[str] = ""
     defaults: ClassVar[dict[str, Any]] = {}
-    timeframes: ClassVar[tuple[str, ...]] = ()
+    timeframes: tuple[str, ...] = ()   # not a ClassVar: a strategy may set its own from its params
 
     def __init__(self, symbol: str, params: dict[str, Any] | None = None) -> None:
         self.symbol = symbol
@@ -88,6 +88,7 @@ class Strategy:
         refs with `ctx.ref` ("1h:choch:12" for an event of the "1h" chart).
         `expiry_candles` (LIMIT only) overrides `limit_entry_timeout_candles`."""
         candle, side = ctx.candle, Side(side)
+        assert candle is not None  # a strategy runs at a closed base candle
         refs = tuple(item if isinstance(item, str) else ctx.ref(item) for item in basis)
         kind = EntryType.LIMIT if limit is not None else EntryType.MARKET
         return Signal(symbol=self.symbol, side=side, entry_type=kind, stop_price=float(stop), take_profit_price=float(target),

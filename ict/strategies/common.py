@@ -63,18 +63,21 @@ def draw_on_liquidity(ctx: Context, side: Side, entry: float, stop: float, rewar
     risk = entry - stop if long else stop - entry
     if risk <= 0:
         return None
+    candle = ctx.candle
+    assert candle is not None  # a strategy runs at a closed base candle
+    candidates: list[Event | None]
     if long:
         candidates = [zone.event for zone in ctx.pools(Direction.BULLISH)]
         if swings:
             candidates += [ctx.swing_high(Level.INTERNAL), ctx.swing_high(Level.SWING)]
-        floor = max(entry, ctx.candle.high)
+        floor = max(entry, candle.high)
         beyond = [event for event in candidates if event is not None and event.top > floor]
         nearest = min(beyond, key=lambda event: (event.top, event.id), default=None)
     else:
         candidates = [zone.event for zone in ctx.pools(Direction.BEARISH)]
         if swings:
             candidates += [ctx.swing_low(Level.INTERNAL), ctx.swing_low(Level.SWING)]
-        ceiling = min(entry, ctx.candle.low)
+        ceiling = min(entry, candle.low)
         beyond = [event for event in candidates if event is not None and event.bottom < ceiling]
         nearest = max(beyond, key=lambda event: (event.bottom, -event.id), default=None)
     if nearest is None:

@@ -99,7 +99,9 @@ class FvgMarketEntry(Strategy):
             self._setup = None
             return []
         setup.reached = setup.reached or zone.state in _REACHED[self.params["entry_depth"]]
-        close, fvg = ctx.candle.close, setup.fvg
+        candle = ctx.candle
+        assert candle is not None  # a strategy runs at a closed base candle
+        close, fvg = candle.close, setup.fvg
         bullish = setup.direction == Direction.BULLISH
         if not setup.reached or not (close > fvg.top if bullish else close < fvg.bottom):
             return []
@@ -111,7 +113,9 @@ class FvgMarketEntry(Strategy):
         return self._enter(ctx, setup)
 
     def _find_gap(self, ctx: Context, setup: _Setup) -> Event | None:
-        if ctx.candle.open_time == setup.brk.confirmed_at:
+        candle = ctx.candle
+        assert candle is not None  # a strategy runs at a closed base candle
+        if candle.open_time == setup.brk.confirmed_at:
             return None  # a gap around the breaking candle is only known at the next close
         start = setup.protective.formed_at if setup.protective is not None else setup.brk.formed_at
         leg = [z.event for z in ctx.fvgs(setup.direction)
@@ -121,7 +125,9 @@ class FvgMarketEntry(Strategy):
         return leg[-1] if leg else None
 
     def _enter(self, ctx: Context, setup: _Setup) -> list[Intent]:
-        p, fvg, close = self.params, setup.fvg, ctx.candle.close
+        p, fvg, candle = self.params, setup.fvg, ctx.candle
+        assert candle is not None and fvg is not None  # at a closed candle, with the setup's gap found (on_candle)
+        close = candle.close
         side = Side.LONG if setup.direction == Direction.BULLISH else Side.SHORT
         if p["stop_at"] == "swing" and setup.protective is not None:
             edge = setup.protective.bottom if side is Side.LONG else setup.protective.top

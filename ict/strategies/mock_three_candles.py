@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from ict.models import Candle, Side, Signal
+from ict.models import Candle, Intent, Side, Signal
 from ict.strategies.base import Strategy, register
 
 
@@ -27,7 +27,7 @@ class ThreeCandles(Strategy):
         if self.params["reward_risk"] <= 0:
             raise ValueError(f"[strategy.params] reward_risk = {self.params['reward_risk']:g} must be above 0; try 2.0")
 
-    def on_candle(self, ctx) -> list[Signal]:
+    def on_candle(self, ctx) -> list[Intent]:
         candle = ctx.candle
         recent = self._recent
         recent.append(candle)

@@ -26,6 +26,8 @@ Params: `level` ("swing" | "internal"), `entry_at` ("proximal" | "half"), `stop_
 """
 from __future__ import annotations
 
+from typing import cast
+
 from ict.events import Direction, Kind, OrderBlockEvent, State
 from ict.models import CancelEntry, Intent, Side
 from ict.strategies.base import Strategy, register
@@ -72,21 +74,23 @@ class ObLimitEntry(Strategy):
             cancels[entry.id] = CancelEntry(entry.id, why)
         intents: list = list(cancels.values())
         if blocks:
-            intents += self._place(ctx, blocks[-1])
+            intents += self._place(ctx, cast(OrderBlockEvent, blocks[-1]))  # the detector reports them as this subclass
         return intents
 
     def _place(self, ctx: Context, block: OrderBlockEvent) -> list[Intent]:
         p = self.params
         side = Side.LONG if block.direction == Direction.BULLISH else Side.SHORT
         half = (block.top + block.bottom) / 2
+        candle = ctx.candle
+        assert candle is not None  # a strategy runs at a closed base candle
         if side is Side.LONG:
             limit = block.top if p["entry_at"] == "proximal" else half
             stop = block.bottom - p["stop_buffer_atr"] * ctx.atr
-            marketable = ctx.candle.close <= limit
+            marketable = candle.close <= limit
         else:
             limit = block.bottom if p["entry_at"] == "proximal" else half
             stop = block.top + p["stop_buffer_atr"] * ctx.atr
-            marketable = ctx.candle.close >= limit
+            marketable = candle.close >= limit
         if marketable:
             return []
         found = draw_on_liquidity(ctx, side, limit, stop, p["reward_risk"], p["min_reward_risk"])

@@ -46,7 +46,7 @@ class SilverBullet(Strategy):
     def __init__(self, symbol: str, params: dict | None = None) -> None:
         super().__init__(symbol, params)
         self._windows = parse_killzones(self.name, "windows", self.params["windows"], WINDOWS)
-        self._sweep = None    # the latest usable sweep event
+        self._sweep: Event | None = None    # the latest usable sweep event
         self._sweep_age = 0   # base candles since it
 
     def check(self) -> None:

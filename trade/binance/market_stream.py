@@ -82,9 +82,9 @@ class MarketStream(SocketThread):
         while not self.stopping:
             try:
                 ws = self._open(self.url)
-            except SOCKET_ERRORS as problem:
+            except SOCKET_ERRORS as error:
                 if not self.stopping:
-                    self._wait_before_retry(f"{self.symbol} kline stream could not connect", _describe(problem))
+                    self._wait_before_retry(f"{self.symbol} kline stream could not connect", _describe(error))
                 continue
             connections += 1
             if connections > 1:
@@ -160,6 +160,7 @@ class MarketStream(SocketThread):
 
     # ----- delivery ---------------------------------------------------------------------------
     def _backfill(self, why: str) -> None:
+        assert self.last_open_time is not None  # a backfill starts after a candle the caller has
         start = self.last_open_time + self.interval_ms
         candles = self.fetch_closed_klines(start)
         count = sum(1 for candle in candles if self._deliver(candle))

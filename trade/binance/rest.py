@@ -59,7 +59,7 @@ class BinanceRest:
         self.used_weight = 0
         self.paused_until = 0.0
         self._weight_minute = 0
-        self._synced_at = None
+        self._synced_at: float | None = None
         self._lock = threading.RLock()
 
     def sync_time(self) -> int:
@@ -144,6 +144,8 @@ class BinanceRest:
 def _retry_after(exc: BinanceAPIException) -> float:
     headers = getattr(exc.response, "headers", None) or {}
     value = headers.get("Retry-After") or headers.get("retry-after")
+    if value is None:
+        return 60.0
     try:
         return max(1.0, float(value))
     except (TypeError, ValueError):

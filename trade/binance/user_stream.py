@@ -108,15 +108,15 @@ class UserStream(SocketThread):
         while not self.stopping:
             try:
                 key = self.listen_key.new()
-            except Exception as problem:  # POST listenKey failed (network, 5xx, rate limit)
-                self._wait_before_retry("user-data stream could not get a listenKey", _describe(problem))
+            except Exception as error:  # POST listenKey failed (network, 5xx, rate limit)
+                self._wait_before_retry("user-data stream could not get a listenKey", _describe(error))
                 continue
             try:
                 ws = self._open(f"{self.ws_url}/private/ws?listenKey={key}&events={self.event_names}")
-            except SOCKET_ERRORS as problem:
+            except SOCKET_ERRORS as error:
                 if not self.stopping:  # the error text is not expected to hold the URL, but never risk the key
                     self._wait_before_retry("user-data stream could not connect",
-                                            _describe(problem).replace(key, short_key(key)))
+                                            _describe(error).replace(key, short_key(key)))
                 continue
             connections += 1
             if connections > 1:
