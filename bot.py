@@ -4,6 +4,7 @@
     python bot.py --replay data/FILE.csv        # a replay of another candle file
     python bot.py --settings other.toml --journal run.db --summary-json summary.json
     python bot.py --replay data/FILE.csv --report reports/   # + reports/summary.json and reports/report.png
+    python bot.py backup [PATH]                 # a consistent copy of the journal, also while the bot runs
 
 Expected problems (settings, candle files, keys, the journal) end with one line on
 stderr and exit code 2; Ctrl+C or SIGTERM stops cleanly with the journal committed.
@@ -128,6 +129,11 @@ def print_metrics(content: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    words = sys.argv[1:] if argv is None else argv
+    if words[:1] == ["backup"]:  # python bot.py backup [PATH]: runtime/backup.py
+        from runtime.backup import main as backup
+
+        return backup(words[1:])
     args = parse_args(argv)
     stop = threading.Event()
     try:
