@@ -8,7 +8,7 @@ bot.py prints that line and exits with code 2.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
@@ -100,7 +100,20 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "recv_window_ms": Key(int, 5000, "a whole number from 1000 to 60000", lambda v: 1000 <= v <= 60_000),
         "warmup_candles": Key(int, 300, "a whole number from 0 to 1500", lambda v: 0 <= v <= 1500),
     },
+    # ----- [notify] (#10 item 8): optional phone messages; token and chat id come from secrets (runtime/secrets.py) -----
+    "notify": {
+        "telegram": Key(bool, False, "true or false"),
+        "telegram_api_url": Key(str, "https://api.telegram.org", "an http(s):// URL such as \"https://api.telegram.org\"",
+                                lambda v: v.startswith(("http://", "https://")) and len(v) > len("https://")),
+        "daily_summary_utc": Key(str, "00:00", "a UTC time of day \"HH:MM\" such as \"00:00\"", lambda v: _is_hhmm(v)),
+    },
 }
+
+
+def _is_hhmm(text: str) -> bool:
+    hours, colon, minutes = text.partition(":")
+    return (colon == ":" and len(hours) == len(minutes) == 2 and hours.isdigit() and minutes.isdigit()
+            and int(hours) < 24 and int(minutes) < 60)
 
 
 @dataclass(frozen=True)
@@ -114,6 +127,7 @@ class Settings:
     replay: dict[str, Any]
     exchange: dict[str, Any]
     ict: Any
+    notify: dict[str, Any] = field(default_factory=lambda: _check_table("settings", "notify", {}))   # [notify] (#10)
 
     @property
     def mode(self) -> str:
@@ -161,7 +175,8 @@ def load_settings(path: str | Path) -> Settings:
         raise SettingsError(f"{name} [risk] needs exactly one of loss_per_trade_percent or fixed_loss_usdt; set one and remove the other")
     strategy = tables["strategy"]
     strategy["params"] = _check_strategy(name, path, strategy)
-    settings = Settings(path, tables["bot"], strategy, RiskSettings(**risk), tables["replay"], tables["exchange"], _ict(name, raw.get("ict", {})))
+    settings = Settings(path, tables["bot"], strategy, RiskSettings(**risk), tables["replay"], tables["exchange"], _ict(name, raw.get("ict", {})),
+                        notify=tables["notify"])
     if settings.mode == "replay":
         check_replay_file(settings, settings.replay["file"], "[replay] file", relative_to_settings=True)
     return settings
