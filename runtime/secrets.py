@@ -122,8 +122,8 @@ def load_telegram(settings_folder: Path, environ: dict | None = None) -> Telegra
 
     For `[notify] telegram = true` only: anything missing or malformed raises SettingsError,
     one line naming the setting and the fix, never the token."""
-    environ = os.environ if environ is None else environ
-    token, chat = environ.get("TELEGRAM_TOKEN", "").strip(), environ.get("TELEGRAM_CHAT_ID", "").strip()
+    env = os.environ if environ is None else environ
+    token, chat = env.get("TELEGRAM_TOKEN", "").strip(), env.get("TELEGRAM_CHAT_ID", "").strip()
     path = settings_folder / SECRETS_FILE
     source, where = "environment", "TELEGRAM_TOKEN and TELEGRAM_CHAT_ID"
     if token or chat:

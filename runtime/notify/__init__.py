@@ -4,8 +4,8 @@
     notifier.send(messages.started("demo", "BTCUSDT", "1m", "Mock_ThreeCandles_v1"))   # returns at once
     notifier.stop()                                        # at shutdown: drains for a few seconds
 
-`telegram.py` sends, `messages.py` words the events, `alerts.py` forwards ERROR log lines
-and keeps the daily summary's time.
+`telegram.py` sends, `messages.py` words the events, `notices.py` is what the trader's event
+points call, `alerts.py` forwards ERROR log lines and keeps the daily summary's time.
 """
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ import logging
 
 from runtime.notify import messages
 from runtime.notify.alerts import DailySummaryClock, ErrorAlerts
+from runtime.notify.notices import TradeNotices
 from runtime.notify.telegram import NullNotifier, TelegramNotifier
 from runtime.secrets import RedactSecrets, load_telegram
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DailySummaryClock", "ErrorAlerts", "NullNotifier", "TelegramNotifier", "build_notifier", "messages"]
+__all__ = ["DailySummaryClock", "ErrorAlerts", "NullNotifier", "TelegramNotifier", "TradeNotices", "build_notifier",
+           "messages"]
 
 
 def build_notifier(settings, redact: RedactSecrets | None = None, environ: dict | None = None) -> TelegramNotifier | NullNotifier:

@@ -35,7 +35,11 @@ class ErrorAlerts(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.name == "runtime.notify" or record.name.startswith("runtime.notify."):
             return
-        text = messages.error_alert(record.levelname, self.format(record).splitlines()[0])   # no traceback on a phone
+        try:
+            text = messages.error_alert(record.levelname, self.format(record).splitlines()[0])   # no traceback on a phone
+        except Exception:
+            self.handleError(record)
+            return
         with self._state:
             now = self.clock()
             if self._window_start is not None and now - self._window_start < self.window_s:

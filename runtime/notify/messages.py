@@ -26,7 +26,10 @@ CLOSE_WORDS = {   # positions.close_reason -> what the phone shows; the loud one
 
 
 def usdt(value: Decimal, signed: bool = False) -> str:
-    """`value` USDT to the cent, e.g. "12.35" or, `signed`, "+12.35" / "-0.40" ("0.00" has no sign)."""
+    """`value` USDT to the cent, e.g. "12.35" or, `signed`, "+12.35" / "-0.40" ("0.00" has no sign); "?" for NaN
+    (the live status shows a balance it could not read as NaN)."""
+    if not value.is_finite():
+        return "?"
     cents = value.quantize(CENT, rounding=ROUND_HALF_UP)
     if cents == 0:
         return "0.00"
@@ -35,9 +38,9 @@ def usdt(value: Decimal, signed: bool = False) -> str:
 
 def plain(value: Decimal | None) -> str:
     """A price or quantity as written, without exponent or trailing zeros (at most 8 decimals); "?" when unknown."""
-    if value is None:
+    if value is None or not value.is_finite():
         return "?"
-    if value.as_tuple().exponent < -8:   # an average price from a division
+    if value.as_tuple().exponent < -8:  # type: ignore[operator]  # an average price from a division (exponent: an int once finite)
         value = value.quantize(Decimal("1e-8"), rounding=ROUND_HALF_UP)
     text = format(value, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text

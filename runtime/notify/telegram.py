@@ -210,8 +210,9 @@ class TelegramNotifier:
             return 502, None, f"HTTP 200 without ok from {self._host}"
         retry_after = None
         if status == 429:
-            parameters = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
-            seconds = parameters.get("retry_after", response.headers.get("Retry-After"))
+            parameters = body.get("parameters")
+            seconds = parameters.get("retry_after") if isinstance(parameters, dict) else None
+            seconds = response.headers.get("Retry-After") if seconds is None else seconds
             retry_after = min(_seconds(seconds, self.backoff_s), self.max_retry_after_s)
         return status, retry_after, f"HTTP {status}{': ' + description if description else ''}"
 
