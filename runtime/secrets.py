@@ -1,7 +1,9 @@
 """API keys: from the environment or an ignored secrets.toml, and kept out of every log.
 
 Order of precedence: BINANCE_API_KEY / BINANCE_API_SECRET, then `secrets.toml` beside
-settings.toml (`api_key`, `api_secret`; see secrets.example.toml). A secrets.toml that
+settings.toml (`api_key`, `api_secret`; see secrets.example.toml). The Telegram bot token
+and chat id for `[notify]` come the same way (`load_telegram`: TELEGRAM_TOKEN /
+TELEGRAM_CHAT_ID, then the file's `[telegram]` table). A secrets.toml that
 other users can read gets a warning (POSIX permissions; Windows has none to check).
 `RedactSecrets` is a logging filter that masks the key and secret wherever they appear.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 import sys
 from dataclasses import dataclass, field
@@ -47,9 +50,9 @@ def load_keys(settings_folder: Path, environ: dict | None = None) -> ApiKeys | N
         values = read_toml(path, what="secrets file", broken="compare it with secrets.example.toml")
     except TomlFileError as exc:
         raise SettingsError(str(exc)) from None
-    unknown = sorted(set(values) - {"api_key", "api_secret"})
+    unknown = sorted(set(values) - {"api_key", "api_secret", "telegram"})   # [telegram]: load_telegram below
     if unknown:
-        raise SettingsError(f"{path} has an unknown key {unknown[0]}; it takes only api_key and api_secret")
+        raise SettingsError(f"{path} has an unknown key {unknown[0]}; it takes only api_key, api_secret and a [telegram] table")
     key, secret = str(values.get("api_key", "")).strip(), str(values.get("api_secret", "")).strip()
     if not (key and secret):
         return None
@@ -92,3 +95,69 @@ class RedactSecrets(logging.Filter):
             if masked != message:
                 record.msg, record.args = masked, None
         return True
+
+
+# ----- Telegram: the token and chat id of [notify] telegram = true (#10 item 8) -----------------------------------------
+TELEGRAM_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+\Z")        # @BotFather's "123456789:AAH…" form
+TELEGRAM_CHAT_SHAPE = re.compile(r"(-?\d+|@[A-Za-z][A-Za-z0-9_]{3,})\Z")   # a chat's number, or a public "@channelname"
+
+
+@dataclass(frozen=True)
+class TelegramSecrets:
+    """A Telegram bot's token (a secret: never in a repr, log line or error) and the chat id
+    messages go to (a number such as -1001234567890, or "@channelname"). `source` says where they came from."""
+
+    token: str = field(repr=False)
+    chat_id: str
+    source: str = ""
+
+
+def load_telegram(settings_folder: Path, environ: dict | None = None) -> TelegramSecrets:
+    """TELEGRAM_TOKEN and TELEGRAM_CHAT_ID, else secrets.toml's `[telegram]` token and chat_id.
+
+    For `[notify] telegram = true` only: anything missing or malformed raises SettingsError,
+    one line naming the setting and the fix, never the token."""
+    env = os.environ if environ is None else environ
+    token, chat = env.get("TELEGRAM_TOKEN", "").strip(), env.get("TELEGRAM_CHAT_ID", "").strip()
+    path = settings_folder / SECRETS_FILE
+    source, where = "environment", "TELEGRAM_TOKEN and TELEGRAM_CHAT_ID"
+    if token or chat:
+        if not (token and chat):
+            missing, given = ("TELEGRAM_CHAT_ID", "TELEGRAM_TOKEN") if token else ("TELEGRAM_TOKEN", "TELEGRAM_CHAT_ID")
+            raise SettingsError(f"{missing} is not set while {given} is; set both environment variables, or neither "
+                                f"and fill in [telegram] in {path}")
+    else:
+        table = _telegram_table(path)
+        token, chat = str(table.get("token", "")).strip(), str(table.get("chat_id", "")).strip()
+        source, where = str(path), f"[telegram] token and chat_id in {path}"
+    if not token:
+        raise SettingsError(f"[notify] telegram = true needs a bot token: set TELEGRAM_TOKEN and TELEGRAM_CHAT_ID, or fill in "
+                            f"[telegram] token and chat_id in {path} (a token comes from @BotFather)")
+    if not chat:   # the environment always has both by now: the file lacks it
+        raise SettingsError(f"[notify] telegram = true needs a chat id: set [telegram] chat_id in {path} to the chat the bot "
+                            "should write to")
+    if not TELEGRAM_TOKEN_SHAPE.match(token):
+        raise SettingsError(f"the Telegram token from {where} does not look like a bot token (digits, a colon, then letters "
+                            "and digits); copy it again from @BotFather")
+    if not TELEGRAM_CHAT_SHAPE.match(chat):
+        raise SettingsError(f"the Telegram chat id from {where} is neither a number (like 123456789 or -1001234567890) nor "
+                            "a \"@channelname\"; ask @userinfobot for your chat's number")
+    return TelegramSecrets(token, chat, source)
+
+
+def _telegram_table(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    _warn_if_shared(path)
+    try:
+        table = read_toml(path, what="secrets file", broken="compare it with secrets.example.toml").get("telegram", {})
+    except TomlFileError as exc:
+        raise SettingsError(str(exc)) from None
+    if not isinstance(table, dict):
+        raise SettingsError(f"{path} telegram must be a table: a [telegram] line, then token = \"…\" and chat_id = \"…\"")
+    unknown = sorted(set(table) - {"token", "chat_id"})
+    if unknown:
+        raise SettingsError(f"{path} [telegram] has an unknown key {unknown[0]}; it takes only token and chat_id")
+    if isinstance(table.get("chat_id"), bool) or not isinstance(table.get("chat_id", ""), (str, int)):
+        raise SettingsError(f"{path} [telegram] chat_id must be a number or a quoted \"@channelname\"")
+    return table

@@ -15,7 +15,7 @@ comment in settings.toml.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -104,8 +104,27 @@ class ExchangeSettings:
     warmup_candles: int = setting(whole(0, 1500), 300)
 
 
+def _is_hhmm(text: str) -> bool:
+    hours, colon, minutes = text.partition(":")
+    return (colon == ":" and len(hours) == len(minutes) == 2 and hours.isdigit() and minutes.isdigit()
+            and int(hours) < 24 and int(minutes) < 60)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotifySettings:
+    """The optional `[notify]` table: phone messages (runtime/notify/); the Telegram token and
+    chat id are secrets (runtime/secrets.py)."""
+
+    telegram: bool = setting(SWITCH, False)
+    telegram_api_url: str = setting(Check(str, "an http(s):// URL such as \"https://api.telegram.org\"",
+                                          lambda v: v.startswith(("http://", "https://")) and len(v) > len("https://")),
+                                    "https://api.telegram.org")
+    daily_summary_utc: str = setting(Check(str, "a UTC time of day \"HH:MM\" such as \"00:00\"", _is_hhmm), "00:00")
+
+
 TABLES: dict[str, type] = {"bot": BotSettings, "strategy": StrategySettings, "risk": RiskSettings,
-                           "replay": ReplaySettings, "exchange": ExchangeSettings, "ict": IctSettings}
+                           "replay": ReplaySettings, "exchange": ExchangeSettings, "notify": NotifySettings,
+                           "ict": IctSettings}
 """Every table of settings.toml and the dataclass that checks it, in the file's order."""
 
 
@@ -120,6 +139,7 @@ class Settings:
     replay: ReplaySettings
     exchange: ExchangeSettings
     ict: IctSettings
+    notify: NotifySettings = field(default_factory=lambda: NotifySettings())   # [notify] is optional
 
     @property
     def mode(self) -> str:
@@ -171,7 +191,8 @@ def load_settings(path: str | Path) -> Settings:
     if (risk.loss_per_trade_percent is None) == (risk.fixed_loss_usdt is None):
         raise SettingsError(f"{name} [risk] needs exactly one of loss_per_trade_percent or fixed_loss_usdt; set one and remove the other")
     strategy = replace(strategy, params=_check_strategy(name, path, strategy))
-    settings = Settings(path, bot, strategy, risk, replay, exchange, _ict(name, raw.get("ict", {})))
+    settings = Settings(path, bot, strategy, risk, replay, exchange, _ict(name, raw.get("ict", {})),
+                        _table(name, "notify", raw.get("notify", {})))
     if settings.mode == "replay":
         check_replay_file(settings, settings.replay.file, "[replay] file", relative_to_settings=True)
     return settings
