@@ -24,7 +24,7 @@ from typing import Any, Callable
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef, import-not-found]
+    import tomli as tomllib
 
 
 class TomlFileError(ValueError):

@@ -114,7 +114,7 @@ def main(argv: list[str]) -> int:
             journal = Path(args.journal)
         else:
             settings = load_settings(args.settings)
-            journal = settings.resolve(settings.bot["journal"])
+            journal = settings.resolve(settings.bot.journal)
         target = backup_target(journal, args.path)
         size = backup_journal(journal, target)
     except (SettingsError, BackupError) as problem:
