@@ -119,13 +119,21 @@ def read_status(path: str | Path, now_ms: int, errors: int = 5) -> Status:
     if not file.is_file():
         raise JournalError(f"journal {file} does not exist; pass --journal or set [bot] journal in settings.toml")
     try:
-        connection = sqlite3.connect(file.resolve().as_uri() + "?mode=ro", uri=True)
+        connection = sqlite3.connect(file.resolve().as_uri() + _read_only_options(file), uri=True)
         try:
             return _read(connection, now_ms, errors)
         finally:
             connection.close()
     except sqlite3.Error as exc:
         raise JournalError(f"journal {file} cannot be read ({exc}); is it a journal written by this bot?") from None
+
+
+def _read_only_options(file: Path) -> str:
+    # A bot that runs (or crashed) has its -wal file beside the journal: read through it. With
+    # none, open the file as immutable: a plain read-only open of a WAL journal would create the
+    # -wal and -shm files, owned by whoever runs `status` (root from cron), and the bot, running
+    # as its own user, could then no longer write its journal.
+    return "?mode=ro" if Path(f"{file}-wal").exists() else "?mode=ro&immutable=1"
 
 
 def _read(connection: sqlite3.Connection, now_ms: int, errors: int) -> Status:

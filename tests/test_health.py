@@ -137,3 +137,14 @@ def test_heartbeat_write_is_not_a_trading_commit(tmp_path):
     write_heartbeat(journal, _beat(NOW), [])
     journal.close()
     assert commits == []
+
+
+def test_status_of_stopped_bot_creates_no_file_beside_the_journal(tmp_path):
+    path = tmp_path / "journal.db"
+    journal = Journal.open(path, "demo")
+    write_heartbeat(journal, _beat(NOW, state="stopped: Ctrl+C"), [])
+    journal.close()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert before == ["journal.db"]
+    assert read_status(path, NOW).heartbeat.state == "stopped: Ctrl+C"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before    # no -wal/-shm owned by the reader
