@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 
 from journal.migrations import migrate
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
 
 

@@ -21,6 +21,13 @@ STEPS: dict[int, str] = {
         CREATE UNIQUE INDEX IF NOT EXISTS fills_by_trade ON fills(client_order_id, trade_id);
         ALTER TABLE signals ADD COLUMN expiry_candles INTEGER;
 """,
+    3: """
+        CREATE TABLE IF NOT EXISTS heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL,
+            started_at TEXT NOT NULL, pid INTEGER NOT NULL, mode TEXT NOT NULL, symbol TEXT NOT NULL,
+            interval_seconds INTEGER NOT NULL, last_candle_time TEXT, last_price TEXT, state TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS errors (id INTEGER PRIMARY KEY, at TEXT NOT NULL, source TEXT NOT NULL,
+            message TEXT NOT NULL);
+""",
 }
 
 

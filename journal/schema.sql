@@ -104,3 +104,26 @@ SELECT id, symbol, side, strategy, quantity, entry_price, exit_price,
        printf('%.8f', CAST(realized_pnl AS REAL) - CAST(fees AS REAL)) AS net_pnl
 FROM positions
 WHERE state = 'CLOSED' AND opened_at IS NOT NULL;
+
+-- The live bot's pulse: one row, rewritten every [bot] heartbeat_seconds by the trader thread.
+-- `python bot.py status` reads it: a beat older than three intervals means the bot is not running.
+CREATE TABLE IF NOT EXISTS heartbeat (
+    id                INTEGER PRIMARY KEY CHECK (id = 1),
+    at                TEXT NOT NULL,        -- when the trader wrote it
+    started_at        TEXT NOT NULL,        -- when this run of the bot started
+    pid               INTEGER NOT NULL,
+    mode              TEXT NOT NULL,
+    symbol            TEXT NOT NULL,
+    interval_seconds  INTEGER NOT NULL,     -- [bot] heartbeat_seconds of the run that wrote it
+    last_candle_time  TEXT,                 -- open time of the last closed candle the bot handled
+    last_price        TEXT,                 -- that candle's close
+    state             TEXT NOT NULL         -- one line: running, or stopped (and why)
+);
+
+-- The log's ERROR lines (secrets masked), so `status` shows the last ones without the log file.
+CREATE TABLE IF NOT EXISTS errors (
+    id                INTEGER PRIMARY KEY,
+    at                TEXT NOT NULL,
+    source            TEXT NOT NULL,        -- the logger (module) that wrote it
+    message           TEXT NOT NULL
+);

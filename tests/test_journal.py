@@ -64,6 +64,7 @@ def test_journal_of_schema_version_1_is_upgraded_keeping_its_rows(tmp_path):
     old_schema = old_schema.replace(
         ",        -- this fill's realized PnL before fees\n    trade_id          TEXT", "         -- this fill's realized PnL before fees\n    --")
     old_schema = old_schema.replace("CREATE UNIQUE INDEX IF NOT EXISTS fills_by_trade ON fills(client_order_id, trade_id);", "")
+    old_schema = old_schema.split("-- The live bot's pulse")[0]   # no heartbeat or errors table (version 3) yet
     assert "basis" not in old_schema and "expiry_candles" not in old_schema and "trade_id" not in old_schema.replace("-- the exchange's trade id", "")
     connection = sqlite3.connect(path)
     connection.executescript(old_schema + "PRAGMA user_version=1;")
@@ -76,8 +77,26 @@ def test_journal_of_schema_version_1_is_upgraded_keeping_its_rows(tmp_path):
     journal = Journal.open(path, "demo")
     assert journal.rows("SELECT symbol, basis, expiry_candles FROM signals") == [
         {"symbol": "BTCUSDT", "basis": None, "expiry_candles": None}]
-    assert journal.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert journal.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert "trade_id" in [row[1] for row in journal.connection.execute("PRAGMA table_info(fills)")]
+    tables = {row[0] for row in journal.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"heartbeat", "errors"} <= tables
+    journal.close()
+
+
+def test_journal_of_schema_version_2_gains_heartbeat_and_errors_keeping_its_rows(tmp_path):
+    path = tmp_path / "v2.db"
+    v2_schema = SCHEMA_FILE.read_text(encoding="utf-8").split("-- The live bot's pulse")[0]
+    assert "heartbeat" not in v2_schema
+    connection = sqlite3.connect(path)
+    connection.executescript(v2_schema + "PRAGMA user_version=2;")
+    connection.execute("INSERT INTO meta VALUES ('mode', 'demo'), ('id_prefix', 'abcdef')")
+    connection.commit()
+    connection.close()
+    journal = Journal.open(path, "demo")
+    assert journal.id_prefix == "abcdef" and journal.mode == "demo"
+    assert journal.rows("SELECT COUNT(*) AS n FROM heartbeat") == [{"n": 0}]
+    assert journal.rows("SELECT COUNT(*) AS n FROM errors") == [{"n": 0}]
     journal.close()
 
 

@@ -1,0 +1,171 @@
+"""The bot's health in its journal: the heartbeat and the log's errors, and the read-only
+report `python bot.py status` prints from them.
+
+The trader thread rewrites the single `heartbeat` row every `[bot] heartbeat_seconds`
+(with the ERROR lines logged since the last beat, in the same commit); `read_status` opens
+the file read-only, so it can run beside the bot, from cron or a monitoring check.
+A beat older than three intervals is stale: the bot, or its trader thread, is gone.
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+from journal.journal import Journal, JournalError, epoch_ms, iso_time
+
+MISSED_BEATS = 3   # a heartbeat is stale after this many intervals without one
+OPEN_STATES = ("ENTERING", "OPEN", "CLOSING")
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """One beat. Times in epoch ms (UTC); `last_price` is the last candle's close in quote
+    asset (USDT), None before the first candle; `state` is one line for people."""
+
+    at_ms: int
+    started_at_ms: int
+    pid: int
+    mode: str
+    symbol: str
+    interval_seconds: int
+    last_candle_ms: int | None
+    last_price: Decimal | None
+    state: str
+
+
+@dataclass(frozen=True)
+class LoggedError:
+    """An ERROR log line: when (epoch ms), which logger, the message (secrets already masked)."""
+
+    at_ms: int
+    source: str
+    message: str
+
+
+@dataclass(frozen=True)
+class OpenPosition:
+    """A position not yet CLOSED, as journaled. Prices in quote asset; `entry_price` is None
+    until the entry fills; `quantity` is base asset, positive."""
+
+    id: int
+    symbol: str
+    side: str
+    state: str
+    quantity: Decimal
+    entry_price: Decimal | None
+    stop_price: Decimal
+    take_profit_price: Decimal
+
+    def unrealized_pnl(self, price: Decimal | None) -> Decimal | None:
+        """PnL before fees at `price` in quote asset (positive = profit), None when unknown."""
+        if price is None or self.entry_price is None:
+            return None
+        sign = 1 if self.side == "LONG" else -1
+        return (price - self.entry_price) * self.quantity * sign
+
+
+@dataclass(frozen=True)
+class Status:
+    """What `read_status` found. `heartbeat` is None when no live run ever wrote one (a replay
+    journal, or a bot from before this version); money in quote asset (USDT)."""
+
+    mode: str | None
+    heartbeat: Heartbeat | None
+    positions: tuple[OpenPosition, ...]
+    realized_today: Decimal
+    fees_today: Decimal
+    errors: tuple[LoggedError, ...]
+
+    def is_stale(self, now_ms: int) -> bool:
+        """True when the bot is not known to be running: no beat, a stopped one, or one older
+        than `MISSED_BEATS` intervals."""
+        beat = self.heartbeat
+        if beat is None or beat.state.startswith("stopped"):
+            return True
+        return now_ms - beat.at_ms > MISSED_BEATS * beat.interval_seconds * 1000
+
+
+def write_heartbeat(journal: Journal, beat: Heartbeat, errors: list[LoggedError]) -> None:
+    """Replace the heartbeat row and add `errors`, in one commit of their own.
+
+    It goes straight to SQLite rather than through `Journal.transaction()`: a beat announces
+    no order, so it must not count as a trading step (crash points count those)."""
+    row = (iso_time(beat.at_ms), iso_time(beat.started_at_ms), beat.pid, beat.mode, beat.symbol, beat.interval_seconds,
+           iso_time(beat.last_candle_ms) if beat.last_candle_ms is not None else None,
+           format(beat.last_price, "f") if beat.last_price is not None else None, beat.state)
+    connection = journal.connection
+    connection.execute("BEGIN")
+    try:
+        connection.execute("INSERT OR REPLACE INTO heartbeat (id, at, started_at, pid, mode, symbol, interval_seconds,"
+                           " last_candle_time, last_price, state) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+        connection.executemany("INSERT INTO errors (at, source, message) VALUES (?, ?, ?)",
+                               [(iso_time(e.at_ms), e.source, e.message) for e in errors])
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def read_status(path: str | Path, now_ms: int, errors: int = 5) -> Status:
+    """The health of the journal at `path`, read without writing a byte (SQLite read-only).
+
+    `now_ms` decides "today" (UTC midnight onwards) for the realized PnL and fees; the last
+    `errors` error lines are returned newest first. Raises JournalError (one line) when the
+    file is missing or not a journal of this bot."""
+    file = Path(path)
+    if not file.is_file():
+        raise JournalError(f"journal {file} does not exist; pass --journal or set [bot] journal in settings.toml")
+    try:
+        connection = sqlite3.connect(file.resolve().as_uri() + _read_only_options(file), uri=True)
+        try:
+            return _read(connection, now_ms, errors)
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        raise JournalError(f"journal {file} cannot be read ({exc}); is it a journal written by this bot?") from None
+
+
+def _read_only_options(file: Path) -> str:
+    # A bot that runs (or crashed) has its -wal file beside the journal: read through it. With
+    # none, open the file as immutable: a plain read-only open of a WAL journal would create the
+    # -wal and -shm files, owned by whoever runs `status` (root from cron), and the bot, running
+    # as its own user, could then no longer write its journal.
+    return "?mode=ro" if Path(f"{file}-wal").exists() else "?mode=ro&immutable=1"
+
+
+def _read(connection: sqlite3.Connection, now_ms: int, errors: int) -> Status:
+    connection.row_factory = sqlite3.Row
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    mode_row = connection.execute("SELECT value FROM meta WHERE key = 'mode'").fetchone()
+    beat = None
+    if version >= 3:  # older journals have no heartbeat table yet
+        found = connection.execute("SELECT * FROM heartbeat WHERE id = 1").fetchone()
+        beat = _heartbeat(found) if found else None
+    positions = tuple(_open_position(row) for row in connection.execute(
+        "SELECT * FROM positions WHERE state IN (?, ?, ?) ORDER BY id", OPEN_STATES))
+    midnight = datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    realized = fees = Decimal(0)
+    for row in connection.execute("SELECT realized_pnl, fee FROM fills WHERE at >= ?",
+                                  (iso_time(int(midnight.timestamp() * 1000)),)):
+        realized += Decimal(row["realized_pnl"])
+        fees += Decimal(row["fee"])
+    logged: tuple[LoggedError, ...] = ()
+    if version >= 3:
+        logged = tuple(LoggedError(epoch_ms(row["at"]), row["source"], row["message"]) for row in connection.execute(
+            "SELECT at, source, message FROM errors ORDER BY id DESC LIMIT ?", (errors,)))
+    return Status(mode_row[0] if mode_row else None, beat, positions, realized, fees, logged)
+
+
+def _heartbeat(row: sqlite3.Row) -> Heartbeat:
+    return Heartbeat(epoch_ms(row["at"]), epoch_ms(row["started_at"]), row["pid"], row["mode"], row["symbol"],
+                     row["interval_seconds"], epoch_ms(row["last_candle_time"]) if row["last_candle_time"] else None,
+                     Decimal(row["last_price"]) if row["last_price"] else None, row["state"])
+
+
+def _open_position(row: sqlite3.Row) -> OpenPosition:
+    return OpenPosition(row["id"], row["symbol"], row["side"], row["state"], Decimal(row["quantity"]),
+                        Decimal(row["entry_price"]) if row["entry_price"] else None,
+                        Decimal(row["stop_price"]), Decimal(row["take_profit_price"]))
