@@ -4,6 +4,7 @@
     python bot.py --replay data/FILE.csv        # a replay of another candle file
     python bot.py --settings other.toml --journal run.db --summary-json summary.json
     python bot.py --replay data/FILE.csv --report reports/   # + reports/summary.json and reports/report.png
+    python bot.py status                        # the bot's health from its journal: exit 0 healthy, 1 stale
     python bot.py backup [PATH]                 # a consistent copy of the journal, also while the bot runs
 
 Expected problems (settings, candle files, keys, the journal) end with one line on
@@ -130,6 +131,10 @@ def print_metrics(content: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else argv
+    if words[:1] == ["status"]:  # python bot.py status: runtime/status.py
+        from runtime.status import main as status
+
+        return status(words[1:])
     if words[:1] == ["backup"]:  # python bot.py backup [PATH]: runtime/backup.py
         from runtime.backup import main as backup
 

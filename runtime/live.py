@@ -33,7 +33,11 @@ from trade.simulated.paper_book import PaperExchange
 from runtime.secrets import RedactSecrets, require_keys
 from runtime.settings import Settings, SettingsError
 from trade.snapshot import TraderSnapshot
+from trade.symbol_rules import to_decimal
 from runtime.threaded_runner import PositionsChanged, ThreadedRunner
+from runtime import systemd_notify
+from runtime.heartbeat import ErrorCollector, HeartbeatWriter
+from runtime.pulse import Pulse
 from trade.trader import Trader
 from trade.binance.user_stream import ListenKeyGone, UserStream
 
@@ -65,6 +69,12 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
     journal = Journal.open(settings.resolve(settings.bot.journal), mode, durable=True, fsync=settings.bot.journal_fsync,
                            claim=False)
     journal.after_commit = crash_points.commit_hook()
+    errors = ErrorCollector(wall_ms)   # ERROR lines, for the journal's `errors` table (`python bot.py status`)
+    if redact is not None:
+        errors.addFilter(redact)
+    logging.getLogger().addHandler(errors)
+    heartbeat = HeartbeatWriter(journal, mode, symbol, settings.bot.heartbeat_seconds, wall_ms(), errors)
+    systemd_notify.notify(status=f"starting {mode} {symbol}: exchange, recovery, warm-up")
     try:
         if mode == "paper":
             exchange = build_paper_exchange(settings)
@@ -83,7 +93,7 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
                         limit_entry_timeout_ms=settings.strategy.limit_entry_timeout_candles * settings.interval_ms,
                         reconcile_every_ms=None if private is None else RECONCILE_EVERY_MS, interval_ms=settings.interval_ms)
         recover(trader, journal, symbol)   # paper: against the simulated account rebuilt from the journal
-        return _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact)
+        return _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact, heartbeat)
     except ExchangeFatal as problem:
         log.error("cannot go on: %s", problem.message)
         return EXIT_BAD_INPUT
@@ -91,16 +101,19 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
         log.error("cannot start: the exchange did not answer properly (%s)", problem.message)
         return EXIT_FAILED
     finally:
+        logging.getLogger().removeHandler(errors)
         journal.close()
 
 
-def _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact) -> int:
+def _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact, heartbeat) -> int:
     symbol, interval, interval_ms = settings.strategy.symbol, settings.strategy.interval, settings.interval_ms
     name = settings.strategy.strategy_name
     strategy = settings.build_runner(lambda: trader.snapshot.for_strategy(name))  # the published snapshot only
     warmup = _warmup_candles(settings, strategy.strategy, market_data)
     strategy.warm_up(warmup)  # history only: engines and sessions learn it, a signal from the past is not traded
     log.info("warm-up: %d closed %s candles fed to %s", len(warmup), interval, name)
+    if warmup:   # the trader thread starts below: until then the heartbeat is the main thread's
+        heartbeat.note_candle(warmup[-1].open_time, to_decimal(warmup[-1].close))
     if journal.mode != settings.mode:
         if journal.mode is not None:
             log.info("journal %s held no positions of %s mode: it now belongs to %s mode", journal.path, journal.mode, settings.mode)
@@ -111,7 +124,11 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
         if exchange.resumed_from is not None:      # the trader thread starts below: this is still the only one
             exchange.play_missed(_missed_candles(market_data, settings, exchange.resumed_from, warmup), symbol)
         on_candle = lambda candle: exchange.on_candle(candle, symbol)  # noqa: E731
-    runner = ThreadedRunner(strategy, trader, on_candle=on_candle)
+    market: MarketStream | None = None
+    silence_seconds = settings.exchange.stream_silence_seconds
+    pulse = Pulse(heartbeat, lambda: market is not None and time.monotonic() - market.last_data_at < silence_seconds,
+                  systemd_notify.watchdog_interval_seconds(), wall_ms)
+    runner = ThreadedRunner(strategy, trader, on_candle=on_candle, pulse=pulse)
     market = MarketStream(ws_base, symbol, interval, on_candle=runner.put_candle,
                           fetch_closed_klines=lambda start: market_data.closed_klines(symbol, interval, interval_ms, start_ms=start),
                           silence_seconds=settings.exchange.stream_silence_seconds,
@@ -132,16 +149,23 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
     for thread in threads:
         thread.start()
     log.info("trading %s: Ctrl+C to stop", symbol)
-    last_status = 0.0
+    last_status, ready = 0.0, False
     while not stop.is_set() and runner.failure is None:
         stop.wait(0.5)
+        if not ready and all(thread.connected.is_set() for thread in threads):
+            # recovery protected every position before the threads started; now the streams are up too
+            ready = True
+            systemd_notify.notify(ready=True, status=f"trading {settings.mode} {symbol}")
         if time.monotonic() - last_status >= STATUS_SECONDS:
             last_status = time.monotonic()
             _status(trader, exchange, market)
     log.warning("stopping: closing streams, finishing queued work")
+    systemd_notify.notify(stopping=True, status="stopping: closing streams, finishing queued work")
     for thread in threads:
         thread.stop()
     runner.stop()
+    if runner.trader_finished():   # the trader thread no longer writes the journal: the last beat is ours to write
+        heartbeat.stopped(wall_ms(), "after a failure" if runner.failure is not None else "cleanly")
     if runner.failure is not None:
         log.critical("stopped after a failure: %r", runner.failure)
         return EXIT_FAILED
@@ -231,6 +255,7 @@ def _status(trader: Trader, exchange, market) -> None:
                           for p in trader.snapshot.positions) or "none"
     log.info("status: balance %s USDT, positions: %s, candles received %d, stream reconnects %d",
              balance, positions, getattr(market, "delivered", 0), getattr(market, "reconnects", 0))
+    systemd_notify.notify(status=f"balance {balance} USDT, positions: {positions}")
 
 
 class ListenKeyApi:

@@ -63,6 +63,7 @@ class BotSettings:
     log_file: str = _path("log.txt")
     log_level: str = setting(one_of("DEBUG", "INFO", "WARNING", "ERROR"), "INFO")
     confirm_mainnet: bool = setting(SWITCH, False)
+    heartbeat_seconds: int = setting(whole(2, 300, " of seconds"), 10)
 
 
 @dataclass(frozen=True, kw_only=True)

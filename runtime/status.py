@@ -7,12 +7,18 @@ heartbeat is fresh, 1 when it is stale or the bot stopped, so cron or a monitor 
 """
 from __future__ import annotations
 
+import argparse
+import sys
+import time
 from decimal import Decimal
+from pathlib import Path
 
 from ict.intervals import utc_text
-from journal.health import MISSED_BEATS, Status
+from journal.health import MISSED_BEATS, Status, read_status
+from journal.journal import JournalError
+from runtime.settings import SettingsError, load_settings
 
-HEALTHY, STALE = 0, 1
+HEALTHY, STALE, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _money(value: Decimal | None) -> str:
@@ -64,3 +70,31 @@ def status_lines(status: Status, now_ms: int) -> list[str]:
 
 def exit_status(status: Status, now_ms: int) -> int:
     return STALE if status.is_stale(now_ms) else HEALTHY
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bot.py status", description="The bot's health from its journal "
+                                     "(read-only; works while the bot runs). Exit 0 healthy, 1 stale or stopped.")
+    parser.add_argument("--settings", default="settings.toml", help="settings file naming the journal (default: settings.toml)")
+    parser.add_argument("--journal", metavar="PATH", help="the journal to read (default: [bot] journal)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    """The `status` command: the report on stdout; 0 healthy, 1 stale, 2 (one line on stderr) for
+    bad settings or a missing or foreign journal."""
+    args = parse_args(argv)
+    now_ms = int(time.time() * 1000)
+    try:
+        if args.journal:
+            journal = Path(args.journal)
+        else:
+            settings = load_settings(args.settings)
+            journal = settings.resolve(settings.bot.journal)
+        status = read_status(journal, now_ms)
+    except (SettingsError, JournalError) as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"journal: {journal}")
+    print("\n".join(status_lines(status, now_ms)))
+    return exit_status(status, now_ms)

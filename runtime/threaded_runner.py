@@ -59,17 +59,20 @@ class ThreadedRunner:
     - `strategy`: a `StrategyRunner` (`on_candle(candle) -> list of intents`).
     - `on_candle`: the trader side's candle hook (e.g. a simulated exchange's fills), or None.
     - `trader`: has `on_intent`, `on_order_update`, `note_price` and `on_tick`.
+    - `pulse`: live mode's heartbeat and watchdog (runtime/pulse.py): `note_candle(candle)` and
+      `tick()`, called on the trader thread after each candle and each housekeeping pass; or None.
     Feed it with `put_candle` (closed candles only) and `put_order_update`.
     """
 
     def __init__(self, strategy, trader, on_candle: Callable[[Candle], None] | None = None,
-                 tick_seconds: float = 1.0) -> None:
+                 tick_seconds: float = 1.0, pulse=None) -> None:
         self.strategy = strategy
         owner = getattr(strategy, "strategy", strategy)   # the Strategy inside a StrategyRunner
         self.strategy_name, self.symbol = getattr(owner, "name", ""), getattr(owner, "symbol", "")
         self.trader = trader
         self.on_candle = on_candle
         self.tick_seconds = tick_seconds
+        self.pulse = pulse
         self.data_queue: queue.Queue = queue.Queue()
         self.trader_queue: queue.Queue = queue.Queue()
         self.stopping = threading.Event()
@@ -106,6 +109,10 @@ class ThreadedRunner:
         self.trader_queue.put(None)
         self._threads[1].join(timeout)
         self.stopping.set()
+
+    def trader_finished(self) -> bool:
+        """True once the trader thread has ended (or never started)."""
+        return not self._threads[1].is_alive()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until both queues are drained and handled (for tests and orderly stops)."""
@@ -158,6 +165,8 @@ class ThreadedRunner:
                 if item is _QUIET or time.monotonic() - ticked >= self.tick_seconds:
                     ticked = time.monotonic()
                     self._handle_safely(None)
+                    if self.pulse is not None:
+                        self.pulse.tick()
             finally:
                 if item is not _QUIET:
                     self.trader_queue.task_done()
@@ -187,6 +196,8 @@ class ThreadedRunner:
                 self.on_candle(item.candle)
             self.trader.note_price(self.symbol, item.candle.close)
             self.trader.on_tick()
+            if self.pulse is not None:
+                self.pulse.note_candle(item.candle)
         else:
             log.error("trader queue got an item it does not know: %r", item)
 

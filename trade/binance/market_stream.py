@@ -135,7 +135,7 @@ class MarketStream(SocketThread):
             frame = self._receive(ws, min(age_left, silence_left))
             if frame is None or not is_data(frame[0]):
                 continue  # pings do not count: a wrongly routed socket answers pings and sends no klines
-            last_data = time.monotonic()
+            last_data = self.last_data_at = time.monotonic()
             self._on_frame(frame[1])
 
     def _on_frame(self, data) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Callable
 
 import websocket
@@ -71,6 +72,8 @@ class SocketThread(threading.Thread):
         self._sleep = sleep or self._stopping.wait
         self._socket_lock = threading.Lock()
         self._socket: websocket.WebSocket | None = None
+        self.connected = threading.Event()   # set once the first connection is up (systemd's READY waits for it)
+        self.last_data_at = time.monotonic()   # monotonic time of the last data frame, or of the last connect
 
     @property
     def stopping(self) -> bool:
@@ -96,6 +99,8 @@ class SocketThread(threading.Thread):
         if self.stopping:  # stop() ran during the handshake and could not abort this socket
             self._close(ws)
             raise websocket.WebSocketConnectionClosedException("stopping")
+        self.last_data_at = time.monotonic()
+        self.connected.set()
         return ws
 
     def _close(self, ws: websocket.WebSocket) -> None:
