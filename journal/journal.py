@@ -1,23 +1,31 @@
-"""Opening the journal and writing to it; the recovery and audit reads.
+"""Opening the journal, its transactions, and the audit reads.
 
-The trader is the only writer. It groups the rows of one step in `transaction()`,
-which commits before the trader sends the request those rows announce: a crash
-after the commit leaves an intent that restart can check with the exchange, a crash
-before it leaves nothing that was ever sent. Values arrive as plain Python values;
-Decimals are stored as decimal text and times as UTC ISO-8601 text.
+The trader is the only writer, through the named writes of `journal.writes` (`record_*`,
+taking `journal.records` dataclasses); recovery reads through `journal.reads`. No table or
+column name lives outside this package. The trader groups the rows of one step in
+`transaction()`, which commits before the trader sends the request those rows announce: a
+crash after the commit leaves an intent that restart can check with the exchange, a crash
+before it leaves nothing that was ever sent. A replay batches its commits
+(`deferred_commits`, whole candles only). Decimals are stored as decimal text and times as
+UTC ISO-8601 text (`journal.values`).
+
+`insert`, `update` and `rows` are the low-level calls the named ones are built on; tests and
+benchmarks use `rows` to assert on the tables.
 """
 from __future__ import annotations
 
 import secrets
 import sqlite3
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from journal.migrations import migrate
+from journal.reads import JournalReads
+from journal.values import epoch_ms, iso_time, stored
+from journal.writes import JournalWrites
+
+__all__ = ["Journal", "JournalError", "SCHEMA_FILE", "SCHEMA_VERSION", "epoch_ms", "iso_time"]
 
 SCHEMA_VERSION = 2
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
@@ -27,31 +35,7 @@ class JournalError(Exception):
     """The journal file cannot be used as asked; the message names the file and the fix."""
 
 
-@lru_cache(maxsize=4096)  # a replay asks for the same candle time many times
-def iso_time(epoch_ms: int) -> str:
-    """Epoch milliseconds as UTC ISO-8601 text, e.g. 2025-05-04T15:33:00.000Z."""
-    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
-
-
-def epoch_ms(iso: str) -> int:
-    """The inverse of `iso_time`."""
-    moment = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-    return int(moment.timestamp() * 1000 + 0.5)
-
-
-def _text(value: Any) -> Any:
-    if value is None or type(value) in (str, int):
-        return value
-    if isinstance(value, Decimal):
-        text = format(value, "f")
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    if hasattr(value, "value") and not isinstance(value, (int, float, str)):
-        return value.value  # an Enum member
-    return value
-
-
-class Journal:
+class Journal(JournalWrites, JournalReads):
     """One SQLite file in WAL mode. Open with `Journal.open(path, mode)`.
 
     `mode` is the bot mode that writes it (replay, paper, testnet, demo, mainnet). A journal
@@ -67,6 +51,9 @@ class Journal:
         self.path = path
         self._depth = 0
         self._pending: dict[tuple[str, str], list[list]] = {}   # rows waiting for the next commit (see insert_soon)
+        self._base = 0      # 1 inside deferred_commits: the batch's own transaction is open
+        self._every = self._candles = 0
+        self._broken = False
         self.durable = True
         self.after_commit: Callable[[], None] | None = None   # test-only crash point (trade/crash_points.py)
         self.id_prefix = self.meta("id_prefix")
@@ -136,9 +123,13 @@ class Journal:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Group writes; commit when the outermost block ends, roll back on an exception."""
-        if self._depth == 0:
-            self.connection.execute("BEGIN")
+        """Group writes; commit when the outermost block ends, roll back on an exception.
+
+        Inside `deferred_commits` (replay) a block commits nothing itself: its rows go in with
+        the next `candle_done` commit, and an exception only marks the open batch as broken."""
+        if self._depth == self._base:
+            if self._base == 0:
+                self.connection.execute("BEGIN")
             self._write_pending()
         self._depth += 1
         try:
@@ -147,6 +138,8 @@ class Journal:
             self._depth -= 1
             if self._depth == 0:
                 self.connection.execute("ROLLBACK")
+            elif self._depth == self._base:
+                self._broken = True   # a step stopped halfway: its rows must never be committed
             raise
         self._depth -= 1
         if self._depth == 0:
@@ -154,13 +147,55 @@ class Journal:
             if self.after_commit is not None:
                 self.after_commit()
 
+    @contextmanager
+    def deferred_commits(self, every_candles: int = 1000) -> Iterator[None]:
+        """Replay only: one transaction per `every_candles` candles instead of one per step.
+
+        Call `candle_done()` after each candle; the batch commits there every `every_candles`
+        candles, so a commit never splits a candle: each committed position has its orders,
+        fills and transitions. At the end, and when the block ends by an exception raised
+        between two steps (a StrategyError), everything booked so far is committed; an
+        exception that broke off a step (Ctrl+C without the stop handler, a bug) rolls back
+        to the last commit, which is a candle boundary. A durable journal (live modes)
+        ignores this: it keeps its write-ahead commit before every order."""
+        if self.durable or self._depth:
+            yield
+            return
+        self.connection.execute("BEGIN")
+        self._base = self._depth = 1
+        self._every, self._candles, self._broken = every_candles, 0, False
+        try:
+            yield
+        except BaseException:
+            self._end_batch("ROLLBACK" if self._broken else "COMMIT")
+            raise
+        self._end_batch("COMMIT")
+
+    def candle_done(self) -> None:
+        """A candle is fully booked: commit the batch when it holds `every_candles` candles."""
+        if self._base:
+            self._candles += 1
+            if self._candles >= self._every and not self._broken:
+                self._write_pending()
+                self.connection.execute("COMMIT")
+                self.connection.execute("BEGIN")
+                self._candles = 0
+
+    def _end_batch(self, verb: str) -> None:
+        if verb == "COMMIT":
+            self._write_pending()
+        else:
+            self._pending.clear()   # refusals after the last commit go with the rest of their candle
+        self.connection.execute(verb)
+        self._base = self._depth = 0
+
     # ----- writes -------------------------------------------------------------------------
     def insert(self, table: str, **values: Any) -> int:
         """Insert one row; return its rowid. Column names come from code, never from input."""
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         cursor = self.connection.execute(
-            f"INSERT INTO {table} ({columns}) VALUES ({marks})", [_text(v) for v in values.values()])
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})", [stored(v) for v in values.values()])
         return cursor.lastrowid
 
     def insert_soon(self, table: str, **values: Any) -> None:
@@ -172,7 +207,7 @@ class Journal:
         if self.durable:
             self.insert(table, **values)
             return
-        self._pending.setdefault((table, ", ".join(values)), []).append([_text(v) for v in values.values()])
+        self._pending.setdefault((table, ", ".join(values)), []).append([stored(v) for v in values.values()])
 
     def flush(self) -> None:
         """Write the rows kept by `insert_soon`."""
@@ -189,7 +224,7 @@ class Journal:
     def update(self, table: str, key_column: str, key: Any, **values: Any) -> None:
         assignments = ", ".join(f"{column} = ?" for column in values)
         self.connection.execute(
-            f"UPDATE {table} SET {assignments} WHERE {key_column} = ?", [_text(v) for v in values.values()] + [_text(key)])
+            f"UPDATE {table} SET {assignments} WHERE {key_column} = ?", [stored(v) for v in values.values()] + [stored(key)])
 
     # ----- reads --------------------------------------------------------------------------
     def rows(self, sql: str, *params: Any) -> list[dict]:
@@ -197,23 +232,6 @@ class Journal:
         cursor = self.connection.execute(sql, params)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
-
-    def unfinished_positions(self) -> list[dict]:
-        """Positions not CLOSED, oldest first: what a restart must reconcile."""
-        return self.rows("SELECT * FROM positions WHERE state != 'CLOSED' ORDER BY id")
-
-    def signal_of(self, position_id: int) -> dict | None:
-        """The accepted signal that opened `position_id` (candle_time, basis, expiry_candles), or None."""
-        found = self.rows("SELECT candle_time, basis, expiry_candles FROM signals WHERE position_id = ?", position_id)
-        return found[0] if found else None
-
-    def orders_of(self, position_id: int) -> list[dict]:
-        return self.rows("SELECT * FROM orders WHERE position_id = ? ORDER BY rowid", position_id)
-
-    def trade_ids_since(self, epoch_ms: int) -> set[str]:
-        """The exchange trade ids of every fill booked at or after `epoch_ms`, any position's."""
-        return {row["trade_id"] for row in self.rows("SELECT trade_id FROM fills WHERE trade_id IS NOT NULL AND at >= ?",
-                                                     iso_time(epoch_ms))}
 
     def closed_trades(self) -> list[dict]:
         """Closed positions that were entered, oldest first, with the plan of the signal behind each.
