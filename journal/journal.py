@@ -17,12 +17,14 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from journal.migrations import migrate
 from journal.reads import JournalReads
-from journal.values import epoch_ms, iso_time, stored
+from journal.records import JournaledTrade, TimelineFill
+from journal.values import decimal_or_none, epoch_ms, epoch_or_none, iso_time, stored
 from journal.writes import JournalWrites
 
 __all__ = ["Journal", "JournalError", "SCHEMA_FILE", "SCHEMA_VERSION", "epoch_ms", "iso_time"]
@@ -233,28 +235,33 @@ class Journal(JournalWrites, JournalReads):
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
-    def closed_trades(self) -> list[dict]:
-        """Closed positions that were entered, oldest first, with the plan of the signal behind each.
-
-        Columns: id, symbol, side, strategy, quantity, entry_price, exit_price, opened_at,
-        closed_at, close_reason, realized_pnl, fees (a position's own row), and from its
-        accepted signal: planned_entry (limit price, or the price seen for MARKET),
-        planned_stop, planned_target, signal_candle_time, basis (NULL when none)."""
-        return self.rows(
+    def closed_trades(self) -> list[JournaledTrade]:
+        """Closed positions that were entered, oldest first, with the plan of the signal behind each."""
+        rows = self.rows(
             "SELECT p.id, p.symbol, p.side, p.strategy, p.quantity, p.entry_price, p.exit_price, p.opened_at,"
             " p.closed_at, p.close_reason, p.realized_pnl, p.fees, s.entry_price AS planned_entry,"
             " s.stop_price AS planned_stop, s.take_profit_price AS planned_target,"
             " s.candle_time AS signal_candle_time, s.basis"
             " FROM positions p LEFT JOIN signals s ON s.position_id = p.id AND s.accepted = 1"
             " WHERE p.state = 'CLOSED' AND p.opened_at IS NOT NULL ORDER BY p.id")
+        return [JournaledTrade(
+            row["id"], row["symbol"], row["side"], row["strategy"], Decimal(row["quantity"]), Decimal(row["entry_price"]),
+            decimal_or_none(row["exit_price"]), epoch_ms(row["opened_at"]), epoch_ms(row["closed_at"]), row["close_reason"],
+            Decimal(row["realized_pnl"]), Decimal(row["fees"]), _planned(row["planned_entry"]), _planned(row["planned_stop"]),
+            _planned(row["planned_target"]), epoch_or_none(row["signal_candle_time"]),
+            tuple(ref.strip() for ref in (row["basis"] or "").split(",") if ref.strip())) for row in rows]
 
-    def fill_timeline(self) -> list[dict]:
-        """Every fill in the order it was booked: at, position_id, side (LONG/SHORT of the position),
-        role (entry, stop, take_profit, exit), quantity, price, fee, realized_pnl."""
-        return self.rows(
+    def fill_timeline(self) -> list[TimelineFill]:
+        """Every fill in the order it was booked (see `TimelineFill`)."""
+        return [TimelineFill(epoch_ms(row["at"]), row["position_id"], row["side"], row["role"], Decimal(row["quantity"]),
+                             Decimal(row["price"]), Decimal(row["fee"]), Decimal(row["realized_pnl"])) for row in self.rows(
             "SELECT f.at, f.position_id, p.side, o.role, f.quantity, f.price, f.fee, f.realized_pnl FROM fills f"
             " JOIN orders o ON o.client_order_id = f.client_order_id JOIN positions p ON p.id = f.position_id"
-            " ORDER BY f.id")
+            " ORDER BY f.id")]
+
+
+def _planned(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
 
 
 def _new_prefix() -> str:

@@ -6,6 +6,7 @@ decimal text as Decimal, a NULL as None.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from journal.records import JournaledFill, JournaledOrder, JournaledPosition, JournaledSignal, PositionResult
 from journal.values import decimal_or_none, epoch_ms, epoch_or_none, iso_time
@@ -13,6 +14,9 @@ from journal.values import decimal_or_none, epoch_ms, epoch_or_none, iso_time
 
 class JournalReads:
     """Reads of the Journal (see the module doc)."""
+
+    if TYPE_CHECKING:   # given by Journal
+        def rows(self, sql: str, *params: Any) -> list[dict]: ...
 
     def unfinished_positions(self) -> list[JournaledPosition]:
         """Positions not CLOSED, oldest first: what a restart must reconcile."""

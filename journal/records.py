@@ -211,3 +211,43 @@ class HeldPosition:
     entry_price: Decimal
     entered: Decimal
     exited: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class JournaledTrade:
+    """A closed position that was entered, with the plan of its accepted signal (`planned_*`,
+    `signal_candle_time`, `basis`; None / () when it has none). Prices and money Decimal (USDT),
+    `quantity` the filled size (base asset), times epoch ms."""
+
+    id: int
+    symbol: str
+    side: str
+    strategy: str
+    quantity: Decimal
+    entry_price: Decimal
+    exit_price: Decimal | None
+    opened_at: int
+    closed_at: int
+    close_reason: str | None
+    realized_pnl: Decimal
+    fees: Decimal
+    planned_entry: Decimal | None
+    planned_stop: Decimal | None
+    planned_target: Decimal | None
+    signal_candle_time: int | None
+    basis: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineFill:
+    """A fill in booking order with what an equity curve needs: its position's `side` (LONG/SHORT)
+    and its order's `role` (entry, stop, take_profit, exit, outside)."""
+
+    at: int
+    position_id: int
+    side: str
+    role: str
+    quantity: Decimal
+    price: Decimal
+    fee: Decimal
+    realized_pnl: Decimal

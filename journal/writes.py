@@ -8,6 +8,7 @@ Values are `journal.records` dataclasses; times in epoch ms, stored as ISO-8601 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from journal.records import (CloseRecord, FillRecord, OrderRecord, OrderUpdateRecord, PositionRecord, PositionTotals,
                              SignalRecord, TransitionRecord)
@@ -16,6 +17,11 @@ from journal.values import iso_time
 
 class JournalWrites:
     """`record_*` methods of the Journal (see the module doc)."""
+
+    if TYPE_CHECKING:   # given by Journal
+        def insert(self, table: str, **values: Any) -> int: ...
+        def insert_soon(self, table: str, **values: Any) -> None: ...
+        def update(self, table: str, key_column: str, key: Any, **values: Any) -> None: ...
 
     def record_signal(self, signal: SignalRecord, position_id: int) -> None:
         """An accepted signal and the position it opened."""

@@ -93,7 +93,7 @@ def run_replay(settings: Settings, candles: list[Candle], journal: Journal, stop
     """Trade `candles` through the configured strategy; return the summary.
 
     The journal commits once per `COMMIT_EVERY_CANDLES` candles, at the end, on `stop` and on a
-    StrategyError (`Journal.deferred_commits`): an interrupted replay leaves whole candles."""
+    StrategyError (`Journal.deferred_commits`); a step broken off rolls back to the last commit."""
     with journal.deferred_commits(COMMIT_EVERY_CANDLES):
         return _run_replay(settings, candles, journal, stop)
 

@@ -3,22 +3,25 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from decimal import Decimal as D
 
 import pytest
 
 import runtime.replay as replay_module
 from journal.journal import Journal
+from tests.test_trader import RULES, Harness, long_signal
+from trade.simulated.exchange import SimulatedExchange
 from runtime.replay import StrategyError, run_replay
 from runtime.settings import load_settings
 
 TABLES = ("signals", "positions", "orders", "fills", "transitions")
 
 
-def _committed(path, sql: str) -> list[tuple]:
+def _committed(path, sql: str, *params) -> list[tuple]:
     """What another process would read: a second connection sees only committed rows."""
     other = sqlite3.connect(path)
     try:
-        return other.execute(sql).fetchall()
+        return other.execute(sql, params).fetchall()
     finally:
         other.close()
 
@@ -85,6 +88,26 @@ def test_deferred_commits_durable_journal_still_commits_every_step(journal_path)
         assert commits == [before + 1]   # committed before anything the step announces is sent
         _step(journal, "b")
         assert commits == [before + 1, before + 2]
+    journal.close()
+
+
+def test_deferred_commits_live_trader_commits_each_order_before_it_is_sent(journal_path):
+    journal = Journal.open(journal_path, "demo", durable=True, fsync=False)
+    exchange = SimulatedExchange(RULES, D(10_000), leverage=10)
+    seen = []
+
+    def spy(send):
+        def place(request):
+            seen.append(_committed(journal_path, "SELECT status FROM orders WHERE client_order_id = ?", request.client_order_id))
+            return send(request)
+        return place
+
+    exchange.place_order, exchange.place_conditional = spy(exchange.place_order), spy(exchange.place_conditional)
+    h = Harness(journal, exchange)
+    with journal.deferred_commits(every_candles=1000):   # asked of a live journal: it changes nothing
+        h.trader.on_signal(long_signal())
+        h.candle(100, 100.5, 99.5, 100)
+    assert len(seen) == 3 and all(rows == [("INTENT",)] for rows in seen)   # entry, stop and target
     journal.close()
 
 
