@@ -1,23 +1,33 @@
-"""Opening the journal and writing to it; the recovery and audit reads.
+"""Opening the journal, its transactions, and the audit reads.
 
-The trader is the only writer. It groups the rows of one step in `transaction()`,
-which commits before the trader sends the request those rows announce: a crash
-after the commit leaves an intent that restart can check with the exchange, a crash
-before it leaves nothing that was ever sent. Values arrive as plain Python values;
-Decimals are stored as decimal text and times as UTC ISO-8601 text.
+The trader is the only writer, through the named writes of `journal.writes` (`record_*`,
+taking `journal.records` dataclasses); recovery reads through `journal.reads`. No table or
+column name lives outside this package. The trader groups the rows of one step in
+`transaction()`, which commits before the trader sends the request those rows announce: a
+crash after the commit leaves an intent that restart can check with the exchange, a crash
+before it leaves nothing that was ever sent. A replay batches its commits
+(`deferred_commits`, whole candles only). Decimals are stored as decimal text and times as
+UTC ISO-8601 text (`journal.values`).
+
+`insert`, `update` and `rows` are the low-level calls the named ones are built on; tests and
+benchmarks use `rows` to assert on the tables.
 """
 from __future__ import annotations
 
 import secrets
 import sqlite3
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from journal.migrations import migrate
+from journal.reads import JournalReads
+from journal.records import JournaledTrade, TimelineFill
+from journal.values import decimal_or_none, epoch_ms, epoch_or_none, iso_time, stored
+from journal.writes import JournalWrites
+
+__all__ = ["Journal", "JournalError", "SCHEMA_FILE", "SCHEMA_VERSION", "epoch_ms", "iso_time"]
 
 SCHEMA_VERSION = 3
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
@@ -27,31 +37,7 @@ class JournalError(Exception):
     """The journal file cannot be used as asked; the message names the file and the fix."""
 
 
-@lru_cache(maxsize=4096)  # a replay asks for the same candle time many times
-def iso_time(epoch_ms: int) -> str:
-    """Epoch milliseconds as UTC ISO-8601 text, e.g. 2025-05-04T15:33:00.000Z."""
-    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
-
-
-def epoch_ms(iso: str) -> int:
-    """The inverse of `iso_time`."""
-    moment = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-    return int(moment.timestamp() * 1000 + 0.5)
-
-
-def _text(value: Any) -> Any:
-    if value is None or type(value) in (str, int):
-        return value
-    if isinstance(value, Decimal):
-        text = format(value, "f")
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    if hasattr(value, "value") and not isinstance(value, (int, float, str)):
-        return value.value  # an Enum member
-    return value
-
-
-class Journal:
+class Journal(JournalWrites, JournalReads):
     """One SQLite file in WAL mode. Open with `Journal.open(path, mode)`.
 
     `mode` is the bot mode that writes it (replay, paper, testnet, demo, mainnet). A journal
@@ -67,6 +53,9 @@ class Journal:
         self.path = path
         self._depth = 0
         self._pending: dict[tuple[str, str], list[list]] = {}   # rows waiting for the next commit (see insert_soon)
+        self._base = 0      # 1 inside deferred_commits: the batch's own transaction is open
+        self._every = self._candles = 0
+        self._broken = False
         self.durable = True
         self.after_commit: Callable[[], None] | None = None   # test-only crash point (trade/crash_points.py)
         self.id_prefix = self.meta("id_prefix")
@@ -136,9 +125,13 @@ class Journal:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Group writes; commit when the outermost block ends, roll back on an exception."""
-        if self._depth == 0:
-            self.connection.execute("BEGIN")
+        """Group writes; commit when the outermost block ends, roll back on an exception.
+
+        Inside `deferred_commits` (replay) a block commits nothing itself: its rows go in with
+        the next `candle_done` commit, and an exception only marks the open batch as broken."""
+        if self._depth == self._base:
+            if self._base == 0:
+                self.connection.execute("BEGIN")
             self._write_pending()
         self._depth += 1
         try:
@@ -147,6 +140,8 @@ class Journal:
             self._depth -= 1
             if self._depth == 0:
                 self.connection.execute("ROLLBACK")
+            elif self._depth == self._base:
+                self._broken = True   # a step stopped halfway: its rows must never be committed
             raise
         self._depth -= 1
         if self._depth == 0:
@@ -154,13 +149,55 @@ class Journal:
             if self.after_commit is not None:
                 self.after_commit()
 
+    @contextmanager
+    def deferred_commits(self, every_candles: int = 1000) -> Iterator[None]:
+        """Replay only: one transaction per `every_candles` candles instead of one per step.
+
+        Call `candle_done()` after each candle; the batch commits there every `every_candles`
+        candles, so a commit never splits a candle: each committed position has its orders,
+        fills and transitions. At the end, and when the block ends by an exception raised
+        between two steps (a StrategyError), everything booked so far is committed; an
+        exception that broke off a step (Ctrl+C without the stop handler, a bug) rolls back
+        to the last commit, which is a candle boundary. A durable journal (live modes)
+        ignores this: it keeps its write-ahead commit before every order."""
+        if self.durable or self._depth:
+            yield
+            return
+        self.connection.execute("BEGIN")
+        self._base = self._depth = 1
+        self._every, self._candles, self._broken = every_candles, 0, False
+        try:
+            yield
+        except BaseException:
+            self._end_batch("ROLLBACK" if self._broken else "COMMIT")
+            raise
+        self._end_batch("COMMIT")
+
+    def candle_done(self) -> None:
+        """A candle is fully booked: commit the batch when it holds `every_candles` candles."""
+        if self._base:
+            self._candles += 1
+            if self._candles >= self._every and not self._broken:
+                self._write_pending()
+                self.connection.execute("COMMIT")
+                self.connection.execute("BEGIN")
+                self._candles = 0
+
+    def _end_batch(self, verb: str) -> None:
+        if verb == "COMMIT":
+            self._write_pending()
+        else:
+            self._pending.clear()   # refusals after the last commit go with the rest of their candle
+        self.connection.execute(verb)
+        self._base = self._depth = 0
+
     # ----- writes -------------------------------------------------------------------------
     def insert(self, table: str, **values: Any) -> int:
         """Insert one row; return its rowid. Column names come from code, never from input."""
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         cursor = self.connection.execute(
-            f"INSERT INTO {table} ({columns}) VALUES ({marks})", [_text(v) for v in values.values()])
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})", [stored(v) for v in values.values()])
         return cursor.lastrowid
 
     def insert_soon(self, table: str, **values: Any) -> None:
@@ -172,7 +209,7 @@ class Journal:
         if self.durable:
             self.insert(table, **values)
             return
-        self._pending.setdefault((table, ", ".join(values)), []).append([_text(v) for v in values.values()])
+        self._pending.setdefault((table, ", ".join(values)), []).append([stored(v) for v in values.values()])
 
     def flush(self) -> None:
         """Write the rows kept by `insert_soon`."""
@@ -189,7 +226,7 @@ class Journal:
     def update(self, table: str, key_column: str, key: Any, **values: Any) -> None:
         assignments = ", ".join(f"{column} = ?" for column in values)
         self.connection.execute(
-            f"UPDATE {table} SET {assignments} WHERE {key_column} = ?", [_text(v) for v in values.values()] + [_text(key)])
+            f"UPDATE {table} SET {assignments} WHERE {key_column} = ?", [stored(v) for v in values.values()] + [stored(key)])
 
     # ----- reads --------------------------------------------------------------------------
     def rows(self, sql: str, *params: Any) -> list[dict]:
@@ -198,45 +235,33 @@ class Journal:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
-    def unfinished_positions(self) -> list[dict]:
-        """Positions not CLOSED, oldest first: what a restart must reconcile."""
-        return self.rows("SELECT * FROM positions WHERE state != 'CLOSED' ORDER BY id")
-
-    def signal_of(self, position_id: int) -> dict | None:
-        """The accepted signal that opened `position_id` (candle_time, basis, expiry_candles), or None."""
-        found = self.rows("SELECT candle_time, basis, expiry_candles FROM signals WHERE position_id = ?", position_id)
-        return found[0] if found else None
-
-    def orders_of(self, position_id: int) -> list[dict]:
-        return self.rows("SELECT * FROM orders WHERE position_id = ? ORDER BY rowid", position_id)
-
-    def trade_ids_since(self, epoch_ms: int) -> set[str]:
-        """The exchange trade ids of every fill booked at or after `epoch_ms`, any position's."""
-        return {row["trade_id"] for row in self.rows("SELECT trade_id FROM fills WHERE trade_id IS NOT NULL AND at >= ?",
-                                                     iso_time(epoch_ms))}
-
-    def closed_trades(self) -> list[dict]:
-        """Closed positions that were entered, oldest first, with the plan of the signal behind each.
-
-        Columns: id, symbol, side, strategy, quantity, entry_price, exit_price, opened_at,
-        closed_at, close_reason, realized_pnl, fees (a position's own row), and from its
-        accepted signal: planned_entry (limit price, or the price seen for MARKET),
-        planned_stop, planned_target, signal_candle_time, basis (NULL when none)."""
-        return self.rows(
+    def closed_trades(self) -> list[JournaledTrade]:
+        """Closed positions that were entered, oldest first, with the plan of the signal behind each."""
+        rows = self.rows(
             "SELECT p.id, p.symbol, p.side, p.strategy, p.quantity, p.entry_price, p.exit_price, p.opened_at,"
             " p.closed_at, p.close_reason, p.realized_pnl, p.fees, s.entry_price AS planned_entry,"
             " s.stop_price AS planned_stop, s.take_profit_price AS planned_target,"
             " s.candle_time AS signal_candle_time, s.basis"
             " FROM positions p LEFT JOIN signals s ON s.position_id = p.id AND s.accepted = 1"
             " WHERE p.state = 'CLOSED' AND p.opened_at IS NOT NULL ORDER BY p.id")
+        return [JournaledTrade(
+            row["id"], row["symbol"], row["side"], row["strategy"], Decimal(row["quantity"]), Decimal(row["entry_price"]),
+            decimal_or_none(row["exit_price"]), epoch_ms(row["opened_at"]), epoch_ms(row["closed_at"]), row["close_reason"],
+            Decimal(row["realized_pnl"]), Decimal(row["fees"]), _planned(row["planned_entry"]), _planned(row["planned_stop"]),
+            _planned(row["planned_target"]), epoch_or_none(row["signal_candle_time"]),
+            tuple(ref.strip() for ref in (row["basis"] or "").split(",") if ref.strip())) for row in rows]
 
-    def fill_timeline(self) -> list[dict]:
-        """Every fill in the order it was booked: at, position_id, side (LONG/SHORT of the position),
-        role (entry, stop, take_profit, exit), quantity, price, fee, realized_pnl."""
-        return self.rows(
+    def fill_timeline(self) -> list[TimelineFill]:
+        """Every fill in the order it was booked (see `TimelineFill`)."""
+        return [TimelineFill(epoch_ms(row["at"]), row["position_id"], row["side"], row["role"], Decimal(row["quantity"]),
+                             Decimal(row["price"]), Decimal(row["fee"]), Decimal(row["realized_pnl"])) for row in self.rows(
             "SELECT f.at, f.position_id, p.side, o.role, f.quantity, f.price, f.fee, f.realized_pnl FROM fills f"
             " JOIN orders o ON o.client_order_id = f.client_order_id JOIN positions p ON p.id = f.position_id"
-            " ORDER BY f.id")
+            " ORDER BY f.id")]
+
+
+def _planned(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
 
 
 def _new_prefix() -> str:

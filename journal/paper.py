@@ -10,6 +10,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from journal.journal import Journal, epoch_ms
+from journal.values import stored
+from journal.reads import order_of_row
+from journal.records import HeldPosition, JournaledOrder
 
 STARTING_BALANCE_KEY = "paper_starting_balance"
 
@@ -21,7 +24,7 @@ def starting_balance(journal: Journal, configured: Decimal) -> Decimal:
     if kept is not None and journal.holds_positions():
         return Decimal(kept)
     with journal.transaction():
-        journal.connection.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (STARTING_BALANCE_KEY, format(configured, "f")))
+        journal.connection.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (STARTING_BALANCE_KEY, stored(configured)))
     return configured
 
 
@@ -34,9 +37,8 @@ def fill_totals(journal: Journal) -> tuple[Decimal, Decimal]:
     return realized, fees
 
 
-def held_quantities(journal: Journal) -> list[dict]:
-    """Per unfinished position: `id, symbol, side, entry_price, entered, exited` (entered and
-    exited are Decimal base quantities summed from its fills)."""
+def held_quantities(journal: Journal) -> list[HeldPosition]:
+    """Per unfinished position, oldest first: the base quantities its fills entered and exited."""
     rows = journal.rows(
         "SELECT p.id, p.symbol, p.side, p.entry_price, o.role, f.quantity FROM positions p "
         "LEFT JOIN fills f ON f.position_id = p.id LEFT JOIN orders o ON o.client_order_id = f.client_order_id "
@@ -48,15 +50,15 @@ def held_quantities(journal: Journal) -> list[dict]:
                                             "exited": Decimal(0)})
         if row["quantity"] is not None:
             entry["entered" if row["role"] == "entry" else "exited"] += Decimal(row["quantity"])
-    return list(held.values())
+    return [HeldPosition(**entry) for entry in held.values()]
 
 
-def resting_orders(journal: Journal) -> list[dict]:
+def resting_orders(journal: Journal) -> list[JournaledOrder]:
     """Orders of unfinished positions that the exchange had accepted and not ended (NEW or
-    PARTIALLY_FILLED), with their position's `position_side`; oldest first."""
-    return journal.rows(
+    PARTIALLY_FILLED), oldest first."""
+    return [order_of_row(row) for row in journal.rows(
         "SELECT o.*, p.symbol, p.side AS position_side FROM orders o JOIN positions p ON p.id = o.position_id "
-        "WHERE p.state != 'CLOSED' AND o.status IN ('NEW', 'PARTIALLY_FILLED') ORDER BY o.rowid")
+        "WHERE p.state != 'CLOSED' AND o.status IN ('NEW', 'PARTIALLY_FILLED') ORDER BY o.rowid")]
 
 
 def last_candle_ms(journal: Journal) -> int | None:

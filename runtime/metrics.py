@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Iterable, Sequence
 
 from ict.models import Candle
-from journal.journal import epoch_ms
+from journal.records import JournaledTrade, TimelineFill
 from trade.symbol_rules import to_decimal
 
 ZERO = Decimal(0)
@@ -71,19 +71,13 @@ class ClosedTrade:
         return self.net_pnl > 0
 
 
-def _decimal(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
-
-
-def trades_from_rows(rows: Iterable[dict]) -> list[ClosedTrade]:
-    """`Journal.closed_trades()` rows as `ClosedTrade`s, in the same order."""
+def trades_from_rows(rows: Iterable[JournaledTrade]) -> list[ClosedTrade]:
+    """`Journal.closed_trades()` as `ClosedTrade`s, in the same order."""
     return [ClosedTrade(
-        id=row["id"], side=row["side"], strategy=row["strategy"], quantity=Decimal(row["quantity"]),
-        entry_price=Decimal(row["entry_price"]), exit_price=_decimal(row["exit_price"]),
-        opened_at=epoch_ms(row["opened_at"]), closed_at=epoch_ms(row["closed_at"]), close_reason=row["close_reason"],
-        net_pnl=Decimal(row["realized_pnl"]) - Decimal(row["fees"]), planned_entry=_decimal(row["planned_entry"]),
-        planned_stop=_decimal(row["planned_stop"]), planned_target=_decimal(row["planned_target"]),
-        basis=tuple(ref.strip() for ref in (row["basis"] or "").split(",") if ref.strip())) for row in rows]
+        id=row.id, side=row.side, strategy=row.strategy, quantity=row.quantity, entry_price=row.entry_price,
+        exit_price=row.exit_price, opened_at=row.opened_at, closed_at=row.closed_at, close_reason=row.close_reason,
+        net_pnl=row.realized_pnl - row.fees, planned_entry=row.planned_entry, planned_stop=row.planned_stop,
+        planned_target=row.planned_target, basis=row.basis) for row in rows]
 
 
 def trade_metrics(trades: Sequence[ClosedTrade], starting_balance: Decimal) -> dict:
@@ -116,20 +110,20 @@ def _money(value: Decimal) -> str:
     return format(value.quantize(Decimal("0.00000001")), "f")
 
 
-def equity_curve(fills: Iterable[dict], candles: Sequence[Candle], starting_balance: Decimal) -> list[Decimal]:
+def equity_curve(fills: Iterable[TimelineFill], candles: Sequence[Candle], starting_balance: Decimal) -> list[Decimal]:
     """Equity at the close of each candle, rebuilt from `Journal.fill_timeline()` rows.
 
     A fill stamped at or before a candle's open time is booked by that candle's close (the
     replay stamps fills with the open time of the candle that fills them). Open PnL uses each
     position's average entry fill and the candle's close. Fills after the last candle (the
     end-of-replay close) are not in the curve, as in the replay's own drawdown."""
-    pending = [(epoch_ms(f["at"]), f) for f in fills]
+    pending = [(f.at, f) for f in fills]
     held: dict[int, tuple[Decimal, Decimal, int]] = {}   # see _hold
     wallet, curve, next_fill = starting_balance, [], 0
     for candle in candles:
         while next_fill < len(pending) and pending[next_fill][0] <= candle.open_time:
             fill = pending[next_fill][1]
-            wallet += Decimal(fill["realized_pnl"]) - Decimal(fill["fee"])
+            wallet += fill.realized_pnl - fill.fee
             _hold(held, fill)
             next_fill += 1
         if held:
@@ -140,11 +134,11 @@ def equity_curve(fills: Iterable[dict], candles: Sequence[Candle], starting_bala
     return curve
 
 
-def _hold(held: dict, fill: dict) -> None:
+def _hold(held: dict, fill: TimelineFill) -> None:
     """Apply one fill to the open holdings: position id -> (quantity, average entry, sign)."""
-    position, quantity, price = fill["position_id"], Decimal(fill["quantity"]), Decimal(fill["price"])
-    have, average, sign = held.get(position, (ZERO, ZERO, 1 if fill["side"] == "LONG" else -1))
-    if fill["role"] == "entry":
+    position, quantity, price = fill.position_id, fill.quantity, fill.price
+    have, average, sign = held.get(position, (ZERO, ZERO, 1 if fill.side == "LONG" else -1))
+    if fill.role == "entry":
         held[position] = (have + quantity, (have * average + quantity * price) / (have + quantity), sign)
     elif have - quantity > 0:
         held[position] = (have - quantity, average, sign)

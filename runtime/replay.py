@@ -30,6 +30,7 @@ from trade.symbol_rules import SymbolRules, to_decimal
 from trade.trader import Trader
 
 log = logging.getLogger(__name__)
+COMMIT_EVERY_CANDLES = 1000   # a replay journal's batch: one transaction per this many candles
 
 
 class StrategyError(Exception):
@@ -89,7 +90,15 @@ def build_paper_exchange(settings: Settings) -> PaperExchange:
 
 
 def run_replay(settings: Settings, candles: list[Candle], journal: Journal, stop: threading.Event | None = None) -> ReplaySummary:
-    """Trade `candles` through the configured strategy; return the summary."""
+    """Trade `candles` through the configured strategy; return the summary.
+
+    The journal commits once per `COMMIT_EVERY_CANDLES` candles, at the end, on `stop` and on a
+    StrategyError (`Journal.deferred_commits`); a step broken off rolls back to the last commit."""
+    with journal.deferred_commits(COMMIT_EVERY_CANDLES):
+        return _run_replay(settings, candles, journal, stop)
+
+
+def _run_replay(settings: Settings, candles: list[Candle], journal: Journal, stop: threading.Event | None) -> ReplaySummary:
     clock = ReplayClock()
     exchange = build_simulated_exchange(settings)
     trader = Trader(exchange, journal, settings.risk, clock,
@@ -121,6 +130,7 @@ def run_replay(settings: Settings, candles: list[Candle], journal: Journal, stop
         peak = max(peak, equity)
         drawdown = max(drawdown, peak - equity)
         seen += 1
+        journal.candle_done()
         if seen % report_every == 0:
             log.info("replay %d%%: %d candles, equity %.2f USDT, %d position(s) open", 100 * seen // len(candles), seen,
                      equity, len(trader.positions))
@@ -162,16 +172,16 @@ def _where(problem: Exception, strategy, settings: Settings) -> str:
 
 def summarize(journal: Journal, candles: int, starting: Decimal, final: Decimal, drawdown: Decimal) -> ReplaySummary:
     """Count the run from the journal itself, so the summary and the journal cannot disagree."""
-    signals = journal.rows("SELECT COUNT(*) AS n, COALESCE(SUM(accepted = 0), 0) AS refused FROM signals")[0]
+    signals, refused = journal.signal_counts()
     gross = fees = ZERO
     wins = losses = trades = 0
-    for row in journal.rows("SELECT state, opened_at, realized_pnl, fees FROM positions"):
-        pnl, fee = Decimal(row["realized_pnl"]), Decimal(row["fees"])
+    for result in journal.position_results():
+        pnl, fee = result.realized_pnl, result.fees
         gross += pnl
         fees += fee
-        if row["state"] == "CLOSED" and row["opened_at"] is not None:
+        if result.closed and result.entered:
             trades += 1
             wins += pnl - fee > 0
             losses += pnl - fee <= 0
-    return ReplaySummary(candles, signals["n"], signals["refused"], trades, wins, losses, gross, fees, gross - fees,
+    return ReplaySummary(candles, signals, refused, trades, wins, losses, gross, fees, gross - fees,
                          drawdown, starting, final)

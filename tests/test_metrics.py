@@ -7,6 +7,7 @@ import pytest
 
 from ict.models import Candle
 from journal.journal import iso_time
+from journal.records import TimelineFill
 from runtime.metrics import drawdowns, equity_curve, max_drawdown, trade_metrics, trades_from_rows
 from runtime.replay import run_replay
 from runtime.settings import load_settings
@@ -101,10 +102,8 @@ def _candle(hour, close):
 def test_equity_curve_books_fills_by_their_candle_and_marks_open_positions_at_the_close():
     candles = [_candle(0, 100), _candle(1, 105), _candle(2, 103)]
     fills = [  # entry at candle 1's open, exit at candle 2's open
-        {"at": iso_time(START + HOUR), "position_id": 1, "side": "LONG", "role": "entry", "quantity": "2",
-         "price": "100", "fee": "0.2", "realized_pnl": "0"},
-        {"at": iso_time(START + 2 * HOUR), "position_id": 1, "side": "LONG", "role": "stop", "quantity": "2",
-         "price": "103", "fee": "0.2", "realized_pnl": "6"},
+        TimelineFill(START + HOUR, 1, "LONG", "entry", Decimal("2"), Decimal("100"), Decimal("0.2"), Decimal("0")),
+        TimelineFill(START + 2 * HOUR, 1, "LONG", "stop", Decimal("2"), Decimal("103"), Decimal("0.2"), Decimal("6")),
     ]
     assert equity_curve(fills, candles, Decimal(1000)) == [Decimal(1000), Decimal("1009.8"), Decimal("1005.6")]
 

@@ -70,7 +70,7 @@ def test_intent_close_position_partly_filled_cancels_the_rest_then_exits(memory_
     h = Harness(memory_journal)
     position = resting_limit(h)
     entry = position.orders[next(iter(position.orders))]
-    half = position.quantity / 2
+    half = position.requested_quantity / 2
     h.trader.on_order_update(OrderUpdate(entry.client_order_id, "BTCUSDT", OrderStatus.PARTIALLY_FILLED, 60_000,
                                          cumulative_quantity=half, average_price=D(95), last_quantity=half,
                                          last_price=D(95)))

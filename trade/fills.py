@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from trade.models import ZERO, Order, OrderUpdate, TradeFill
+from trade.models import ZERO, Order, OrderRole, OrderUpdate, TradeFill
+from trade.position import Position
 
 
 def new_fills(order: Order, update: OrderUpdate) -> list[TradeFill]:
@@ -47,6 +48,21 @@ def add_fill(order: Order, fill: TradeFill) -> None:
     order.realized_pnl += fill.realized_pnl
     if fill.trade_id:
         order.trade_ids.add(fill.trade_id)
+
+
+def book_fill(position: Position, order: Order, fill: TradeFill, at: int) -> None:
+    """Count `fill` (made at `at`, epoch ms) on `order` and on its `position`: the one place a
+    position's sizes, values, PnL, fees and open time come from its fills, live and at restart."""
+    add_fill(order, fill)
+    if order.role is OrderRole.ENTRY:
+        position.filled_entry_quantity += fill.quantity
+        position.entry_value += fill.quantity * fill.price
+        position.opened_at = position.opened_at or at
+    else:
+        position.filled_exit_quantity += fill.quantity
+        position.exit_value += fill.quantity * fill.price
+    position.realized_pnl += fill.realized_pnl
+    position.fees += fill.fee
 
 
 def quantity_of(fills: list[TradeFill]) -> Decimal:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 
 from ict.models import CancelEntry, ClosePosition, MoveStop, Side, Signal
-from journal.journal import iso_time
+from journal.records import TransitionRecord
 from trade.models import OrderRole, OrderStatus, OrderType, OrderUpdate
 from trade.position import Position
 from trade.position_machine import ENTERING, OPEN
@@ -100,7 +100,7 @@ class IntentHandling:
             return
         with self.journal.transaction():
             position.stop_price = new
-            self.journal.update("positions", "id", position.id, stop_price=new)
+            self.journal.record_stop_price(position.id, new)
             moved = self._intend(position, OrderRole.STOP, OrderType.STOP_MARKET, trigger=new)
             self._fire(position, "stop_moved", moved, f"stop {wire(old)} -> {wire(new)}, old stop {old_order.client_order_id} "
                        f"cancelled first (one closePosition stop per side); strategy: {intent.reason}")
@@ -123,7 +123,7 @@ class IntentHandling:
             with self.journal.transaction():
                 position.orders[OrderRole.STOP] = old
                 position.stop_price = old.request.trigger_price
-                self.journal.update("positions", "id", position.id, stop_price=position.stop_price)
+                self.journal.record_stop_price(position.id, position.stop_price)
             self.refusals.add(position.strategy, self.clock(), position.side, "STOP_NOT_MOVED",
                               f"MoveStop: the old stop {old.client_order_id} could not be cancelled; it stays")
             outcome = OrderUpdate(order.client_order_id, position.symbol, OrderStatus.CANCELED, self.clock(),
@@ -139,10 +139,9 @@ class IntentHandling:
         log.warning("%s %s refused for position %d: %s: %s (asked: %s)", strategy, name, intent.position_id, code, words,
                     intent.reason)
         if position is not None:
-            self.journal.insert_soon("transitions", position_id=position.id, from_state=position.state,
-                                     to_state=position.state, event="intent_refused", at=iso_time(self.clock()),
-                                     client_order_id=None, detail=f"{name} from {strategy} refused, {code}: {words}; "
-                                     f"asked: {intent.reason}")
+            self.journal.record_refused_intent(TransitionRecord(
+                position.id, position.state.value, position.state.value, "intent_refused", self.clock(), None,
+                f"{name} from {strategy} refused, {code}: {words}; asked: {intent.reason}"))
         self.refusals.add(strategy, self.clock(), position.side if position else None, code, f"{name}: {words}")
         self._dirty = True
 

@@ -1,7 +1,7 @@
 """Order-side value types shared by the trader and the exchanges.
 
 Money and quantities are `Decimal` here: what an exchange reports is parsed once into
-these types at its edge, and what we send is rendered from them with `format(x, "f")`.
+these types at its edge, and what we send is rendered from them with `trade.symbol_rules.wire`.
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ict.models import Side
-from trade.models import ZERO, Order, OrderRole, OrderSide
+from trade.models import ZERO, Order, OrderRequest, OrderRole, OrderSide, OrderType
 from trade.position_machine import PositionModel
 
 ROLE_CODES = {OrderRole.ENTRY: "en", OrderRole.STOP: "sl", OrderRole.TAKE_PROFIT: "tp", OrderRole.EXIT: "ex",
@@ -25,12 +25,33 @@ def client_order_id(prefix: str, position_id: int, role: OrderRole, attempt: int
     return f"{prefix}-{position_id}-{ROLE_CODES[role]}{attempt}"
 
 
+def order_request(position: "Position", client_id: str, role: OrderRole, type_: OrderType, hedge: bool,
+                  quantity: Decimal | None = None, price: Decimal | None = None,
+                  trigger: Decimal | None = None) -> OrderRequest:
+    """The one way an order of `position` is built, by the trader and by recovery alike.
+
+    An entry buys a LONG (sells a SHORT); every other role goes the other way. A stop or
+    target closes the whole position (closePosition, no quantity); an exit is reduce-only in
+    one-way mode (Binance refuses the flag in hedge mode, where `position_side` says it)."""
+    closing = role is not OrderRole.ENTRY
+    close_position = role in (OrderRole.STOP, OrderRole.TAKE_PROFIT)
+    return OrderRequest(
+        client_order_id=client_id, symbol=position.symbol, side=position.exit_side if closing else position.entry_side,
+        type=type_, quantity=None if close_position else quantity, price=price, trigger_price=trigger,
+        close_position=close_position, reduce_only=closing and not close_position and not hedge,
+        position_side=position.side.value if hedge else "BOTH")
+
+
 @dataclass(eq=False)
 class Position(PositionModel):
     """One position from signal to close.
 
     - `side`: LONG or SHORT; quantities are in the base asset and always positive.
-    - `quantity`: the size risk asked for; `open_quantity`: what is held now.
+    - `requested_quantity`: the size risk asked for (the entry order's), in memory and after a restart alike.
+    - `filled_entry_quantity`, `filled_exit_quantity`, `entry_value`, `exit_value`, `realized_pnl`,
+      `fees`, `opened_at`: totals of the booked fills, kept by `trade.fills.book_fill` only
+      (the trader as fills arrive, recovery from the journaled fills).
+    - `open_quantity`: what is held now (filled entry minus filled exit).
     - `entry_price` / `exit_price`: average fill prices (None until filled).
     - `realized_pnl`: USDT, before fees, as the exchange reports per fill; `fees`: USDT.
     """
@@ -39,7 +60,7 @@ class Position(PositionModel):
     symbol: str
     side: Side
     strategy: str
-    quantity: Decimal
+    requested_quantity: Decimal
     stop_price: Decimal
     take_profit_price: Decimal
     created_at: int

@@ -16,12 +16,13 @@ the exchange before any new signal is acted on (design.md, "Journal and recovery
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 
 from ict.models import Side
-from journal.journal import Journal, epoch_ms
-from trade.models import ZERO, Order, OrderRequest, OrderRole, OrderSide, OrderStatus, OrderType
-from trade.position import Position
+from journal.journal import Journal
+from journal.records import JournaledOrder, JournaledPosition, JournaledSignal
+from trade.fills import book_fill
+from trade.models import Order, OrderRole, OrderStatus, OrderType, TradeFill
+from trade.position import Position, order_request
 from trade.position_machine import PositionState
 from trade.trader import Trader
 
@@ -29,61 +30,61 @@ log = logging.getLogger(__name__)
 
 
 def restore_positions(trader: Trader, journal: Journal) -> list[Position]:
-    """Rebuild and adopt every unfinished position of the journal; return them."""
+    """Rebuild and adopt every unfinished position of the journal; return them.
+
+    Sizes, prices, PnL, fees and the open time come from the journaled fills, booked through
+    `trade.fills.book_fill` as the trader booked them live; the requested size is the first
+    entry order's (the position row's `quantity` is the filled size once filled)."""
     restored = []
     for row in journal.unfinished_positions():
-        position = Position(row["id"], row["symbol"], Side(row["side"]), row["strategy"], Decimal(row["quantity"]),
-                            Decimal(row["stop_price"]), Decimal(row["take_profit_price"]), created_at=epoch_ms(row["created_at"]),
-                            realized_pnl=Decimal(row["realized_pnl"]), fees=Decimal(row["fees"]),
-                            opened_at=epoch_ms(row["opened_at"]) if row["opened_at"] else None, close_reason=row["close_reason"])
+        orders = journal.orders_of(row.id)
+        requested = next((o.quantity for o in orders if o.role == OrderRole.ENTRY.value and o.quantity), row.quantity)
+        position = Position(row.id, row.symbol, Side(row.side), row.strategy, requested, row.stop_price, row.take_profit_price,
+                            created_at=row.created_at, close_reason=row.close_reason)
         _restore_signal(position, journal.signal_of(position.id), trader.interval_ms)
-        fills = journal.rows("SELECT client_order_id, quantity, price, fee, realized_pnl, trade_id FROM fills WHERE position_id = ?",
-                             position.id)
-        for order_row in journal.orders_of(position.id):
-            order = _order(order_row, position, trader.exchange.hedge_mode,
-                           [f for f in fills if f["client_order_id"] == order_row["client_order_id"]])
+        fills = journal.fills_of(position.id)
+        for order_row in orders:
+            order = _order(order_row, position, trader.exchange.hedge_mode)
+            for fill in fills:
+                if fill.client_order_id == order.client_order_id:
+                    book_fill(position, order, TradeFill(fill.trade_id or "", fill.quantity, fill.price, fill.fee,
+                                                         fill.realized_pnl, fill.at), fill.at)
             position.orders[order.role] = order  # later attempts replace earlier ones, as they did live
             attempt = int(order.client_order_id.rsplit("-", 1)[1][2:])
             position.attempts[order.role] = max(position.attempts.get(order.role, 0), attempt)
-            filled_value = sum((Decimal(f["quantity"]) * Decimal(f["price"]) for f in fills if f["client_order_id"] == order.client_order_id), ZERO)
-            if order.role is OrderRole.ENTRY:
-                position.filled_entry_quantity += order.filled_quantity
-                position.entry_value += filled_value
-            else:
-                position.filled_exit_quantity += order.filled_quantity
-                position.exit_value += filled_value
-        trader.adopt(position, PositionState(row["state"]))
+        _check_totals(position, row)
+        trader.adopt(position, PositionState(row.state))
         restored.append(position)
         log.warning("%s position %d restored from the journal in state %s (held %s)", position.symbol, position.id,
-                    row["state"], position.open_quantity)
+                    row.state, position.open_quantity)
     return restored
 
 
-def _restore_signal(position: Position, signal: dict | None, interval_ms: int | None) -> None:
+def _restore_signal(position: Position, signal: JournaledSignal | None, interval_ms: int | None) -> None:
     """What the strategy's signal gave the position: its candle, basis and own LIMIT expiry."""
     if signal is None:
         return
-    position.candle_time = epoch_ms(signal["candle_time"])
-    position.basis = tuple(signal["basis"].split(",")) if signal["basis"] else ()
-    if signal["expiry_candles"] and interval_ms:
-        position.entry_timeout_ms = signal["expiry_candles"] * interval_ms
+    position.candle_time = signal.candle_time
+    position.basis = signal.basis
+    if signal.expiry_candles and interval_ms:
+        position.entry_timeout_ms = signal.expiry_candles * interval_ms
 
 
-def _order(row: dict, position: Position, hedge: bool, fills: list[dict]) -> Order:
-    role = OrderRole(row["role"])
-    type_ = OrderType(row["type"])
-    closing = role is not OrderRole.ENTRY
-    request = OrderRequest(
-        row["client_order_id"], position.symbol, OrderSide(row["side"]), type_,
-        quantity=Decimal(row["quantity"]) if row["quantity"] else None, price=Decimal(row["price"]) if row["price"] else None,
-        trigger_price=Decimal(row["trigger_price"]) if row["trigger_price"] else None,
-        close_position=role in (OrderRole.STOP, OrderRole.TAKE_PROFIT),
-        reduce_only=closing and role is OrderRole.EXIT and not hedge, position_side=position.side.value if hedge else "BOTH")
-    return Order(request, role, position.id, OrderStatus(row["status"]), Decimal(row["filled_quantity"]),
-                 Decimal(row["avg_price"]) if row["avg_price"] else None, row["exchange_order_id"],
-                 fees=sum((Decimal(f["fee"]) for f in fills), ZERO),
-                 realized_pnl=sum((Decimal(f["realized_pnl"]) for f in fills), ZERO),
-                 trade_ids={f["trade_id"] for f in fills if f["trade_id"]})
+def _order(row: JournaledOrder, position: Position, hedge: bool) -> Order:
+    """An order as journaled, with no fill counted yet (its fills are booked on it next)."""
+    role = OrderRole(row.role)
+    request = order_request(position, row.client_order_id, role, OrderType(row.type), hedge, row.quantity, row.price,
+                            row.trigger_price)
+    return Order(request, role, position.id, OrderStatus(row.status), exchange_order_id=row.exchange_order_id)
+
+
+def _check_totals(position: Position, row: JournaledPosition) -> None:
+    """The fills and the position row were written in the same commits, so they agree; say so loudly if not."""
+    if (position.realized_pnl, position.fees) != (row.realized_pnl, row.fees) or (
+            position.filled_entry_quantity and position.filled_entry_quantity != row.quantity):
+        log.error("%s position %d: its journaled totals (qty %s, pnl %s, fees %s) differ from its fills (qty %s, pnl %s, "
+                  "fees %s); the fills are used. Check the journal", position.symbol, position.id, row.quantity,
+                  row.realized_pnl, row.fees, position.filled_entry_quantity, position.realized_pnl, position.fees)
 
 
 def recover(trader: Trader, journal: Journal, symbol: str) -> None:

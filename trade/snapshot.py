@@ -85,6 +85,6 @@ def view_of(position: Position) -> PositionView:
         id=position.id, side=position.side, state=position.state.value,
         entry_type=EntryType.LIMIT if limit else EntryType.MARKET,
         entry_price=None if price is None else float(price), stop_price=float(position.stop_price),
-        take_profit_price=float(position.take_profit_price), quantity=float(position.quantity),
+        take_profit_price=float(position.take_profit_price), quantity=float(position.requested_quantity),
         filled_quantity=float(position.filled_entry_quantity), age_candles=0, basis=position.basis,
         candle_time=position.candle_time if position.candle_time is not None else position.created_at)

@@ -58,7 +58,12 @@ def to_decimal(value: float | str | Decimal) -> Decimal:
 
 
 def wire(value: Decimal) -> str:
-    """A Decimal as Binance wants it on the wire: plain digits, never exponent form."""
+    """A Decimal as text: plain digits, never exponent form, no trailing zeros (e.g. 0.0050 → "0.005").
+
+    The one Decimal-to-text formatter of the trading core and what sits above it (Binance's wire,
+    log and refusal words). The journal, which may not import this layer, keeps the same rule in
+    `journal.values.stored`. Display totals that keep their exponent (a replay summary's exact
+    sums, the report's 8-decimal figures) are formats of their own, not this one."""
     text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")

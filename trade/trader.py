@@ -22,15 +22,17 @@ from decimal import Decimal
 from typing import Callable
 
 from ict.models import EntryType, Signal
-from journal.journal import Journal, iso_time
+from journal.journal import Journal
+from journal.records import (CloseRecord, FillRecord, OrderRecord, OrderUpdateRecord, PositionRecord, PositionTotals,
+                             SignalRecord, TransitionRecord)
 from trade.account_truth import AccountTruth, is_reduce_only_refusal
 from trade.exchange import Exchange
-from trade.fills import add_fill, new_fills, quantity_of
+from trade.fills import book_fill, new_fills, quantity_of
 from trade.intents import IntentHandling
 from trade.order_desk import OrderDesk
 from trade.protection_guard import ProtectionGuard
-from trade.models import ZERO, Order, OrderRequest, OrderRole, OrderStatus, OrderType, OrderUpdate, TradeFill
-from trade.position import Position, client_order_id
+from trade.models import ZERO, Order, OrderRole, OrderStatus, OrderType, OrderUpdate, TradeFill
+from trade.position import Position, client_order_id, order_request
 from trade.position_machine import CLOSED, CLOSING, ENTERING, IDLE, OPEN, new_machine
 from trade.risk import Refusal, RiskSettings, size_entry
 from trade.snapshot import EMPTY, RefusalLog, TraderSnapshot, build_snapshot
@@ -85,22 +87,21 @@ class Trader(IntentHandling):
         open_sides = [(p.symbol, p.side) for p in self.positions.values()]
         sized = size_entry(signal, rules, self.risk, self._balances, open_sides, self.exchange.hedge_mode)
         now = self.clock()
-        signal_row = dict(at=iso_time(now), candle_time=iso_time(signal.candle_time), symbol=signal.symbol, side=signal.side,
-                          entry_type=signal.entry_type, entry_price=str(signal.entry_price), stop_price=str(signal.stop_price),
-                          take_profit_price=str(signal.take_profit_price), strategy=signal.strategy, reason=signal.reason,
-                          basis=",".join(signal.basis) or None, expiry_candles=signal.expiry_candles)
+        record = SignalRecord(now, signal.candle_time, signal.symbol, signal.side.value, signal.entry_type.value,
+                              str(signal.entry_price), str(signal.stop_price), str(signal.take_profit_price), signal.strategy,
+                              signal.reason, tuple(signal.basis), signal.expiry_candles)
         if isinstance(sized, Refusal):
-            self.journal.insert_soon("signals", **signal_row, accepted=0, refusal=str(sized))
+            self.journal.record_refused_signal(record, str(sized))
             log.info("signal refused %s %s %s: %s", signal.symbol, signal.side.value, signal.strategy, sized)
             self.refusals.add(signal.strategy, signal.candle_time, signal.side, sized.code, sized.words)
             self._dirty = True
             self._publish()
             return None
         with self.journal.transaction():
-            position_id = self.journal.insert(
-                "positions", symbol=signal.symbol, side=signal.side, strategy=signal.strategy, state=IDLE,
-                quantity=sized.quantity, stop_price=sized.stop_price, take_profit_price=sized.take_profit_price, created_at=iso_time(now))
-            self.journal.insert("signals", **signal_row, accepted=1, position_id=position_id)
+            position_id = self.journal.record_position(PositionRecord(
+                signal.symbol, signal.side.value, signal.strategy, IDLE.value, sized.quantity, sized.stop_price,
+                sized.take_profit_price, now))
+            self.journal.record_signal(record, position_id)
             timeout = signal.expiry_candles * self.interval_ms if signal.expiry_candles and self.interval_ms else None
             position = Position(position_id, signal.symbol, signal.side, signal.strategy, sized.quantity,
                                 sized.stop_price, sized.take_profit_price, created_at=now, candle_time=signal.candle_time,
@@ -270,20 +271,13 @@ class Trader(IntentHandling):
     def _intend(self, position: Position, role: OrderRole, type_: OrderType, quantity: Decimal | None = None,
                 price: Decimal | None = None, trigger: Decimal | None = None) -> Order:
         """Create an order and its INTENT row; the caller's transaction commits it before sending."""
-        hedge = self.exchange.hedge_mode
-        closing = role is not OrderRole.ENTRY
-        close_position = role in (OrderRole.STOP, OrderRole.TAKE_PROFIT)
-        request = OrderRequest(
-            client_order_id=client_order_id(self.journal.id_prefix, position.id, role, position.next_attempt(role)),
-            symbol=position.symbol, side=position.exit_side if closing else position.entry_side, type=type_,
-            quantity=None if close_position else quantity, price=price, trigger_price=trigger, close_position=close_position,
-            reduce_only=closing and not close_position and not hedge, position_side=position.side.value if hedge else "BOTH")
+        client_id = client_order_id(self.journal.id_prefix, position.id, role, position.next_attempt(role))
+        request = order_request(position, client_id, role, type_, self.exchange.hedge_mode, quantity, price, trigger)
         order = Order(request, role, position.id)
         position.orders[role] = order
         self.orders[request.client_order_id] = order
-        self.journal.insert("orders", client_order_id=request.client_order_id, position_id=position.id, role=role, type=type_,
-                            side=request.side, quantity=request.quantity, price=price, trigger_price=trigger,
-                            status=OrderStatus.INTENT, updated_at=iso_time(self.clock()))
+        self.journal.record_order(OrderRecord(client_id, position.id, role.value, type_.value, request.side.value,
+                                              request.quantity, price, trigger, OrderStatus.INTENT.value, self.clock()))
         return order
 
     def _fire(self, position: Position, trigger: str, order: Order | None = None, detail: str | None = None) -> None:
@@ -291,10 +285,10 @@ class Trader(IntentHandling):
         source = position.state
         position.trigger(trigger)
         self._dirty = True
-        self.journal.insert("transitions", position_id=position.id, from_state=source, to_state=position.state, event=trigger,
-                            at=iso_time(self.clock()), client_order_id=order.client_order_id if order else None, detail=detail)
+        self.journal.record_transition(TransitionRecord(position.id, source.value, position.state.value, trigger, self.clock(),
+                                                        order.client_order_id if order else None, detail))
         # the close reason goes in with the move to CLOSING: a crash right after must not lose it
-        self.journal.update("positions", "id", position.id, state=position.state, close_reason=position.close_reason)
+        self.journal.record_state(position.id, position.state.value, position.close_reason)
         log.debug("%s position %d %s -> %s on %s %s", position.symbol, position.id, source.value, position.state.value, trigger,
                  order.client_order_id if order else "")
 
@@ -318,29 +312,19 @@ class Trader(IntentHandling):
                 order.status = update.status
                 self._dirty = True  # the snapshot tells whether each position has a live stop
             order.exchange_order_id = update.exchange_order_id or order.exchange_order_id
-            self.journal.update("orders", "client_order_id", order.client_order_id, status=order.status,
-                                filled_quantity=order.filled_quantity, avg_price=order.average_price,
-                                exchange_order_id=order.exchange_order_id, detail=update.reason, updated_at=iso_time(update.at or self.clock()))
+            self.journal.record_order_update(OrderUpdateRecord(
+                order.client_order_id, order.status.value, order.filled_quantity, order.average_price,
+                order.exchange_order_id, update.reason, update.at or self.clock()))
             self._advance(position, order, update, quantity_of(fills))
 
     def _book_fill(self, position: Position, order: Order, fill: TradeFill) -> None:
-        add_fill(order, fill)
         at = fill.at or self.clock()
-        if order.role is OrderRole.ENTRY:
-            position.filled_entry_quantity += fill.quantity
-            position.entry_value += fill.quantity * fill.price
-            position.opened_at = position.opened_at or at
-        else:
-            position.filled_exit_quantity += fill.quantity
-            position.exit_value += fill.quantity * fill.price
-        position.realized_pnl += fill.realized_pnl
-        position.fees += fill.fee
+        book_fill(position, order, fill, at)
         self._dirty = True
-        self.journal.insert("fills", client_order_id=order.client_order_id, position_id=position.id, at=iso_time(at),
-                            quantity=fill.quantity, price=fill.price, fee=fill.fee, realized_pnl=fill.realized_pnl,
-                            trade_id=fill.trade_id or None)
-        self.journal.update("positions", "id", position.id, quantity=position.filled_entry_quantity, entry_price=position.entry_price,
-                            opened_at=iso_time(position.opened_at), realized_pnl=position.realized_pnl, fees=position.fees)
+        self.journal.record_fill(FillRecord(order.client_order_id, position.id, at, fill.quantity, fill.price, fill.fee,
+                                            fill.realized_pnl, fill.trade_id or None))
+        self.journal.record_totals(PositionTotals(position.id, position.filled_entry_quantity, position.entry_price,
+                                                  position.opened_at, position.realized_pnl, position.fees))
         log.info("%s position %d fill %s %s @ %s fee %s (%s)", position.symbol, position.id, order.role.value, fill.quantity,
                  fill.price, fill.fee, order.client_order_id)
 
@@ -387,9 +371,9 @@ class Trader(IntentHandling):
     def _protect(self, position: Position) -> None:
         stop = self._intend_protective(position, OrderRole.STOP)
         target = self._intend_protective(position, OrderRole.TAKE_PROFIT)
-        self.journal.insert("transitions", position_id=position.id, from_state=position.state, to_state=position.state,
-                            event="place_protection", at=iso_time(self.clock()), client_order_id=stop.client_order_id,
-                            detail=f"stop {position.stop_price} ({stop.client_order_id}), take-profit {position.take_profit_price} ({target.client_order_id})")
+        self.journal.record_transition(TransitionRecord(
+            position.id, position.state.value, position.state.value, "place_protection", self.clock(), stop.client_order_id,
+            f"stop {position.stop_price} ({stop.client_order_id}), take-profit {position.take_profit_price} ({target.client_order_id})"))
         self._actions.extend((("send", stop), ("send", target)))
 
     def _intend_protective(self, position: Position, role: OrderRole) -> Order:
@@ -434,8 +418,8 @@ class Trader(IntentHandling):
             filled = [CLOSE_TRIGGERS[o.role][1] for o in position.orders.values() if o.role in CLOSE_TRIGGERS and o.filled_quantity > 0]
             position.close_reason = filled[0] if filled else "closed"
         self._fire(position, trigger, detail=detail)
-        self.journal.update("positions", "id", position.id, closed_at=iso_time(self.clock()), exit_price=position.exit_price,
-                            realized_pnl=position.realized_pnl, fees=position.fees, close_reason=position.close_reason)
+        self.journal.record_close(CloseRecord(position.id, self.clock(), position.exit_price, position.realized_pnl,
+                                              position.fees, position.close_reason))
         log.info("%s position %d CLOSED %s: pnl %s fees %s", position.symbol, position.id, position.close_reason,
                  position.realized_pnl, position.fees)
         del self.positions[position.id]

@@ -27,7 +27,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Callable, Union
 
 from ict.models import Candle
-from trade.models import ZERO, OrderStatus, OrderUpdate
+from trade.models import ZERO, AccountPosition, OrderStatus, OrderUpdate
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,17 @@ ORDER_STATUSES = {"NEW": OrderStatus.NEW, "PARTIALLY_FILLED": OrderStatus.PARTIA
 # ALGO_UPDATE `X`; FINISHED is absent on purpose: the triggered order's own events say filled or not
 ALGO_STATUSES = {"NEW": OrderStatus.NEW, "TRIGGERING": OrderStatus.NEW, "TRIGGERED": OrderStatus.NEW,
                  "CANCELED": OrderStatus.CANCELED, "EXPIRED": OrderStatus.EXPIRED, "REJECTED": OrderStatus.REJECTED}
+
+
+def order_status(text: str) -> OrderStatus:
+    """A REST order answer's status as ours, by the stream's map (EXPIRED_IN_MATCH is an expiry);
+    a status we do not know counts as live (NEW)."""
+    return ORDER_STATUSES.get(text, OrderStatus.NEW)
+
+
+def account_position(symbol: str, row: dict) -> AccountPosition:
+    """One positionRisk row (GET /fapi/v3/positionRisk) as an `AccountPosition` leg."""
+    return AccountPosition(symbol, row.get("positionSide", "BOTH"), Decimal(row.get("positionAmt", "0")))
 
 
 class StreamMessageError(ValueError):

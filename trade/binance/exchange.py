@@ -15,7 +15,7 @@ from typing import Any
 
 from ict.models import Candle
 from trade.binance.account_settings import ensure_leverage, ensure_margin_type, read_position_mode, read_symbol_config
-from trade.binance.events import ORDER_STATUSES
+from trade.binance.events import ALGO_STATUSES, account_position, order_status
 from trade.binance.rest import BinanceRest
 from trade.errors import ExchangeFatal, OrderRejected
 from trade.models import ZERO, AccountPosition, AccountTrade, OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate, TradeFill
@@ -27,8 +27,6 @@ log = logging.getLogger(__name__)
 NOT_FOUND_CODES = {-2013, -2011}   # order does not exist / unknown order sent (cancel)
 TRADES_WINDOW_MS = 7 * 24 * 3_600_000   # the longest startTime..endTime span userTrades accepts
 BALANCE_MAX_AGE = 30.0             # seconds a read balance is trusted for sizing (ACCOUNT_UPDATE clears it)
-ALGO_STATUS = {"NEW": OrderStatus.NEW, "TRIGGERING": OrderStatus.NEW, "TRIGGERED": OrderStatus.NEW,
-               "CANCELED": OrderStatus.CANCELED, "EXPIRED": OrderStatus.EXPIRED, "REJECTED": OrderStatus.REJECTED}
 
 
 class BinanceExchange:
@@ -167,7 +165,7 @@ class BinanceExchange:
         answer = self.rest.call("futures_get_algo_order", symbol=request.symbol, clientAlgoId=request.client_order_id)
         status = answer.get("algoStatus", "NEW")
         actual = answer.get("actualOrderId") or ""
-        if status in ALGO_STATUS and not (actual and status != "NEW"):
+        if status in ALGO_STATUSES and not (actual and status != "NEW"):
             return self._ack(request, status, answer.get("algoId"), answer.get("updateTime"), answer.get("rm"))
         if not actual:
             return self._ack(request, "NEW", answer.get("algoId"), answer.get("updateTime"))
@@ -187,7 +185,7 @@ class BinanceExchange:
 
     def _ack(self, request: OrderRequest, status: str, exchange_id: Any, at: Any, reason: str | None = None) -> OrderUpdate:
         # an acknowledgement carries no fills: those come with their fees from the stream or a query
-        known = ALGO_STATUS.get(status) or _order_status(status)
+        known = ALGO_STATUSES.get(status) or order_status(status)
         if known in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED):
             known = OrderStatus.NEW
         return OrderUpdate(request.client_order_id, request.symbol, known, int(at or 0),
@@ -196,7 +194,7 @@ class BinanceExchange:
     def _with_fills(self, request: OrderRequest, answer: dict) -> OrderUpdate:
         """An order answer (GET /fapi/v1/order) with its fills summed from userTrades: quantity,
         price, USDT fees, realized PnL."""
-        status, order_id = _order_status(answer["status"]), str(answer["orderId"])
+        status, order_id = order_status(answer["status"]), str(answer["orderId"])
         executed, at = Decimal(answer.get("executedQty", "0")), answer.get("updateTime")
         if executed <= 0:
             return OrderUpdate(request.client_order_id, request.symbol, status, int(at or 0), order_id)
@@ -243,8 +241,7 @@ class BinanceExchange:
 
     def account_positions(self, symbol: str) -> list[AccountPosition]:
         """Non-zero position legs on the account for `symbol` (GET /fapi/v3/positionRisk)."""
-        legs = [AccountPosition(symbol, p.get("positionSide", "BOTH"), Decimal(p.get("positionAmt", "0")))
-                for p in self.rest.call("futures_position_information", symbol=symbol)]
+        legs = [account_position(symbol, row) for row in self.rest.call("futures_position_information", symbol=symbol)]
         return [leg for leg in legs if leg.amount != 0]
 
     def account_trades(self, symbol: str, start_ms: int) -> list[AccountTrade]:
@@ -285,12 +282,6 @@ def _trade_fill(row: dict) -> TradeFill:
     fee = Decimal(row["commission"]) if row.get("commissionAsset", "USDT") == "USDT" else ZERO
     return TradeFill(str(row["id"]), Decimal(row["qty"]), Decimal(row["price"]), fee,
                      Decimal(row.get("realizedPnl", "0")), int(row.get("time", 0)))
-
-
-def _order_status(text: str) -> OrderStatus:
-    """Binance's order status as ours, the same mapping the user-data stream uses (EXPIRED_IN_MATCH
-    is an expiry); a status we do not know counts as live (NEW)."""
-    return ORDER_STATUSES.get(text, OrderStatus.NEW)
 
 
 def parse_symbol_rules(entry: dict) -> SymbolRules:

@@ -15,7 +15,8 @@ from typing import Callable
 
 from ict.models import Candle
 from journal import paper
-from journal.journal import Journal, epoch_ms
+from journal.journal import Journal
+from journal.records import JournaledOrder
 from trade.models import OrderRequest, OrderRole, OrderSide, OrderStatus, OrderType, OrderUpdate
 from trade.rules_book import RulesBook
 from trade.simulated.exchange import SimulatedExchange, _Holding
@@ -44,17 +45,17 @@ class PaperExchange(SimulatedExchange):
         realized, fees = paper.fill_totals(journal)
         self._wallet = starting + realized - fees
         for held in paper.held_quantities(journal):
-            quantity = held["entered"] - held["exited"]
+            quantity = held.entered - held.exited
             if quantity > 0:
-                holding = self._holdings.setdefault((held["symbol"], held["side"]), _Holding())
-                holding.entry_price = held["entry_price"]
+                holding = self._holdings.setdefault((held.symbol, held.side), _Holding())
+                holding.entry_price = held.entry_price
                 holding.quantity += quantity
-                holding.margin += held["entry_price"] * quantity / self._leverage
+                holding.margin += held.entry_price * quantity / self._leverage
         for row in paper.resting_orders(journal):
             request = _request(row)
             self._open[request.client_order_id] = request
             self._latest[request.client_order_id] = OrderUpdate(request.client_order_id, request.symbol, OrderStatus.NEW,
-                                                                epoch_ms(row["updated_at"]), row["exchange_order_id"])
+                                                                row.updated_at, row.exchange_order_id)
         self._next_order_id = paper.highest_exchange_order_id(journal) + 1
         unfinished = len(journal.unfinished_positions())
         if unfinished:
@@ -95,11 +96,11 @@ class PaperExchange(SimulatedExchange):
         return len(missed)
 
 
-def _request(row: dict) -> OrderRequest:
-    role = OrderRole(row["role"])
-    return OrderRequest(row["client_order_id"], row["symbol"], OrderSide(row["side"]), OrderType(row["type"]),
-                        quantity=Decimal(row["quantity"]) if row["quantity"] else None,
-                        price=Decimal(row["price"]) if row["price"] else None,
-                        trigger_price=Decimal(row["trigger_price"]) if row["trigger_price"] else None,
+def _request(row: JournaledOrder) -> OrderRequest:
+    """The simulated exchange's copy of a resting order: its holding is kept per side, so it carries
+    the position's side (LONG/SHORT) and no reduce-only flag, whatever the trader sent."""
+    role = OrderRole(row.role)
+    return OrderRequest(row.client_order_id, row.symbol, OrderSide(row.side), OrderType(row.type), quantity=row.quantity,
+                        price=row.price, trigger_price=row.trigger_price,
                         close_position=role in (OrderRole.STOP, OrderRole.TAKE_PROFIT), reduce_only=False,
-                        position_side=row["position_side"])
+                        position_side=row.position_side)
