@@ -15,7 +15,9 @@ import gc
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from ict.models import Candle
 from ict.strategies.runner import warmup_candles_needed
@@ -38,6 +40,8 @@ from runtime.threaded_runner import PositionsChanged, ThreadedRunner
 from runtime import systemd_notify
 from runtime.heartbeat import ErrorCollector, HeartbeatWriter
 from runtime.pulse import Pulse
+from runtime.notify import ErrorAlerts, TradeNotices, build_notifier, messages
+from runtime.notify.daily import DailySummary
 from trade.trader import Trader
 from trade.binance.user_stream import ListenKeyGone, UserStream
 
@@ -65,6 +69,7 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
              settings.strategy.interval, settings.strategy.strategy_name)
     market_rest = BinanceRest(rest_base, recv_window_ms=settings.exchange.recv_window_ms)
     market_data = BinanceExchange(market_rest)  # public calls from the stream threads, on their own connection
+    notifier = build_notifier(settings, redact)   # a missing Telegram token is one line and exit 2, before any work
     # the journal takes this mode only once the start has succeeded (in _trade)
     journal = Journal.open(settings.resolve(settings.bot.journal), mode, durable=True, fsync=settings.bot.journal_fsync,
                            claim=False)
@@ -75,6 +80,11 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
     logging.getLogger().addHandler(errors)
     heartbeat = HeartbeatWriter(journal, mode, symbol, settings.bot.heartbeat_seconds, wall_ms(), errors)
     systemd_notify.notify(status=f"starting {mode} {symbol}: exchange, recovery, warm-up")
+    notifier.start()
+    alerts = ErrorAlerts(notifier)   # ERROR lines to the phone: the first at once, repeats counted
+    if redact is not None:
+        alerts.addFilter(redact)
+    logging.getLogger().addHandler(alerts)
     try:
         if mode == "paper":
             exchange = build_paper_exchange(settings)
@@ -91,9 +101,11 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
             exchange.prepare(symbol, settings.risk.leverage, settings.risk.margin_type)
         trader = Trader(exchange, journal, settings.risk, wall_ms,
                         limit_entry_timeout_ms=settings.strategy.limit_entry_timeout_candles * settings.interval_ms,
-                        reconcile_every_ms=None if private is None else RECONCILE_EVERY_MS, interval_ms=settings.interval_ms)
+                        reconcile_every_ms=None if private is None else RECONCILE_EVERY_MS, interval_ms=settings.interval_ms,
+                        listener=TradeNotices(notifier))
         recover(trader, journal, symbol)   # paper: against the simulated account rebuilt from the journal
-        return _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact, heartbeat)
+        return _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact,
+                      Monitoring(heartbeat, notifier, alerts))
     except ExchangeFatal as problem:
         log.error("cannot go on: %s", problem.message)
         return EXIT_BAD_INPUT
@@ -102,10 +114,22 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
         return EXIT_FAILED
     finally:
         logging.getLogger().removeHandler(errors)
+        logging.getLogger().removeHandler(alerts)
         journal.close()
+        notifier.stop()   # delivers what it can within its bound (the stop message included)
 
 
-def _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact, heartbeat) -> int:
+@dataclass(frozen=True)
+class Monitoring:
+    """What tells the outside world how the bot is doing: the journal heartbeat and phone messages."""
+
+    heartbeat: HeartbeatWriter
+    notifier: Any
+    alerts: ErrorAlerts
+
+
+def _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact, monitoring: Monitoring) -> int:
+    heartbeat, notifier = monitoring.heartbeat, monitoring.notifier
     symbol, interval, interval_ms = settings.strategy.symbol, settings.strategy.interval, settings.interval_ms
     name = settings.strategy.strategy_name
     strategy = settings.build_runner(lambda: trader.snapshot.for_strategy(name))  # the published snapshot only
@@ -126,8 +150,11 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
         on_candle = lambda candle: exchange.on_candle(candle, symbol)  # noqa: E731
     market: MarketStream | None = None
     silence_seconds = settings.exchange.stream_silence_seconds
+    daily = None
+    if settings.notify.telegram:
+        daily = DailySummary(journal, notifier, settings.notify.daily_summary_utc, wall_ms(), lambda: _balance(exchange))
     pulse = Pulse(heartbeat, lambda: market is not None and time.monotonic() - market.last_data_at < silence_seconds,
-                  systemd_notify.watchdog_interval_seconds(), wall_ms)
+                  systemd_notify.watchdog_interval_seconds(), wall_ms, daily=daily)
     runner = ThreadedRunner(strategy, trader, on_candle=on_candle, pulse=pulse)
     market = MarketStream(ws_base, symbol, interval, on_candle=runner.put_candle,
                           fetch_closed_klines=lambda start: market_data.closed_klines(symbol, interval, interval_ms, start_ms=start),
@@ -149,9 +176,11 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
     for thread in threads:
         thread.start()
     log.info("trading %s: Ctrl+C to stop", symbol)
+    notifier.send(messages.started(settings.mode, symbol, interval, name, len(trader.snapshot.positions)))
     last_status, ready = 0.0, False
     while not stop.is_set() and runner.failure is None:
         stop.wait(0.5)
+        monitoring.alerts.tick()
         if not ready and all(thread.connected.is_set() for thread in threads):
             # recovery protected every position before the threads started; now the streams are up too
             ready = True
@@ -166,6 +195,10 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
     runner.stop()
     if runner.trader_finished():   # the trader thread no longer writes the journal: the last beat is ours to write
         heartbeat.stopped(wall_ms(), "after a failure" if runner.failure is not None else "cleanly")
+    held = trader.snapshot.positions
+    unprotected = 0 if isinstance(exchange, PaperExchange) else sum(1 for p in held if p.open_quantity > 0 and not p.has_live_stop)
+    notifier.send(messages.stopped(settings.mode, symbol, len(held), unprotected,
+                                   repr(runner.failure) if runner.failure is not None else None))
     if runner.failure is not None:
         log.critical("stopped after a failure: %r", runner.failure)
         return EXIT_FAILED
@@ -245,10 +278,16 @@ def positions_changed(update: AccountUpdate) -> list[PositionsChanged]:
     return [PositionsChanged(symbol, amounts) for symbol, amounts in changes.items()]
 
 
-def _status(trader: Trader, exchange, market) -> None:
+def _balance(exchange) -> Decimal | None:
     try:
-        balance = exchange.wallet_balance()
+        return exchange.wallet_balance()
     except ExchangeError:
+        return None
+
+
+def _status(trader: Trader, exchange, market) -> None:
+    balance = _balance(exchange)
+    if balance is None:
         balance = Decimal("NaN")
     # the main thread reads the trader's published snapshot, never its live dictionaries
     positions = ", ".join(f"#{p.view.id} {p.view.side.value} {p.open_quantity} {p.view.state}"

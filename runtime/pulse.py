@@ -28,15 +28,18 @@ class Pulse:
     - `watchdog_seconds`: systemd's watchdog interval (`systemd_notify.watchdog_interval_seconds()`),
       None when there is none; WATCHDOG=1 goes out at half of it, as sd_watchdog_enabled(3) advises.
     - `clock_ms()`: wall-clock epoch ms.
+    - `daily`: anything with `tick(now_ms)` that must run on the trader thread now and then (the
+      daily summary message, which reads the journal), or None.
     """
 
     def __init__(self, heartbeat: HeartbeatWriter, market_fresh: Callable[[], bool], watchdog_seconds: float | None,
-                 clock_ms: Callable[[], int], send: Callable[..., bool] = systemd_notify.notify) -> None:
+                 clock_ms: Callable[[], int], send: Callable[..., bool] = systemd_notify.notify, daily=None) -> None:
         self.heartbeat = heartbeat
         self.market_fresh = market_fresh
         self.watchdog_every_ms = None if watchdog_seconds is None else max(1, int(watchdog_seconds * 500))
         self.clock_ms = clock_ms
         self.send = send
+        self.daily = daily
         self._last_ping_ms: int | None = None
         self._stale_logged = False
 
@@ -49,6 +52,11 @@ class Pulse:
             self.heartbeat.beat(now)
         except Exception:   # a failed beat must not stop the trader; `status` will call the bot stale
             log.error("heartbeat: could not write to the journal", exc_info=True)
+        if self.daily is not None:
+            try:
+                self.daily.tick(now)
+            except Exception:   # a summary that fails must not stop the trader
+                log.error("daily summary failed", exc_info=True)
         if self.watchdog_every_ms is None:
             return
         if self._last_ping_ms is not None and now - self._last_ping_ms < self.watchdog_every_ms:

@@ -108,3 +108,23 @@ def test_systemd_ready_after_recovery_watchdog_from_trader_loop_stops_when_stuck
         assert sd.times("STOPPING=1")
         report = status(bot)
         assert report.returncode == 1 and "bot: stopped: cleanly" in report.stdout
+
+
+def test_telegram_messages_for_start_fill_close_and_stop_from_the_live_bot(tmp_path):
+    from tests.fake_telegram import FakeTelegram
+
+    with FakeTelegram() as telegram:
+        settings = {"notify.telegram": "true", "notify.telegram_api_url": f'"{telegram.url}"'}
+        with LiveBot(tmp_path, settings=settings) as bot:
+            bot.start(env={"TELEGRAM_TOKEN": telegram.token, "TELEGRAM_CHAT_ID": "42"})
+            wait_until(lambda: any(t.startswith("started demo: BTCUSDT 1m") for t in telegram.texts()), what="start message")
+            bot.three_bullish()
+            wait_until(lambda: any("entry filled" in t for t in telegram.texts()), what="the entry fill message")
+            wait_until(lambda: len([a for a in bot.fake.algo_orders if a.status == "NEW"]) == 2, what="protection")
+            bot.push(PRICE + 55, PRICE + 180, PRICE + 50, PRICE + 170)       # through the target
+            wait_until(lambda: any("take-profit hit" in t for t in telegram.texts()), what=f"the close in {telegram.texts()}")
+            assert bot.stop() == 0
+        texts = telegram.texts()
+        assert any(t.startswith("BTCUSDT LONG #1 take-profit hit: 1.666 @ 36175, net +") for t in texts)
+        assert texts[-1].startswith("stopped demo BTCUSDT; 0 position(s) stay open")
+        assert telegram.token not in (tmp_path / "log.txt").read_text() and telegram.token not in bot.err

@@ -35,6 +35,7 @@ from trade.models import ZERO, Order, OrderRole, OrderStatus, OrderType, OrderUp
 from trade.position import Position, client_order_id, order_request
 from trade.position_machine import CLOSED, CLOSING, ENTERING, IDLE, OPEN, new_machine
 from trade.risk import Refusal, RiskSettings, size_entry
+from trade.listener import QuietListener, TradeListener
 from trade.snapshot import EMPTY, RefusalLog, TraderSnapshot, build_snapshot
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,10 @@ class Trader(IntentHandling):
 
     def __init__(self, exchange: Exchange, journal: Journal, risk: RiskSettings, clock: Callable[[], int],
                  limit_entry_timeout_ms: int | None = None, sleep: Callable[[float], None] = time.sleep,
-                 reconcile_every_ms: int | None = None, interval_ms: int | None = None) -> None:
+                 reconcile_every_ms: int | None = None, interval_ms: int | None = None,
+                 listener: TradeListener | None = None) -> None:
         self.exchange = exchange
+        self.listener = listener or QuietListener()
         self.journal = journal
         self.risk = risk
         self.clock = clock
@@ -266,6 +269,8 @@ class Trader(IntentHandling):
             again = self._intend_protective(position, role)
             self._fire(position, "protection_replaced", again)
         self._actions.append(("send", again))
+        if role is OrderRole.STOP:
+            self.listener.stop_replaced(position, lost.status.value if lost else "never placed")
 
     # ----- book-keeping (inside a journal transaction) --------------------------------------------
     def _intend(self, position: Position, role: OrderRole, type_: OrderType, quantity: Decimal | None = None,
@@ -334,6 +339,8 @@ class Trader(IntentHandling):
         if role is OrderRole.ENTRY:
             if filled > 0 and state in (ENTERING, OPEN, CLOSING):
                 self._fire(position, "entry_filled" if order.status is OrderStatus.FILLED else "entry_partially_filled", order)
+                if order.status is OrderStatus.FILLED:
+                    self.listener.entry_filled(position)
                 if state is ENTERING and OrderRole.STOP not in position.orders:
                     self._protect(position)
             elif order.status.is_final and position.filled_entry_quantity == 0 and state is ENTERING:
@@ -422,6 +429,8 @@ class Trader(IntentHandling):
                                               position.fees, position.close_reason))
         log.info("%s position %d CLOSED %s: pnl %s fees %s", position.symbol, position.id, position.close_reason,
                  position.realized_pnl, position.fees)
+        if position.filled_entry_quantity > 0:   # an entry that never filled was no trade: nothing to tell
+            self.listener.closed(position)
         del self.positions[position.id]
         for client_order_id in [cid for cid, order in self.orders.items() if order.position_id == position.id]:
             del self.orders[client_order_id]  # earlier attempts too, not only the ones still in position.orders
