@@ -100,7 +100,8 @@ def test_install_lays_out_code_venv_private_secrets_and_state_paths(tmp_path, cl
     assert (prefix / "var").is_dir()
     assert stat.S_IMODE((prefix / "secrets.toml").stat().st_mode) == 0o600
     assert stat.S_IMODE((prefix / "settings.toml").stat().st_mode) == 0o640
-    assert tomllib.loads((prefix / "secrets.toml").read_text()) == {"api_key": "", "api_secret": ""}
+    assert tomllib.loads((prefix / "secrets.toml").read_text()) == {"api_key": "", "api_secret": "",
+                                                                   "telegram": {"token": "", "chat_id": ""}}
     bot = tomllib.loads((prefix / "settings.toml").read_text())["bot"]
     assert (bot["journal"], bot["log_file"]) == ("var/journal.db", "var/log.txt")
     assert list((prefix / "runtime").glob("__pycache__/*.pyc"))  # compiled: the service cannot write there
