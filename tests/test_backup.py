@@ -1,4 +1,4 @@
-"""`python bot.py backup [PATH]` (runtime/backup.py): a whole, consistent copy of the journal while it is written."""
+"""`python bot.py backup [PATH]` (journal/backup.py, runtime/backup.py): a whole, consistent copy of the journal while it is written."""
 from __future__ import annotations
 
 import sqlite3
@@ -9,7 +9,7 @@ import pytest
 
 import bot
 from journal.journal import Journal
-from runtime.backup import BackupError, backup_journal, backup_target, default_name
+from journal.backup import BackupError, backup_journal, backup_target, default_name
 
 
 def _journal(path):
