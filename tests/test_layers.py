@@ -6,10 +6,12 @@ the top. A new module in a package inherits its package's rule.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # package (most specific first) → top-level names or subpackages it must not import
+SQL = re.compile(r"\b(SELECT\b.+\bFROM|INSERT INTO|UPDATE \w+ SET|DELETE FROM|CREATE (TABLE|INDEX|VIEW))\b", re.S)
 FORBIDDEN = {
     "ict": ("trade", "runtime", "journal", "bot"),
     "journal": ("trade", "runtime", "ict", "bot"),
@@ -66,3 +68,20 @@ def test_layers_rule_catches_an_upward_import(tmp_path):
     assert {"runtime.settings", "trade.binance.rest"} <= modules
     assert any(m.startswith("runtime") for m in modules if m.startswith(rule_for("trade")[0]))
     assert rule_for("trade.binance") == FORBIDDEN["trade.binance"] and rule_for("trade") == FORBIDDEN["trade"]
+
+
+def test_only_the_journal_speaks_sql():
+    """#9: the journal owns its schema; no other package opens SQLite or writes SQL text."""
+    offenders = []
+    for top in ("ict", "trade", "runtime"):
+        for path in sorted((ROOT / top).rglob("*.py")):
+            if "sqlite3" in imported_modules(path):
+                offenders.append(f"{path.relative_to(ROOT)} imports sqlite3")
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    if SQL.search(node.value):
+                        offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} SQL text {node.value[:40]!r}")
+    if "sqlite3" in imported_modules(ROOT / "bot.py"):
+        offenders.append("bot.py imports sqlite3")
+    assert offenders == []
