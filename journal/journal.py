@@ -58,7 +58,9 @@ class Journal(JournalWrites, JournalReads):
         self._broken = False
         self.durable = True
         self.after_commit: Callable[[], None] | None = None   # test-only crash point (trade/crash_points.py)
-        self.id_prefix = self.meta("id_prefix")
+        id_prefix = self.meta("id_prefix")
+        assert id_prefix is not None  # written with the schema (open), kept by every migration
+        self.id_prefix: str = id_prefix
         self.mode = self.meta("mode")
 
     @classmethod
@@ -198,6 +200,7 @@ class Journal(JournalWrites, JournalReads):
         marks = ", ".join("?" for _ in values)
         cursor = self.connection.execute(
             f"INSERT INTO {table} ({columns}) VALUES ({marks})", [stored(v) for v in values.values()])
+        assert cursor.lastrowid is not None  # set by every INSERT
         return cursor.lastrowid
 
     def insert_soon(self, table: str, **values: Any) -> None:

@@ -28,6 +28,7 @@ from trade.binance.exchange import BinanceExchange
 from trade.binance.rest import HOSTS, BinanceRest
 from trade.errors import ExchangeError, ExchangeFatal
 from trade.binance.market_stream import MarketStream
+from trade.binance.stream_socket import SocketThread
 from trade.models import OrderUpdate
 from trade.recovery import recover
 from runtime.replay import build_paper_exchange
@@ -86,6 +87,7 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
         alerts.addFilter(redact)
     logging.getLogger().addHandler(alerts)
     try:
+        exchange: PaperExchange | BinanceExchange
         if mode == "paper":
             exchange = build_paper_exchange(settings)
             exchange.watch_rules(symbol, market_data.load_rules, time.time)  # the real symbol rules, simulated fills
@@ -160,7 +162,7 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
                           fetch_closed_klines=lambda start: market_data.closed_klines(symbol, interval, interval_ms, start_ms=start),
                           silence_seconds=settings.exchange.stream_silence_seconds,
                           last_open_time=warmup[-1].open_time if warmup else None)
-    threads = [market]
+    threads: list[SocketThread] = [market]
     if private is not None:
         prefix = journal.id_prefix + "-"
         user = UserStream(ws_base, listen_key=ListenKeyApi(private, redact),

@@ -35,8 +35,8 @@ class ApiKeys:
 
 def load_keys(settings_folder: Path, environ: dict | None = None) -> ApiKeys | None:
     """The keys from the environment or secrets.toml, or None when neither has any."""
-    environ = os.environ if environ is None else environ
-    key, secret = environ.get("BINANCE_API_KEY", ""), environ.get("BINANCE_API_SECRET", "")
+    env = os.environ if environ is None else environ
+    key, secret = env.get("BINANCE_API_KEY", ""), env.get("BINANCE_API_SECRET", "")
     if key or secret:
         if not (key and secret):
             missing = "BINANCE_API_SECRET" if key else "BINANCE_API_KEY"

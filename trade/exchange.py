@@ -3,11 +3,12 @@
 Two classes, one interface, no `if dry_run` branches. Order events (fills, cancels)
 do not come back from these calls: they arrive through `on_order_update` on the
 trader, from the user-data stream (Binance) or from `SimulatedExchange.on_candle`.
+`LiveExchange` adds what start-up recovery needs, for the live modes (Binance, paper).
 """
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from trade.models import AccountPosition, AccountTrade, OrderRequest, OrderUpdate
 from trade.symbol_rules import SymbolRules
@@ -52,3 +53,15 @@ class Exchange(Protocol):
     def order_client_id(self, symbol: str, order_id: str) -> str:
         """The client id an order of the account carries (`autoclose-...` for a liquidation,
         `adl_autoclose...` for an auto-deleverage, our own prefix for ours); "" when unknown."""
+
+
+@runtime_checkable
+class LiveExchange(Exchange, Protocol):
+    """An exchange a live bot restarts against: Binance (`BinanceExchange`) and paper
+    (`PaperExchange`). The replay's `SimulatedExchange` has nothing to recover and lacks it."""
+
+    def open_orders_of_ours(self, symbol: str, prefix: str) -> list[OrderRequest]:
+        """Our open orders on `symbol`, plain (MARKET, LIMIT) and conditional (STOP_MARKET,
+        TAKE_PROFIT_MARKET) alike: those whose client id starts with `prefix` (the journal's
+        `id_prefix` and "-"). Each OrderRequest carries at least the client id, symbol, side
+        and type (all Binance's list gives): enough to cancel it."""

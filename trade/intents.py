@@ -17,13 +17,22 @@ new one is never sent.
 from __future__ import annotations
 
 import logging
+from collections import deque
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Callable
 
 from ict.models import CancelEntry, ClosePosition, MoveStop, Side, Signal
 from journal.records import TransitionRecord
-from trade.models import OrderRole, OrderStatus, OrderType, OrderUpdate
+from trade.models import Order, OrderRole, OrderStatus, OrderType, OrderUpdate
 from trade.position import Position
 from trade.position_machine import ENTERING, OPEN
 from trade.symbol_rules import to_decimal, wire
+
+if TYPE_CHECKING:
+    from journal.journal import Journal
+    from trade.exchange import Exchange
+    from trade.order_desk import OrderDesk
+    from trade.snapshot import RefusalLog
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +40,36 @@ log = logging.getLogger(__name__)
 class IntentHandling:
     """`on_intent(intent, strategy)` for the Trader; see the module docstring."""
 
+    # given by Trader (declared so a type checker sees them; no values here)
+    exchange: Exchange
+    journal: Journal
+    desk: OrderDesk
+    clock: Callable[[], int]
+    positions: dict[int, Position]
+    orders: dict[str, Order]
+    last_prices: dict[str, float]
+    refusals: RefusalLog
+    _actions: deque[tuple[str, Order]]
+    _dirty: bool
+
+    if TYPE_CHECKING:   # given by Trader
+        def on_signal(self, signal: Signal) -> Position | None: ...
+        def _intend(self, position: Position, role: OrderRole, type_: OrderType, quantity: Decimal | None = None,
+                    price: Decimal | None = None, trigger: Decimal | None = None) -> Order: ...
+        def _fire(self, position: Position, trigger: str, order: Order | None = None, detail: str | None = None) -> None: ...
+        def _start_exit(self, position: Position, trigger: str, detail: str | None) -> None: ...
+        def _book(self, update: OrderUpdate) -> None: ...
+        def _run_actions(self) -> None: ...
+        def _publish(self) -> None: ...
+
     def on_intent(self, intent, strategy: str) -> None:
         """Act on one intent of `strategy` (a Signal goes to `on_signal`)."""
         if isinstance(intent, Signal):
             self.on_signal(intent)
             return
-        handler = {CancelEntry: self._cancel_entry_intent, ClosePosition: self._close_intent,
-                   MoveStop: self._move_stop_intent}[type(intent)]
+        handlers: dict[type, Callable[[Any, Position], None]] = {
+            CancelEntry: self._cancel_entry_intent, ClosePosition: self._close_intent, MoveStop: self._move_stop_intent}
+        handler = handlers[type(intent)]
         position = self.positions.get(intent.position_id)
         if position is None or position.strategy != strategy:
             whose = "no position of this bot that is not CLOSED" if position is None else f"a position of {position.strategy}"
@@ -68,10 +100,12 @@ class IntentHandling:
         detail = f"strategy: {intent.reason}"
         with self.journal.transaction():
             if position.state is ENTERING and position.filled_entry_quantity == 0 and resting:
+                assert entry is not None  # resting: the entry is there and open
                 self._fire(position, "cancel_entry", entry, detail)   # nothing held: the entry's end closes it
                 self._actions.append(("cancel", entry))
             elif position.state in (ENTERING, OPEN) and position.open_quantity > 0:
                 if resting:   # the unfilled rest goes first, so nothing is added while we exit
+                    assert entry is not None  # resting: the entry is there and open
                     self._actions.append(("cancel", entry))
                     detail += f"; the rest of entry {entry.client_order_id} is cancelled"
                 position.close_reason = "strategy_close"
@@ -85,8 +119,8 @@ class IntentHandling:
         long = position.side is Side.LONG
         # rounded away from the market, as risk rounds the first stop
         new = rules.round_price_down(to_decimal(intent.stop_price)) if long else rules.round_price_up(to_decimal(intent.stop_price))
-        old, last = position.stop_price, self.last_prices.get(position.symbol)
-        last = None if last is None else to_decimal(last)
+        old, last_close = position.stop_price, self.last_prices.get(position.symbol)
+        last = None if last_close is None else to_decimal(last_close)
         old_order = position.orders.get(OrderRole.STOP)
         problem = None
         if position.state is not OPEN or old_order is None or old_order.status is not OrderStatus.NEW:
@@ -98,6 +132,7 @@ class IntentHandling:
         if problem:
             self._refuse_intent(intent, position.strategy, position, *problem)
             return
+        assert old_order is not None  # no problem: the position has a live stop
         with self.journal.transaction():
             position.stop_price = new
             self.journal.record_stop_price(position.id, new)
@@ -120,6 +155,7 @@ class IntentHandling:
         elif old is not None:
             log.error("%s position %d: stop %s is still live after its cancel; the stop stays at %s",
                       position.symbol, position.id, old.client_order_id, old.request.trigger_price)
+            assert old.request.trigger_price is not None  # a stop order always has its trigger
             with self.journal.transaction():
                 position.orders[OrderRole.STOP] = old
                 position.stop_price = old.request.trigger_price

@@ -119,8 +119,8 @@ class ProtectionGuard:
         trader = self.trader
         if position.state is CLOSING:
             unanswered = [o for o in position.open_orders() if o.role is OrderRole.EXIT and o.status is OrderStatus.INTENT]
-            for order in unanswered:  # an exit that got no answer is no exit: ask for it, else send it again
-                trader.resend_unknown(order)
+            for exit_order in unanswered:  # an exit that got no answer is no exit: ask for it, else send it again
+                trader.resend_unknown(exit_order)
             if not unanswered:
                 trader.settle_again(position)
             return

@@ -78,6 +78,7 @@ def size_entry(
 
     long = signal.side is Side.LONG
     if signal.entry_type is EntryType.LIMIT:
+        assert signal.limit_price is not None  # the strategy runner refuses a LIMIT without a price
         # a buy limit never pays more than asked, a sell limit never takes less
         entry = rules.round_price_down(to_decimal(signal.limit_price)) if long else rules.round_price_up(to_decimal(signal.limit_price))
     else:
@@ -96,6 +97,7 @@ def size_entry(
     if settings.fixed_loss_usdt is not None:
         risk_amount = settings.fixed_loss_usdt
     else:
+        assert settings.loss_per_trade_percent is not None  # exactly one of the two is set (runtime/settings.py)
         risk_amount = wallet_balance * settings.loss_per_trade_percent / 100
     quantity = rules.floor_quantity(risk_amount / abs(entry - stop))
     cap = rules.market_max_qty if signal.entry_type is EntryType.MARKET else rules.max_qty

@@ -80,6 +80,7 @@ def view_of(position: Position) -> PositionView:
     limit = entry is not None and entry.request.type is OrderType.LIMIT
     price = position.entry_price
     if price is None and limit:
+        assert entry is not None  # limit: the entry is there
         price = entry.request.price
     return PositionView(
         id=position.id, side=position.side, state=position.state.value,

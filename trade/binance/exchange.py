@@ -115,10 +115,12 @@ class BinanceExchange:
         return self._balances
 
     def place_order(self, request: OrderRequest) -> OrderUpdate:
+        assert request.quantity is not None  # only a closePosition stop or target has none (place_conditional)
         params = self._common(request)
         params.update(type=request.type.value, quantity=wire(request.quantity), newClientOrderId=request.client_order_id,
                       newOrderRespType="ACK")
         if request.type is OrderType.LIMIT:
+            assert request.price is not None  # a LIMIT order is always built with its price
             params.update(price=wire(request.price), timeInForce="GTC")
         if request.reduce_only:
             params["reduceOnly"] = "true"
@@ -126,12 +128,14 @@ class BinanceExchange:
         return self._ack(request, answer.get("status", "NEW"), answer.get("orderId"), answer.get("updateTime"))
 
     def place_conditional(self, request: OrderRequest) -> OrderUpdate:
+        assert request.trigger_price is not None  # a stop or target is always built with its trigger
         params = self._common(request)
         params.update(algoType="CONDITIONAL", type=request.type.value, triggerPrice=wire(request.trigger_price),
                       workingType="MARK_PRICE", priceProtect="TRUE", clientAlgoId=request.client_order_id)
         if request.close_position:
             params["closePosition"] = "true"
         else:
+            assert request.quantity is not None  # without closePosition the order carries its quantity
             params["quantity"] = wire(request.quantity)
             if request.reduce_only:
                 params["reduceOnly"] = "true"
@@ -223,7 +227,7 @@ class BinanceExchange:
         server_ms = self.rest.call("futures_time")["serverTime"]
         candles: list[Candle] = []
         while True:
-            params = {"symbol": symbol, "interval": interval, "limit": min(limit, 1500)}
+            params: dict[str, Any] = {"symbol": symbol, "interval": interval, "limit": min(limit, 1500)}
             if start_ms is not None:
                 params["startTime"] = start_ms
             rows = self.rest.call("futures_klines", **params)
