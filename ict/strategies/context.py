@@ -5,6 +5,14 @@ The runner (`ict.strategies.runner.StrategyRunner`) owns the engines and updates
 objects; a strategy only reads them. One `Context` object serves every call and is
 brought up to date before each one, so keep events or zones, never the context itself.
 Everything costly (active zone lists, positions) is computed on first access at a close.
+
+The engines themselves are fed on first access too: a chart keeps the candles it was
+given and feeds them to its engine, in order, when a strategy first reads something the
+engine computes (events, changes, zones, swings, trend, ATR). The engine is causal, so it
+ends in the same state with the same ids as when fed candle by candle, and `events` and
+`changes` are still exactly the current close's; a strategy that reads only `candle` (like
+`Mock_ThreeCandles_v1`) never pays for the engine. At most `MAX_PENDING` candles wait: then
+the engine catches up anyway, so a live bot's memory stays bounded.
 """
 from __future__ import annotations
 
@@ -77,6 +85,7 @@ class RefusalView:
 
 
 ID_BLOCK = 1_000_000_000   # event ids per engine: the base engine's run from 1, the n-th higher timeframe's from n × ID_BLOCK + 1
+MAX_PENDING = 200_000      # candles a chart keeps unfed at most (about 50 MB; 139 days of 1m candles)
 
 
 class Chart:
@@ -90,7 +99,7 @@ class Chart:
     """
 
     __slots__ = ("interval", "candle", "closed", "_engine", "_prefixes", "_known", "_last_swing", "_cache", "_reports",
-                 "_pairs")
+                 "_pairs", "_backlog", "_current", "_behind", "_last_time")
 
     def __init__(self, interval: str, engine: Engine, prefixes: tuple[str, ...] = ("",)) -> None:
         self.interval = interval
@@ -101,28 +110,60 @@ class Chart:
         self._known: dict[int, Event] = {}          # events that may still get a life-cycle record
         self._last_swing: dict[tuple[str, str], int] = {}
         self._cache: dict = {}
-        self._reports: list[Report] = []            # this close's reports
+        self._reports: list[Report] = []            # this close's reports (once the engine caught up)
         self._pairs: list | None = None             # (record, event) of this close's records
+        self._backlog: list[Candle] = []            # candles of earlier closes the engine has not taken yet
+        self._current: tuple[Candle, ...] = ()      # this close's candles while the engine has not taken them
+        self._behind = False                        # the engine lacks candles of the backlog or this close
+        self._last_time: int | None = None
 
     # ----- updated by the runner ----------------------------------------------------------------
     def _close(self, candle: Candle, *later: Candle) -> None:
-        """Feed the engine closed candle(s) of this timeframe and take in their reports
-        (two when a gap in the base candles hid the end of the previous period)."""
-        reports = self._engine.update(candle)
-        for candle in later:
-            reports += self._engine.update(candle)
-        self.candle = candle
+        """Take closed candle(s) of this timeframe for the engine (two when a gap in the base
+        candles hid the end of the previous period); the engine gets them when first read."""
+        for each in (candle, *later):
+            last = self._last_time
+            if last is not None and each.open_time <= last:  # refused at once, as the engine would
+                raise ValueError(f"candle at {each.open_time} is not after the previous one at {last}; "
+                                 "feed each closed candle once, in time order")
+            self._last_time = each.open_time
+        if self._current:
+            self._backlog.extend(self._current)
+        self._current = (candle, *later) if later else (candle,)
+        self._behind = True
+        self.candle = later[-1] if later else candle
         self.closed = True
         if self._cache:
             self._cache = {}
-        self._reports = reports
-        self._pairs = self._take(reports) if reports else None
+        self._reports, self._pairs = [], None
+        if len(self._backlog) >= MAX_PENDING:
+            self._catch_up()
 
     def _idle(self) -> None:
         """A base close that did not close this timeframe's candle."""
         self.closed = False
+        if self._current:
+            self._backlog.extend(self._current)
+            self._current = ()
         if self._reports:  # the engine did not move: its zone lists stay cached
             self._reports, self._pairs = [], None
+
+    def _catch_up(self) -> None:
+        """Feed the engine what it has not taken, in order; keep the reports of this close only."""
+        update, take = self._engine.update, self._take
+        for candle in self._backlog:
+            reports = update(candle)
+            if reports:
+                take(reports)  # earlier closes: their records still pair with, and retire, known events
+        self._backlog.clear()
+        if self._current:
+            reports = update(self._current[0])
+            for candle in self._current[1:]:
+                reports += update(candle)
+            self._current = ()
+            self._reports = reports
+            self._pairs = take(reports) if reports else None
+        self._behind = False
 
     def _take(self, reports: list[Report]) -> list | None:
         """Remember events that may get records; pair this close's records with their events."""
@@ -152,6 +193,8 @@ class Chart:
     @property
     def events(self) -> tuple[Event, ...]:
         """Events the engine reported at this close, in its order (empty when not closed)."""
+        if self._behind:
+            self._catch_up()
         if not self._reports:
             return ()
         events = self._cache.get("events")
@@ -162,6 +205,8 @@ class Chart:
     @property
     def changes(self) -> tuple[Change, ...]:
         """Life-cycle changes at this close, each with the event it is about (empty when not closed)."""
+        if self._behind:
+            self._catch_up()
         if self._pairs is None:
             return ()
         changes = self._cache.get("changes")
@@ -173,11 +218,15 @@ class Chart:
     @property
     def atr(self) -> float:
         """Wilder's ATR at this timeframe's last closed candle (0.0 before any)."""
+        if self._behind:
+            self._catch_up()
         return self._engine.atr
 
     def trend(self, level: str = Level.SWING) -> str | None:
         """"bullish", "bearish" or None (no break yet): direction of the last BOS/CHoCH at
         `level` (`Level.SWING` or `Level.INTERNAL`); ValueError for another level."""
+        if self._behind:
+            self._catch_up()
         return self._engine.trend(level)
 
     def fvgs(self, direction: str | None = None) -> list[ActiveZone]:
@@ -216,6 +265,8 @@ class Chart:
         return f"{self._prefixes[block]}{event.kind}:{number}"
 
     def _zones(self, detector: str, direction: str | None) -> list[ActiveZone]:
+        if self._behind:
+            self._catch_up()
         cache = self._cache
         zones = cache.get(detector)
         if zones is None:
@@ -225,6 +276,8 @@ class Chart:
         return [zone for zone in zones if zone.event.direction == direction]
 
     def _swings(self, level: str):
+        if self._behind:
+            self._catch_up()
         if level == SWING:
             return self._engine.swings
         if level == Level.INTERNAL:
