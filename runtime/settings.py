@@ -62,6 +62,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "journal_fsync": Key(bool, True, "true or false"),
         "log_file": Key(str, "log.txt", "a file path", bool),
         "log_level": _choice("DEBUG", "INFO", "WARNING", "ERROR", default="INFO"),
+        "log_file_level": _choice("DEBUG", "INFO", "WARNING", "ERROR", default="INFO"),
         "confirm_mainnet": Key(bool, False, "true or false"),
     },
     "strategy": {

@@ -91,7 +91,7 @@ class Trader(IntentHandling):
                           basis=",".join(signal.basis) or None, expiry_candles=signal.expiry_candles)
         if isinstance(sized, Refusal):
             self.journal.insert_soon("signals", **signal_row, accepted=0, refusal=str(sized))
-            log.info("signal refused %s %s %s: %s", signal.symbol, signal.side.value, signal.strategy, sized)
+            log.debug("signal refused %s %s %s: %s", signal.symbol, signal.side.value, signal.strategy, sized)
             self.refusals.add(signal.strategy, signal.candle_time, signal.side, sized.code, sized.words)
             self._dirty = True
             self._publish()
