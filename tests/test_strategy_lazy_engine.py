@@ -1,7 +1,7 @@
-"""The runner feeds its engines only when a strategy reads them: a strategy that reads structure
-now and then must see exactly what it would have seen had the engines run on every candle
-(same events and changes of the current close, same zones, same ids), and one that reads
-only the candle must not pay for the engines."""
+"""The runner feeds its engines (and session clock) only when a strategy reads them: a strategy
+that reads structure now and then must see exactly what it would have seen had the engines run
+on every candle (same events and changes of the current close, same zones, same ids, same
+sessions), and one that reads only the candle must not pay for the engines."""
 from __future__ import annotations
 
 import pytest
@@ -27,7 +27,8 @@ class Reader(Strategy):
     def on_candle(self, ctx):
         self.index += 1
         if self.when(self.index):
-            self.seen[self.index] = [look(ctx)] + [look(ctx.tf(name)) for name in self.timeframes]
+            sessions = (ctx.killzones, ctx.in_killzone(), ctx.day_open, ctx.week_open)
+            self.seen[self.index] = [look(ctx) + sessions] + [look(ctx.tf(name)) for name in self.timeframes]
         return []
 
 
@@ -67,15 +68,16 @@ def test_lazy_engine_first_read_late_still_pairs_changes_with_older_events(day_c
 def test_lazy_engine_not_fed_while_the_strategy_reads_only_the_candle(day_candles):
     _, runner = seen(day_candles, lambda index: False, ("15m",))
     assert runner.context._engine.atr_indicator.value == 0.0 and runner.context.candle == day_candles[-1]
-    assert runner.context.tf("15m")._engine.atr_indicator.value == 0.0
+    assert runner.context.tf("15m")._engine.atr_indicator.value == 0.0 and runner.clock.day_open is None
     assert runner.context.atr > 0   # the first read catches up on the whole day
+    assert runner.context.day_open == day_candles[240].open   # 00:00 New York is the 241st candle of the UTC day
 
 
 def test_lazy_engine_catches_up_at_max_pending_with_the_same_results(day_candles, monkeypatch):
     always, _ = seen(day_candles, lambda index: True)
     monkeypatch.setattr(context_module, "MAX_PENDING", 50)
     rare, runner = seen(day_candles, lambda index: index % 500 == 499)
-    assert len(runner.context._backlog) < 50
+    assert len(runner.context._backlog) < 50 and len(runner.context._clock_backlog) < 50
     assert rare == {index: always[index] for index in rare}
 
 

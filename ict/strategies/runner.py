@@ -4,7 +4,8 @@ Per closed base candle (replay and live alike, same code):
 1. the base engine takes the candle; each declared higher timeframe's aggregator takes
    it too, and only when that base candle ends the higher period does the higher candle
    reach its engine, so a strategy never sees a higher candle before it has closed;
-2. the session clock (killzones, day and week open) takes it;
+2. the session clock (killzones, day and week open) takes it (both 1 and 2 when the strategy
+   first reads them: see `ict.strategies.context`);
 3. the strategy gets the `Context` and returns intents, which are checked here.
 `warm_up` does 1 and 2 only: history that builds state but must not trade.
 """
@@ -96,8 +97,7 @@ class StrategyRunner:
                 chart._close(*closed)
             else:
                 chart._idle()
-        self.clock.update(candle)
-        self.context._close(candle)
+        self.context._close(candle)   # the base engine and the session clock take it when first read
 
 
 def warmup_candles_needed(strategy: Strategy, interval: str, wanted: int) -> int:
