@@ -179,8 +179,7 @@ class Drawdown:
 def _strategy_error(problem: Exception, runner, candle: Candle, settings: Settings) -> StrategyError:
     """Any failure of the strategy as one `StrategyError` (the traceback goes to the log file),
     so a replay ends with one line and the journal so far."""
-    log.error("strategy failure", exc_info=(type(problem), problem, problem.__traceback__),
-              extra={"console": False})  # bot.py prints the one line
+    log.error("strategy failure", exc_info=problem, extra={"console": False})  # bot.py prints the one line
     when = utc_text(candle.open_time)
     return StrategyError(f"{settings.path.name} strategy {runner.strategy.name} failed at the "
                          f"{settings.strategy['interval']} candle of {when}: {type(problem).__name__}: {problem}"
