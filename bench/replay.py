@@ -96,12 +96,12 @@ def main() -> None:
     whole_process(args.settings, args.file, settings.strategy["interval"], len(candles), args.repeat)
     theirs = backtesting_py(candles, settings)
     if theirs:
-        print(f"ours in-process / backtesting.py: {ours / theirs:.2f}")
+        print(f"ours in-process / backtesting.py: {ours[0] / theirs[0]:.2f} (of CPU time: {ours[1] / theirs[1]:.2f})")
     engine_in_the_loop(args.settings, args.file)
 
 
-def in_process(settings, candles, repeat: int) -> float:
-    """Best candles per second of `run_replay` over `repeat` runs."""
+def in_process(settings, candles, repeat: int) -> tuple[float, float]:
+    """Best candles per second of `run_replay` over `repeat` runs (of wall time, of CPU time)."""
     best = best_cpu = None
     with tempfile.TemporaryDirectory() as folder:
         for run in range(repeat):
@@ -116,7 +116,7 @@ def in_process(settings, candles, repeat: int) -> float:
                   f"({len(candles) / cpu:,.0f} per CPU second; {summary.signals} signals, {summary.trades} trades)")
     print(f"in-process best: {len(candles) / best:,.0f} candles/s ({best / len(candles) * 1e6:.1f} µs per candle); "
           f"of CPU time (what a shared machine does not distort): {len(candles) / best_cpu:,.0f} candles/s")
-    return len(candles) / best
+    return len(candles) / best, len(candles) / best_cpu
 
 
 def whole_process(settings_path: str, file: str, interval: str, count: int, repeat: int) -> None:
@@ -130,23 +130,37 @@ def whole_process(settings_path: str, file: str, interval: str, count: int, repe
         settings.write_text(text, encoding="utf-8")
         command = [sys.executable, str(ROOT / "bot.py"), "--settings", str(settings), "--replay", file,
                    "--journal", str(Path(folder) / "journal.db")]
-        best = None
+        best = best_cpu = None
         for run in range(repeat):
+            cpu_started = children_cpu_seconds()
             started = time.perf_counter()
             done = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             seconds = time.perf_counter() - started
+            cpu = children_cpu_seconds() - cpu_started
             if done.returncode:
                 print(f"whole process failed (exit {done.returncode}): {done.stderr.strip()[-500:]}")
                 return
             best = seconds if best is None else min(best, seconds)
-            print(f"whole-process run {run + 1}: {seconds:.3f} s, {count / seconds:,.0f} candles/s")
+            best_cpu = cpu if best_cpu is None else min(best_cpu, cpu)
+            print(f"whole-process run {run + 1}: {seconds:.3f} s, {count / seconds:,.0f} candles/s"
+                  + (f" ({count / cpu:,.0f} per CPU second)" if cpu else ""))
     print(f"whole-process best: {count / best:,.0f} candles/s (python bot.py --replay {Path(file).name}, "
-          "start-up and summary included)")
+          "start-up and summary included)" + (f"; of CPU time: {count / best_cpu:,.0f} candles/s" if best_cpu else ""))
 
 
-def backtesting_py(candles, settings) -> float | None:
-    """Candles per second of backtesting.py running the three-candle rule on `candles`, or None
-    when it is not installed."""
+def children_cpu_seconds() -> float:
+    """User plus system CPU time of the finished child processes (0.0 where unknown, e.g. Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return 0.0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def backtesting_py(candles, settings) -> tuple[float, float] | None:
+    """Candles per second (of wall time, of CPU time) of backtesting.py running the three-candle
+    rule on `candles`, or None when it is not installed."""
     try:
         import pandas as pd
         from backtesting import Backtest
@@ -165,12 +179,12 @@ def backtesting_py(candles, settings) -> float | None:
         test = Backtest(frame, strategy, cash=float(settings.replay["starting_balance_usdt"]),
                         commission=float(settings.replay["taker_fee"]), margin=1 / settings.risk.leverage,
                         finalize_trades=True)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         stats = test.run()
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     print(f"backtesting.py, same rule, same candles: {seconds:.3f} s, {len(candles) / seconds:,.0f} candles/s "
-          f"({stats['# Trades']} trades)")
-    return len(candles) / seconds
+          f"({len(candles) / cpu:,.0f} per CPU second; {stats['# Trades']} trades)")
+    return len(candles) / seconds, len(candles) / cpu
 
 
 def three_candles_bt(risk_fraction: float, leverage: int, reward_risk: float):
