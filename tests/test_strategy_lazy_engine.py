@@ -86,3 +86,11 @@ def test_lazy_engine_refuses_an_out_of_order_candle_at_once(day_candles):
     runner.on_candle(day_candles[1])
     with pytest.raises(ValueError, match="is not after the previous one at .*; feed each closed candle once, in time order"):
         runner.on_candle(day_candles[0])
+
+
+def test_lazy_engine_warm_up_feeds_the_engines_at_once(day_candles):
+    # live start: the history must not wait for the first live candle's read
+    runner = StrategyRunner(Reader(lambda index: False, ("15m",)), "1m")
+    runner.warm_up(day_candles[:600])
+    assert runner.context._engine.atr_indicator.value > 0 and runner.context.tf("15m")._engine.atr_indicator.value > 0
+    assert not runner.context._backlog and not runner.context._clock_backlog and runner.clock.day_open is not None

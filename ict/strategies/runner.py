@@ -53,11 +53,15 @@ class StrategyRunner:
 
     def warm_up(self, candles: Iterable[Candle]) -> int:
         """Feed history (engines, higher timeframes, sessions) without calling the strategy;
-        return how many candles were fed."""
+        return how many candles were fed. The engines take it all now, not at the first read,
+        so the first live candle is not held up by the history."""
         fed = 0
         for candle in candles:
             self._advance(candle)
             fed += 1
+        for chart in [chart for _, chart in self.higher] + [self.context]:
+            chart._catch_up()
+        self.context._sessions()
         return fed
 
     def on_candle(self, candle: Candle) -> list:
