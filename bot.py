@@ -46,18 +46,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def setup_logging(settings: Settings) -> RedactSecrets:
-    """Console: the events, briefly. Log file: everything, with module and thread.
+    """Console: the events at `[bot] log_level`, briefly. Log file: the events at `[bot] log_file_level`
+    or the console's level, whichever is lower (the file never holds less than the console showed),
+    with module and thread. A record logged with `extra={"console": False}` (a traceback the console
+    already told in one line) goes to the file only. The root logger is at the lower of the two
+    levels, so a record no handler writes is never built (DEBUG lines slow a replay).
 
     Both pass through a filter that masks the API key, secret and listenKey once known."""
     redact = RedactSecrets()
     root = logging.getLogger()
     root.handlers.clear()
-    root.setLevel(logging.DEBUG)
+    console_level = logging.getLevelName(settings.bot.log_level)
+    file_level = min(console_level, logging.getLevelName(settings.bot.log_file_level))
+    root.setLevel(file_level)
     console = logging.StreamHandler(sys.stderr)
-    console.setLevel(settings.bot.log_level)
+    console.setLevel(console_level)
     console.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
+    console.addFilter(lambda record: getattr(record, "console", True))  # extra={"console": False}: for the file only
     log_file = logging.FileHandler(settings.resolve(settings.bot.log_file), encoding="utf-8")
-    log_file.setLevel(logging.DEBUG)
+    log_file.setLevel(file_level)
     log_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"))
     for handler in (console, log_file):
         handler.addFilter(redact)

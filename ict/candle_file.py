@@ -37,6 +37,7 @@ _UNITS = (("microseconds", 10**14, 10**16, 1, 1000), ("seconds", 10**8, 10**10, 
           ("nanoseconds", 10**17, 10**19, 1, 10**6))
 GAP_CANDLES = 3  # holes of more than this many missing candles are reported
 _PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
+_CHUNK = 8192  # rows turned into Candles at a time
 
 
 class CandleFileError(ValueError):
@@ -44,7 +45,13 @@ class CandleFileError(ValueError):
 
 
 def load_candles(path: str | Path) -> list[Candle]:
-    """Return the candles of `path` in time order, or raise `CandleFileError`."""
+    """Return the candles of `path` in time order, or raise `CandleFileError`.
+
+    The whole file is parsed and checked at once with numpy (`_read_table`); a file that
+    fails any check is read again row by row (`_read_rows`), which names the first bad line.
+    Both give the same candles: numpy and `float()` parse a decimal the same way (correctly
+    rounded), and anything numpy would read differently from `int()`/`float()` fails it.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -57,7 +64,70 @@ def load_candles(path: str | Path) -> list[Candle]:
     except OSError as exc:
         raise CandleFileError(f"candle file {path} cannot be read: {exc}") from None
     lines = text.splitlines()
+    del text  # the lines hold it: half the peak memory of a large file
     start = 1 if lines and _is_header(lines[0]) else 0
+    candles, units = _read_table(lines, start) or _read_rows(path, lines, start)
+    if units:
+        found = " and ".join(f"{unit} (from line {line})" for unit, line in units.items())
+        log.info("candle file %s: open times in %s, converted to milliseconds", path, found)
+    else:
+        log.debug("candle file %s: open times in milliseconds", path)
+    return candles
+
+
+def _read_table(lines: list[str], start: int) -> tuple[list[Candle], dict[str, int]] | None:
+    """The candles and time units of `lines[start:]`, all rows parsed and checked at once;
+    None when any row fails a check (or numpy cannot parse it, or a blank line shifts the
+    line numbers), so that `_read_rows` finds and names the first bad line."""
+    import numpy as np  # here, not at the top: live mode never reads a candle file
+
+    rows = lines[start:]
+    width = rows[0].count(",") + 1 if rows else 0
+    if width not in (6, 12):
+        return None
+    fields: list = [("time", np.int64)] + [(name, np.float64) for name in _PRICE_COLUMNS]
+    fields += [(f"extra{index}", np.float64) for index in range(width - 6)]
+    try:
+        table = np.loadtxt(rows, dtype=np.dtype(fields), delimiter=",", comments=None, ndmin=1)
+    except (ValueError, OverflowError):
+        return None
+    if len(table) != len(rows):
+        return None
+    times, units = _times_to_milliseconds(np, table["time"], start)
+    if times is None or (len(times) > 1 and not (times[1:] > times[:-1]).all()):
+        return None
+    open_, high, low, close, volume = columns = [table[name] for name in _PRICE_COLUMNS]
+    if (not all(np.isfinite(column).all() for column in columns) or (high < low).any() or not (low > 0).all()
+            or (volume < 0).any()):
+        return None
+    candles: list[Candle] = []
+    for first in range(0, len(times), _CHUNK):  # a chunk at a time: the lists of Python numbers stay small
+        part = slice(first, first + _CHUNK)
+        candles += map(Candle, times[part].tolist(), *(column[part].tolist() for column in columns))
+    return candles, units
+
+
+def _times_to_milliseconds(np, times, start: int):
+    """(`times` in milliseconds, {unit: first line}) told apart by magnitude as `_to_milliseconds`
+    does row by row; (None, {}) when a time fits no unit."""
+    usual = (times >= _MILLISECONDS_FROM) & (times < _MILLISECONDS_TO)
+    if usual.all():
+        return times, {}
+    converted, covered, first_lines = times.copy(), usual, []
+    for unit, low, high, multiply, divide in _UNITS:
+        mask = (times >= low) & (times < high)
+        if mask.any():
+            first_lines.append((start + 1 + int(mask.argmax()), unit))
+            converted[mask] = times[mask] * multiply // divide
+            covered = covered | mask
+    if not covered.all():
+        return None, {}
+    return converted, {unit: line for line, unit in sorted(first_lines)}
+
+
+def _read_rows(path: Path, lines: list[str], start: int) -> tuple[list[Candle], dict[str, int]]:
+    """The candles and time units of `lines[start:]`, row by row; raises `CandleFileError`
+    naming the first line that fails a check."""
     candles: list[Candle] = []
     units: dict[str, int] = {}   # each unit converted to milliseconds, with its first line
     width = None
@@ -80,12 +150,7 @@ def load_candles(path: str | Path) -> list[Candle]:
         candles.append(candle)
     if not candles:
         raise CandleFileError(f"candle file {path} has no candle rows; expected a header and one row per candle")
-    if units:
-        found = " and ".join(f"{unit} (from line {line})" for unit, line in units.items())
-        log.info("candle file %s: open times in %s, converted to milliseconds", path, found)
-    else:
-        log.debug("candle file %s: open times in milliseconds", path)
-    return candles
+    return candles, units
 
 
 def fit_to_interval(path: str | Path, candles: list[Candle], interval_ms: int,

@@ -6,7 +6,7 @@ One thread, candle by candle, deterministic. For each closed candle:
 2. the strategy runner updates the ICT engines and calls the strategy with its context
    (positions and refusals as the trader published them after step 1); its intents go
    to the trader, who may send orders that the next candle fills;
-3. housekeeping (limit-entry timeouts) and the equity curve.
+3. housekeeping (limit-entry timeouts) and the drawdown (floats, exact where it matters: `Drawdown`).
 At the end, open positions are closed at the last close so every trade is counted.
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ import traceback
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Callable
 
 from ict.intervals import utc_text
 from ict.models import Candle
@@ -110,7 +111,9 @@ def _run_replay(settings: Settings, candles: list[Candle], journal: Journal, sto
     interval = settings.interval_ms
     symbol = settings.strategy.symbol
     starting = exchange.wallet_balance()
-    peak, drawdown, seen = starting, ZERO, 0
+    drawdown = Drawdown(starting)
+    flat_at = None   # the wallet balance last taken while flat
+    seen = 0
     report_every = max(1, len(candles) // 10)
     for candle in candles:
         if stop is not None and stop.is_set():
@@ -120,38 +123,77 @@ def _run_replay(settings: Settings, candles: list[Candle], journal: Journal, sto
         exchange.on_candle(candle, symbol)
         clock.now_ms = candle.open_time + interval
         trader.note_price(symbol, candle.close)
-        for intent in _strategy_intents(runner, candle, settings):
+        try:
+            intents = runner.on_candle(candle)
+        except Exception as problem:
+            raise _strategy_error(problem, runner, candle, settings) from problem
+        for intent in intents:
             trader.on_intent(intent, name)
         if trader.positions:
             trader.on_tick(clock.now_ms)
-            equity = exchange.equity()
+            drawdown.update(*exchange.equity_estimate(), exchange.equity)
+            flat_at = None
         else:
-            equity = exchange.wallet_balance()
-        peak = max(peak, equity)
-        drawdown = max(drawdown, peak - equity)
+            wallet = exchange.wallet_balance()
+            if wallet is not flat_at:  # the same balance again moves neither the peak nor the largest fall
+                drawdown.take(wallet)
+                flat_at = wallet
         seen += 1
         journal.candle_done()
         if seen % report_every == 0:
+            equity = exchange.equity() if trader.positions else exchange.wallet_balance()
             log.info("replay %d%%: %d candles, equity %.2f USDT, %d position(s) open", 100 * seen // len(candles), seen,
                      equity, len(trader.positions))
     if seen:
         last = candles[seen - 1]
         trader.close_all("end_of_replay")
         exchange.fill_market_orders_at(to_decimal(last.close), symbol, clock.now_ms)
-    return summarize(journal, seen, starting, exchange.wallet_balance(), drawdown)
+    return summarize(journal, seen, starting, exchange.wallet_balance(), drawdown.largest)
 
 
-def _strategy_intents(runner, candle: Candle, settings: Settings) -> list:
-    """The runner's intents for `candle`; any failure of the strategy becomes one `StrategyError`
-    (the traceback goes to the log file), so a replay ends with one line and the journal so far."""
-    try:
-        return runner.on_candle(candle)
-    except Exception as problem:
-        log.debug("strategy failure", exc_info=True)
-        when = utc_text(candle.open_time)
-        raise StrategyError(f"{settings.path.name} strategy {runner.strategy.name} failed at the "
-                            f"{settings.strategy.interval} candle of {when}: {type(problem).__name__}: {problem}"
-                            f"{_where(problem, runner.strategy, settings)}; fix the strategy") from problem
+class Drawdown:
+    """The largest fall of equity from a previous peak (USDT), exact in Decimal at the cost of floats.
+
+    `update` takes each candle's equity as a float estimate with a bound on its error, and
+    the exact `Decimal` equity as a callable. It calls it only when the estimate could set a
+    new peak or a new largest fall; otherwise the exact figures provably stay as they are (the
+    equity lies strictly below the peak, and its fall from it strictly below the largest), so
+    `largest` is the very Decimal that `max(largest, peak - equity)` over every candle gives.
+    """
+
+    _ROUNDING = 2.0 ** -50   # float(Decimal) is within half a unit in the last place; this is 8 of them
+
+    def __init__(self, starting: Decimal) -> None:
+        self.peak = starting
+        self.largest = ZERO
+        self._peak = float(starting)
+        self._largest = 0.0
+
+    def update(self, estimate: float, error: float, exact: Callable[[], Decimal]) -> None:
+        """Take an equity known as `estimate` ± `error`, exactly `exact()`."""
+        slack = error + self._ROUNDING * (abs(self._peak) + self._largest)
+        if estimate + slack < self._peak and self._peak - estimate + slack < self._largest:
+            return
+        self.take(exact())
+
+    def take(self, equity: Decimal) -> None:
+        """Take an exact equity."""
+        peak = max(self.peak, equity)
+        largest = max(self.largest, peak - equity)
+        if peak is not self.peak:
+            self.peak, self._peak = peak, float(peak)
+        if largest is not self.largest:
+            self.largest, self._largest = largest, float(largest)
+
+
+def _strategy_error(problem: Exception, runner, candle: Candle, settings: Settings) -> StrategyError:
+    """Any failure of the strategy as one `StrategyError` (the traceback goes to the log file),
+    so a replay ends with one line and the journal so far."""
+    log.error("strategy failure", exc_info=problem, extra={"console": False})  # bot.py prints the one line
+    when = utc_text(candle.open_time)
+    return StrategyError(f"{settings.path.name} strategy {runner.strategy.name} failed at the "
+                         f"{settings.strategy.interval} candle of {when}: {type(problem).__name__}: {problem}"
+                         f"{_where(problem, runner.strategy, settings)}; fix the strategy")
 
 
 def _where(problem: Exception, strategy, settings: Settings) -> str:

@@ -62,6 +62,7 @@ class BotSettings:
     journal_fsync: bool = setting(SWITCH, True)
     log_file: str = _path("log.txt")
     log_level: str = setting(one_of("DEBUG", "INFO", "WARNING", "ERROR"), "INFO")
+    log_file_level: str = setting(one_of("DEBUG", "INFO", "WARNING", "ERROR"), "INFO")
     confirm_mainnet: bool = setting(SWITCH, False)
     heartbeat_seconds: int = setting(whole(2, 300, " of seconds"), 10)
 

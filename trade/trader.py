@@ -95,7 +95,7 @@ class Trader(IntentHandling):
                               signal.reason, tuple(signal.basis), signal.expiry_candles)
         if isinstance(sized, Refusal):
             self.journal.record_refused_signal(record, str(sized))
-            log.info("signal refused %s %s %s: %s", signal.symbol, signal.side.value, signal.strategy, sized)
+            log.debug("signal refused %s %s %s: %s", signal.symbol, signal.side.value, signal.strategy, sized)
             self.refusals.add(signal.strategy, signal.candle_time, signal.side, sized.code, sized.words)
             self._dirty = True
             self._publish()

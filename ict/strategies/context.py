@@ -5,6 +5,14 @@ The runner (`ict.strategies.runner.StrategyRunner`) owns the engines and updates
 objects; a strategy only reads them. One `Context` object serves every call and is
 brought up to date before each one, so keep events or zones, never the context itself.
 Everything costly (active zone lists, positions) is computed on first access at a close.
+
+The engines themselves are fed on first access too: a chart keeps the candles it was
+given and feeds them to its engine, in order, when a strategy first reads something the
+engine computes (events, changes, zones, swings, trend, ATR), and the session clock likewise
+(killzones, day and week open). Both are causal, so they end in the same state, with the same
+ids, as when fed candle by candle, and `events` and `changes` are still exactly the current
+close's; a strategy that reads only `candle` (like `Mock_ThreeCandles_v1`) never pays for them.
+At most `MAX_PENDING` candles wait: then they catch up anyway, so a live bot's memory stays bounded.
 """
 from __future__ import annotations
 
@@ -77,6 +85,7 @@ class RefusalView:
 
 
 ID_BLOCK = 1_000_000_000   # event ids per engine: the base engine's run from 1, the n-th higher timeframe's from n × ID_BLOCK + 1
+MAX_PENDING = 200_000      # candles a chart keeps unfed at most (about 50 MB; 139 days of 1m candles)
 
 
 class Chart:
@@ -90,7 +99,7 @@ class Chart:
     """
 
     __slots__ = ("interval", "candle", "closed", "_engine", "_prefixes", "_known", "_last_swing", "_cache", "_reports",
-                 "_pairs")
+                 "_pairs", "_backlog", "_current_from", "_behind", "_last_time")
 
     def __init__(self, interval: str, engine: Engine, prefixes: tuple[str, ...] = ("",)) -> None:
         self.interval = interval
@@ -101,28 +110,71 @@ class Chart:
         self._known: dict[int, Event] = {}          # events that may still get a life-cycle record
         self._last_swing: dict[tuple[str, str], int] = {}
         self._cache: dict = {}
-        self._reports: list[Report] = []            # this close's reports
+        self._reports: list[Report] = []            # this close's reports (once the engine caught up)
         self._pairs: list | None = None             # (record, event) of this close's records
+        self._backlog: list[Candle] = []            # candles the engine has not taken yet, in order
+        self._current_from: int | None = None       # where this close's candles start in the backlog (None: idle)
+        self._behind = False                        # the backlog is not empty
+        self._last_time: int | None = None
 
     # ----- updated by the runner ----------------------------------------------------------------
     def _close(self, candle: Candle, *later: Candle) -> None:
-        """Feed the engine closed candle(s) of this timeframe and take in their reports
-        (two when a gap in the base candles hid the end of the previous period)."""
-        reports = self._engine.update(candle)
-        for candle in later:
-            reports += self._engine.update(candle)
+        """Take closed candle(s) of this timeframe for the engine (two when a gap in the base
+        candles hid the end of the previous period); the engine gets them when first read."""
+        last = self._last_time
+        if later or (last is not None and candle.open_time <= last):
+            self._check_order(candle, *later)
+        backlog = self._backlog
+        self._current_from = len(backlog)
+        backlog.append(candle)
+        if later:
+            backlog.extend(later)
+            candle = later[-1]
+        self._last_time = candle.open_time
         self.candle = candle
         self.closed = True
+        self._behind = True
         if self._cache:
             self._cache = {}
-        self._reports = reports
-        self._pairs = self._take(reports) if reports else None
+        if self._reports:
+            self._reports = []
+        self._pairs = None
+        if len(backlog) >= MAX_PENDING:
+            self._catch_up()
 
     def _idle(self) -> None:
         """A base close that did not close this timeframe's candle."""
         self.closed = False
+        self._current_from = None   # the last close's candles, if still waiting, are history now
         if self._reports:  # the engine did not move: its zone lists stay cached
             self._reports, self._pairs = [], None
+
+    def _check_order(self, *candles: Candle) -> None:
+        """Refuse at once, as the engine would when fed, a candle not later than the one before."""
+        last = self._last_time
+        for candle in candles:
+            if last is not None and candle.open_time <= last:
+                raise ValueError(f"candle at {candle.open_time} is not after the previous one at {last}; "
+                                 "feed each closed candle once, in time order")
+            last = candle.open_time
+
+    def _catch_up(self) -> None:
+        """Feed the engine the backlog, in order; keep the reports of this close's candles only."""
+        backlog, update, take = self._backlog, self._engine.update, self._take
+        current = len(backlog) if self._current_from is None else self._current_from
+        for index in range(current):
+            reports = update(backlog[index])
+            if reports:
+                take(reports)  # earlier closes: their records still pair with, and retire, known events
+        if current < len(backlog):
+            reports = []
+            for index in range(current, len(backlog)):
+                reports += update(backlog[index])
+            self._reports = reports
+            self._pairs = take(reports) if reports else None
+        backlog.clear()
+        self._current_from = None
+        self._behind = False
 
     def _take(self, reports: list[Report]) -> list | None:
         """Remember events that may get records; pair this close's records with their events."""
@@ -152,6 +204,8 @@ class Chart:
     @property
     def events(self) -> tuple[Event, ...]:
         """Events the engine reported at this close, in its order (empty when not closed)."""
+        if self._behind:
+            self._catch_up()
         if not self._reports:
             return ()
         events = self._cache.get("events")
@@ -162,6 +216,8 @@ class Chart:
     @property
     def changes(self) -> tuple[Change, ...]:
         """Life-cycle changes at this close, each with the event it is about (empty when not closed)."""
+        if self._behind:
+            self._catch_up()
         if self._pairs is None:
             return ()
         changes = self._cache.get("changes")
@@ -173,11 +229,15 @@ class Chart:
     @property
     def atr(self) -> float:
         """Wilder's ATR at this timeframe's last closed candle (0.0 before any)."""
+        if self._behind:
+            self._catch_up()
         return self._engine.atr
 
     def trend(self, level: str = Level.SWING) -> str | None:
         """"bullish", "bearish" or None (no break yet): direction of the last BOS/CHoCH at
         `level` (`Level.SWING` or `Level.INTERNAL`); ValueError for another level."""
+        if self._behind:
+            self._catch_up()
         return self._engine.trend(level)
 
     def fvgs(self, direction: str | None = None) -> list[ActiveZone]:
@@ -216,6 +276,8 @@ class Chart:
         return f"{self._prefixes[block]}{event.kind}:{number}"
 
     def _zones(self, detector: str, direction: str | None) -> list[ActiveZone]:
+        if self._behind:
+            self._catch_up()
         cache = self._cache
         zones = cache.get(detector)
         if zones is None:
@@ -225,6 +287,8 @@ class Chart:
         return [zone for zone in zones if zone.event.direction == direction]
 
     def _swings(self, level: str):
+        if self._behind:
+            self._catch_up()
         if level == SWING:
             return self._engine.swings
         if level == Level.INTERNAL:
@@ -244,7 +308,7 @@ class Context(Chart):
       them: in replay, after the trader handled this candle.
     """
 
-    __slots__ = ("symbol", "_charts", "_clock", "_feedback", "_interval_ms")
+    __slots__ = ("symbol", "_charts", "_clock", "_clock_backlog", "_feedback", "_interval_ms")
 
     def __init__(self, symbol: str, interval: str, interval_ms: int, engine: Engine, charts: dict[str, Chart],
                  clock: SessionClock, feedback: Callable[[], tuple] | None = None,
@@ -253,8 +317,26 @@ class Context(Chart):
         self.symbol = symbol
         self._charts = charts
         self._clock = clock
+        self._clock_backlog: list[Candle] = []   # base candles the session clock has not taken yet
         self._feedback = feedback
         self._interval_ms = interval_ms
+
+    def _close(self, candle: Candle, *later: Candle) -> None:
+        """Take the closed base candle for the engine and the session clock (both fed when first read)."""
+        Chart._close(self, candle, *later)
+        self._clock_backlog.append(candle)
+        if len(self._clock_backlog) >= MAX_PENDING:
+            self._sessions()
+
+    def _sessions(self) -> SessionClock:
+        """The session clock, fed the candles it has not taken yet."""
+        backlog = self._clock_backlog
+        if backlog:
+            update = self._clock.update
+            for candle in backlog:
+                update(candle)
+            backlog.clear()
+        return self._clock
 
     def tf(self, interval: str) -> Chart:
         """The chart of declared higher timeframe `interval`; KeyError naming the declared ones."""
@@ -268,7 +350,7 @@ class Context(Chart):
     @property
     def killzones(self) -> frozenset[Killzone]:
         """The killzones this base candle opens in (New York time, daylight saving included)."""
-        return self._clock.killzones
+        return self._sessions().killzones
 
     def in_killzone(self, *zones: Killzone) -> bool:
         """True when this candle is in any of `zones` (in any killzone when none is given)."""
@@ -278,12 +360,12 @@ class Context(Chart):
     @property
     def day_open(self) -> float | None:
         """Opening price of the New York day (the first candle at or after 00:00 New York)."""
-        return self._clock.day_open
+        return self._sessions().day_open
 
     @property
     def week_open(self) -> float | None:
         """Opening price of the week (see `ict.killzones.SessionClock.week_open`)."""
-        return self._clock.week_open
+        return self._sessions().week_open
 
     @property
     def positions(self) -> tuple[PositionView, ...]:

@@ -4,7 +4,8 @@ Per closed base candle (replay and live alike, same code):
 1. the base engine takes the candle; each declared higher timeframe's aggregator takes
    it too, and only when that base candle ends the higher period does the higher candle
    reach its engine, so a strategy never sees a higher candle before it has closed;
-2. the session clock (killzones, day and week open) takes it;
+2. the session clock (killzones, day and week open) takes it (both 1 and 2 when the strategy
+   first reads them: see `ict.strategies.context`);
 3. the strategy gets the `Context` and returns intents, which are checked here.
 `warm_up` does 1 and 2 only: history that builds state but must not trade.
 """
@@ -52,11 +53,15 @@ class StrategyRunner:
 
     def warm_up(self, candles: Iterable[Candle]) -> int:
         """Feed history (engines, higher timeframes, sessions) without calling the strategy;
-        return how many candles were fed."""
+        return how many candles were fed. The engines take it all now, not at the first read,
+        so the first live candle is not held up by the history."""
         fed = 0
         for candle in candles:
             self._advance(candle)
             fed += 1
+        for chart in [chart for _, chart in self.higher] + [self.context]:
+            chart._catch_up()
+        self.context._sessions()
         return fed
 
     def on_candle(self, candle: Candle) -> list:
@@ -96,8 +101,7 @@ class StrategyRunner:
                 chart._close(*closed)
             else:
                 chart._idle()
-        self.clock.update(candle)
-        self.context._close(candle)
+        self.context._close(candle)   # the base engine and the session clock take it when first read
 
 
 def warmup_candles_needed(strategy: Strategy, interval: str, wanted: int) -> int:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable
+from typing import Callable, cast
 
 from ict.models import Candle
 from trade.errors import OrderRejected
@@ -34,6 +34,10 @@ from trade.models import ZERO, AccountPosition, AccountTrade, OrderRequest, Orde
 from trade.symbol_rules import SymbolRules, to_decimal
 
 FEE_PLACES = Decimal("0.00000001")  # Binance reports commissions to 8 decimals
+# enum members read once: in Python 3.11 each `OrderType.X` in a loop is a descriptor call
+_STOP, _TAKE_PROFIT, _MARKET, _LIMIT = OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET, OrderType.MARKET, OrderType.LIMIT
+_BUY, _SELL = OrderSide.BUY, OrderSide.SELL
+_ROUNDING = 1e-12  # far above float rounding (about 1e-16 per operation) relative to the sums in `equity_estimate`
 
 
 @dataclass(slots=True)
@@ -41,6 +45,24 @@ class _Holding:
     quantity: Decimal = ZERO
     entry_price: Decimal = ZERO
     margin: Decimal = ZERO
+    floats: tuple = (None, None, 0.0, 0.0)   # (quantity, entry_price) as last converted, and their floats
+
+
+@dataclass(frozen=True, slots=True)
+class _Trigger:
+    """`request`'s trigger in floats, made once: it fires when the low reaches `price` (`on_low`)
+    or when the high does; `stop`: a STOP_MARKET (else a TAKE_PROFIT_MARKET)."""
+
+    request: OrderRequest
+    price: float
+    on_low: bool
+    stop: bool
+
+    @classmethod
+    def of(cls, request: OrderRequest) -> "_Trigger":
+        stop = request.type is _STOP
+        # a SELL stop and a BUY target fire on the low, a BUY stop and a SELL target on the high
+        return cls(request, float(cast(Decimal, request.trigger_price)), stop == (request.side is _SELL), stop)
 
 
 class SimulatedExchange:
@@ -63,6 +85,9 @@ class SimulatedExchange:
         self._latest: dict[str, OrderUpdate] = {}          # last word on every order, for queries
         self._holdings: dict[tuple[str, str], _Holding] = {}
         self._last_price: dict[str, float] = {}   # floats from the candles; Decimal only where money is computed
+        self._triggers: dict[str, _Trigger] = {}   # conditional orders' triggers by client id, made on first use
+        self._fills = 0                            # `_fill` calls so far: whether a candle's plain fills changed anything
+        self._wallet_float: tuple[Decimal, float] = (starting_balance, float(starting_balance))
         self._now = 0
         self._next_order_id = 1
         self._sink: Callable[[OrderUpdate], None] = lambda update: None
@@ -98,6 +123,33 @@ class SimulatedExchange:
                 unrealized += move * holding.quantity * (1 if side == "LONG" else -1)
         return self._wallet + unrealized
 
+    def wallet_estimate(self) -> tuple[float, float]:
+        """`wallet_balance()` as a float, and a bound on its distance from it (USDT)."""
+        wallet = self._wallet
+        seen, value = self._wallet_float
+        if seen is not wallet:  # a Decimal is immutable: a new object is a new balance
+            value = float(wallet)
+            self._wallet_float = (wallet, value)
+        return value, _ROUNDING * (abs(value) + 1.0)
+
+    def equity_estimate(self) -> tuple[float, float]:
+        """`equity()` in floats, and a bound on its distance from `equity()` (USDT, generous: float
+        rounding is about 1e-16 of the amounts summed, the bound 1e-12). For a replay's drawdown,
+        which needs the exact `equity()` only where the estimate could set a new peak or fall."""
+        value, _ = self.wallet_estimate()
+        scale = abs(value) + 1.0
+        for (symbol, side), holding in self._holdings.items():
+            quantity = holding.quantity
+            if quantity:
+                seen_quantity, seen_entry, size, entry = holding.floats
+                if seen_quantity is not quantity or seen_entry is not holding.entry_price:
+                    size, entry = float(quantity), float(holding.entry_price)
+                    holding.floats = (quantity, holding.entry_price, size, entry)
+                last = self._last_price[symbol]
+                value += (last - entry) * size if side == "LONG" else (entry - last) * size
+                scale += (abs(last) + abs(entry)) * size
+        return value, _ROUNDING * scale
+
     def place_order(self, request: OrderRequest) -> OrderUpdate:
         if request.type.is_conditional:
             raise OrderRejected("Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.", -4120)
@@ -117,6 +169,7 @@ class SimulatedExchange:
         if request.client_order_id not in self._open:
             return self._latest.get(request.client_order_id)
         del self._open[request.client_order_id]
+        self._triggers.pop(request.client_order_id, None)
         self._takers.discard(request.client_order_id)
         return self._record(request, OrderStatus.CANCELED)
 
@@ -141,28 +194,51 @@ class SimulatedExchange:
         self._now = candle.open_time
         self._last_price[symbol] = candle.open
         if self._open:
-            high, low = candle.high, candle.low
-            mine = [r for r in self._open.values() if r.symbol == symbol]
+            self._fill_on(candle, symbol)
+        self._last_price[symbol] = candle.close
+
+    def _fill_on(self, candle: Candle, symbol: str) -> None:
+        """Fill this candle's open orders of `symbol`: plain ones first, then the triggered ones."""
+        high, low, open_ = candle.high, candle.low, candle.open
+        plain, triggered = self._due(symbol, high, low, None)
+        if plain:
+            fills = self._fills
             entered_inside = None  # position sides entered by a resting LIMIT at an unknown moment of this candle
-            for request in mine:
-                if not request.type.is_conditional and request.client_order_id in self._open:
-                    if self._fill_plain(request, candle.open, high, low) and self._opens(request):
+            for request in plain:
+                if request.client_order_id in self._open:
+                    if self._fill_plain(request, open_, high, low) and self._opens(request):
                         entered_inside = entered_inside or set()
                         entered_inside.add(request.position_side)
-            triggered = [r for r in self._open.values()
-                         if r.symbol == symbol and r.type.is_conditional and self._triggered(r, high, low)
-                         and not (entered_inside and r.type is OrderType.TAKE_PROFIT_MARKET and r.position_side in entered_inside)]
-            # the stop is assumed hit first when both lie inside one candle
-            triggered.sort(key=lambda r: r.type is not OrderType.STOP_MARKET)
-            for request in triggered:
-                if request.client_order_id in self._open:
-                    self._fill_conditional(request, candle.open)
-        self._last_price[symbol] = candle.close
+            if self._fills != fills:  # fills move orders in and out (stops placed on an entry fill): look again
+                triggered = self._due(symbol, high, low, entered_inside)[1]
+        if len(triggered) > 1:  # the stop is assumed hit first when both lie inside one candle
+            triggered.sort(key=lambda r: not self._triggers[r.client_order_id].stop)
+        for request in triggered:
+            if request.client_order_id in self._open:
+                self._fill_conditional(request, open_)
+
+    def _due(self, symbol: str, high: float, low: float, entered_inside: set | None) -> tuple[list, list]:
+        """The open plain orders of `symbol`, and its conditional orders this candle triggers (but
+        no take-profit of a position side in `entered_inside`), each in placement order."""
+        triggers = self._triggers
+        plain, triggered = [], []
+        for client_order_id, request in self._open.items():
+            trigger = triggers.get(client_order_id)
+            if trigger is None or trigger.request is not request:   # new, or put in `_open` by a subclass
+                if request.type is not _STOP and request.type is not _TAKE_PROFIT:
+                    if request.symbol == symbol:
+                        plain.append(request)
+                    continue
+                trigger = triggers[client_order_id] = _Trigger.of(request)
+            if (request.symbol == symbol and (low <= trigger.price if trigger.on_low else high >= trigger.price)
+                    and not (entered_inside and not trigger.stop and request.position_side in entered_inside)):
+                triggered.append(request)
+        return plain, triggered
 
     def fill_market_orders_at(self, price: Decimal, symbol: str, at: int) -> None:
         """End of a replay: fill the MARKET orders still waiting at `price` (no next open)."""
         self._now = at
-        for request in [r for r in self._open.values() if r.type is OrderType.MARKET and r.symbol == symbol]:
+        for request in [r for r in self._open.values() if r.type is _MARKET and r.symbol == symbol]:
             self._fill(request, price, self._taker_fee)
 
     # ----- internals ---------------------------------------------------------------------------
@@ -187,10 +263,10 @@ class SimulatedExchange:
         last = self._last_price.get(request.symbol)
         last = None if last is None else to_decimal(last)
         price = request.price or request.trigger_price or last
-        if request.type is OrderType.LIMIT and last is not None:
-            if request.side is OrderSide.BUY and request.price > last * rules.percent_up:
+        if request.type is _LIMIT and last is not None:
+            if request.side is _BUY and request.price > last * rules.percent_up:
                 raise OrderRejected("Limit price can't be higher than the cap.", -4016)
-            if request.side is OrderSide.SELL and request.price < last * rules.percent_down:
+            if request.side is _SELL and request.price < last * rules.percent_down:
                 raise OrderRejected("Limit price can't be lower than the floor.", -4024)
         if price is not None and not request.reduce_only and price * quantity < rules.min_notional:
             raise OrderRejected(f"Order's notional must be no smaller than {rules.min_notional} (unless you choose reduce only).", -4164)
@@ -199,14 +275,14 @@ class SimulatedExchange:
 
     def _opens(self, request: OrderRequest) -> bool:
         side = request.position_side
-        return (side == "LONG") == (request.side is OrderSide.BUY)
+        return (side == "LONG") == (request.side is _BUY)
 
     def _accept(self, request: OrderRequest) -> OrderUpdate:
         self._open[request.client_order_id] = request
         last = self._last_price.get(request.symbol)
-        if request.type is OrderType.LIMIT and last is not None:
+        if request.type is _LIMIT and last is not None:
             limit = float(request.price)
-            if limit >= last if request.side is OrderSide.BUY else limit <= last:
+            if limit >= last if request.side is _BUY else limit <= last:
                 self._takers.add(request.client_order_id)
         return self._record(request, OrderStatus.NEW)
 
@@ -222,18 +298,18 @@ class SimulatedExchange:
     @staticmethod
     def _triggered(request: OrderRequest, high: float, low: float) -> bool:
         trigger = float(request.trigger_price)  # exact: both sides are the floats of decimal prices
-        stop = request.type is OrderType.STOP_MARKET
-        if request.side is OrderSide.SELL:
+        stop = request.type is _STOP
+        if request.side is _SELL:
             return low <= trigger if stop else high >= trigger
         return high >= trigger if stop else low <= trigger
 
     def _fill_plain(self, request: OrderRequest, open_: float, high: float, low: float) -> bool:
         """Fill a MARKET or LIMIT order if this candle does; True for a resting LIMIT filled
         inside the candle, at a moment OHLC cannot show."""
-        if request.type is OrderType.MARKET:
+        if request.type is _MARKET:
             self._fill(request, self._worse(request, to_decimal(open_)), self._taker_fee)
             return False
-        limit, buy = request.price, request.side is OrderSide.BUY
+        limit, buy = request.price, request.side is _BUY
         if request.client_order_id in self._takers:
             # it crossed the book when placed: it takes liquidity at the open, up to its limit
             self._takers.discard(request.client_order_id)
@@ -250,16 +326,20 @@ class SimulatedExchange:
 
     def _fill_conditional(self, request: OrderRequest, open_: float) -> None:
         # a candle that opens past the trigger fills at the open: the gap is the trader's loss or luck
-        price = to_decimal(open_) if self._triggered(request, open_, open_) else request.trigger_price
+        trigger = self._triggers[request.client_order_id]   # made by `_fill_on` this candle
+        gapped = open_ <= trigger.price if trigger.on_low else open_ >= trigger.price
+        price = to_decimal(open_) if gapped else request.trigger_price
         self._fill(request, self._worse(request, price), self._taker_fee)
 
     def _worse(self, request: OrderRequest, price: Decimal) -> Decimal:
-        return price + self._slippage if request.side is OrderSide.BUY else price - self._slippage
+        return price + self._slippage if request.side is _BUY else price - self._slippage
 
     def _fill(self, request: OrderRequest, price: Decimal, fee_rate: Decimal) -> None:
-        side = request.position_side if request.position_side != "BOTH" else ("LONG" if request.side is OrderSide.BUY else "SHORT")
+        side = request.position_side if request.position_side != "BOTH" else ("LONG" if request.side is _BUY else "SHORT")
         holding = self._holdings.setdefault((request.symbol, side), _Holding())
         del self._open[request.client_order_id]
+        self._triggers.pop(request.client_order_id, None)
+        self._fills += 1
         if self._opens(request):
             quantity = request.quantity
             total = holding.quantity + quantity

@@ -1,0 +1,66 @@
+"""bot.py's logging: each handler at its own level, the root at the lowest, and file-only records."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+import bot
+from runtime.settings import SettingsError, load_settings
+
+
+@pytest.fixture
+def logged(write_settings, tmp_path, capsys):
+    """Set up bot.py's logging from settings with `changes`; log one line per level; return (file text, console text)."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+
+    def run(changes):
+        settings = load_settings(write_settings({"bot.log_file": f'"{(tmp_path / "log.txt").as_posix()}"', **changes}))
+        bot.setup_logging(settings)
+        log = logging.getLogger("tests.levels")
+        for level in ("debug", "info", "warning"):
+            getattr(log, level)("a %s line", level)
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            log.error("a file-only failure", exc_info=True, extra={"console": False})
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        return (tmp_path / "log.txt").read_text(encoding="utf-8"), capsys.readouterr().err, logging.getLogger().level
+
+    yield run
+    for handler in root.handlers:
+        handler.close()
+    root.handlers[:], root.level = saved
+
+
+def test_log_file_level_default_info_leaves_debug_lines_out_and_root_at_info(logged):
+    file, console, root = logged({})
+    assert "a debug line" not in file and "a info line" in file and "a warning line" in file
+    assert "a debug line" not in console and "a info line" in console
+    assert root == logging.INFO   # a DEBUG record is not even built
+
+
+def test_log_file_level_debug_writes_debug_to_the_file_only(logged):
+    file, console, root = logged({"bot.log_file_level": '"DEBUG"', "bot.log_level": '"WARNING"'})
+    assert "a debug line" in file and "a info line" in file
+    assert "a debug line" not in console and "a info line" not in console and "a warning line" in console
+    assert root == logging.DEBUG
+
+
+def test_log_file_never_holds_less_than_the_console_shows(logged):
+    file, console, root = logged({"bot.log_file_level": '"ERROR"', "bot.log_level": '"DEBUG"'})
+    assert "a debug line" in console and "a debug line" in file and root == logging.DEBUG
+
+
+def test_log_record_marked_not_for_the_console_reaches_the_file_only(logged):
+    file, console, _ = logged({})
+    assert "a file-only failure" in file and "RuntimeError: boom" in file and "Traceback" in file
+    assert "a file-only failure" not in console and "Traceback" not in console
+
+
+def test_settings_bad_log_file_level_names_the_key_and_the_levels(write_settings):
+    with pytest.raises(SettingsError, match=r'^settings.toml \[bot\] log_file_level = "verbose" is out of range; use one of '
+                                            r'"DEBUG", "INFO", "WARNING", "ERROR"'):
+        load_settings(write_settings({"bot.log_file_level": '"verbose"'}))
