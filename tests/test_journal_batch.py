@@ -12,7 +12,8 @@ from journal.journal import Journal
 from tests.test_trader import RULES, Harness, long_signal
 from trade.simulated.exchange import SimulatedExchange
 from runtime.replay import StrategyError, run_replay
-from runtime.settings import load_settings
+
+from runtime.settings import Settings, load_settings
 
 TABLES = ("signals", "positions", "orders", "fills", "transitions")
 
@@ -206,15 +207,22 @@ def test_replay_strategy_error_commits_the_candles_before_it(write_settings, day
     settings = load_settings(write_settings())
     journal = Journal.open(journal_path, "replay", durable=False, fresh=True)
     calls = {"n": 0}
-    real = replay_module._strategy_intents
+    real_build = Settings.build_runner
 
-    def failing(runner, candle, settings):
-        calls["n"] += 1
-        if calls["n"] > 500:
-            raise StrategyError("failed at candle 501")
-        return real(runner, candle, settings)
+    def build(self, feedback=None):   # the strategy raises at the 501st candle
+        runner = real_build(self, feedback)
+        real_on_candle = runner.on_candle
 
-    monkeypatch.setattr(replay_module, "_strategy_intents", failing)
+        def failing(candle):
+            calls["n"] += 1
+            if calls["n"] > 500:
+                raise RuntimeError("failed at candle 501")
+            return real_on_candle(candle)
+
+        runner.on_candle = failing
+        return runner
+
+    monkeypatch.setattr(Settings, "build_runner", build)
     with pytest.raises(StrategyError):
         run_replay(settings, day_candles, journal)
     in_journal = journal.rows("SELECT COUNT(*) AS n FROM transitions")[0]["n"]
