@@ -26,7 +26,8 @@ from journal.journal import Journal, JournalError
 from ict.intervals import format_time
 from runtime.replay import ReplaySummary, StrategyError, run_replay
 from runtime.report import ReportError, check_report_dir, write_report
-from runtime.secrets import RedactSecrets
+from runtime.logs import setup_logging  # noqa: F401  (tests call bot.setup_logging)
+from runtime.output_paths import OutputPathError, check_output_file
 from runtime.settings import Settings, SettingsError, check_replay_file, load_settings
 
 log = logging.getLogger("bot")
@@ -45,35 +46,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def setup_logging(settings: Settings) -> RedactSecrets:
-    """Console: the events at `[bot] log_level`, briefly. Log file: the events at `[bot] log_file_level`
-    or the console's level, whichever is lower (the file never holds less than the console showed),
-    with module and thread. A record logged with `extra={"console": False}` (a traceback the console
-    already told in one line) goes to the file only. The root logger is at the lower of the two
-    levels, so a record no handler writes is never built (DEBUG lines slow a replay).
-
-    Both pass through a filter that masks the API key, secret and listenKey once known."""
-    redact = RedactSecrets()
-    root = logging.getLogger()
-    root.handlers.clear()
-    console_level = logging.getLevelName(settings.bot.log_level)
-    file_level = min(console_level, logging.getLevelName(settings.bot.log_file_level))
-    root.setLevel(file_level)
-    console = logging.StreamHandler(sys.stderr)
-    console.setLevel(console_level)
-    console.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
-    console.addFilter(lambda record: getattr(record, "console", True))  # extra={"console": False}: for the file only
-    log_file = logging.FileHandler(settings.resolve(settings.bot.log_file), encoding="utf-8")
-    log_file.setLevel(file_level)
-    log_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"))
-    for handler in (console, log_file):
-        handler.addFilter(redact)
-        root.addHandler(handler)
-    # python-binance logs request headers (the API key) and bodies (the signature) at DEBUG;
-    # urllib3 and websocket-client log URLs with signatures and listenKeys: keep them quiet
-    for noisy in ("binance", "urllib3", "websocket", "transitions"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    return redact
+def check_outputs(settings: Settings, args: argparse.Namespace) -> None:
+    """Every file this run will write can be written, before any work starts (OutputPathError:
+    one line naming the file and the setting or option to change)."""
+    check_output_file(settings.resolve(settings.bot.log_file), "log file", "change [bot] log_file in settings.toml")
+    check_output_file(args.journal or settings.resolve(settings.bot.journal), "journal",
+                      "pass --journal with another path, or change [bot] journal in settings.toml")
+    if args.summary_json:
+        check_output_file(args.summary_json, "--summary-json", "pass a file in a folder you can write to")
 
 
 def install_stop_handlers(stop: threading.Event) -> None:
@@ -150,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     try:
         settings = load_settings(args.settings)
+        check_outputs(settings, args)
         redact = setup_logging(settings)
         install_stop_handlers(stop)
         if args.replay or settings.mode == "replay":
@@ -161,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         from runtime.live import run_live  # live modes need the exchange code only when used
 
         return run_live(settings, stop, redact)
-    except (SettingsError, CandleFileError, JournalError, StrategyError, ReportError) as problem:
+    except (SettingsError, CandleFileError, JournalError, StrategyError, ReportError, OutputPathError) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

@@ -9,7 +9,7 @@ raises `SettingsError` naming the file, table, key, the value and what is accept
 bot.py prints that line and exits with code 2.
 
 To add a key: one field in its table's dataclass, e.g.
-`log_file_level: str = setting(one_of("DEBUG", "INFO"), "DEBUG")`, and the key with its
+`log_backups: int = setting(whole(1, 100), 5)`, and the key with its
 comment in settings.toml.
 """
 from __future__ import annotations
@@ -63,6 +63,8 @@ class BotSettings:
     log_file: str = _path("log.txt")
     log_level: str = setting(one_of("DEBUG", "INFO", "WARNING", "ERROR"), "INFO")
     log_file_level: str = setting(one_of("DEBUG", "INFO", "WARNING", "ERROR"), "INFO")
+    log_max_mb: int = setting(whole(1, 1000, " of megabytes"), 10)
+    log_backups: int = setting(whole(1, 100), 5)
     confirm_mainnet: bool = setting(SWITCH, False)
     heartbeat_seconds: int = setting(whole(2, 300, " of seconds"), 10)
 

@@ -64,3 +64,50 @@ def test_settings_bad_log_file_level_names_the_key_and_the_levels(write_settings
     with pytest.raises(SettingsError, match=r'^settings.toml \[bot\] log_file_level = "verbose" is out of range; use one of '
                                             r'"DEBUG", "INFO", "WARNING", "ERROR"'):
         load_settings(write_settings({"bot.log_file_level": '"verbose"'}))
+
+
+@pytest.fixture
+def restore_logging():
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    yield
+    for handler in root.handlers:
+        handler.close()
+    root.handlers[:], root.level = saved
+
+
+def test_log_file_rotates_at_log_max_mb_keeping_log_backups_files(write_settings, tmp_path, restore_logging):
+    from runtime.logs import setup_logging
+
+    settings = load_settings(write_settings({"bot.log_file": f'"{(tmp_path / "log.txt").as_posix()}"', "bot.log_max_mb": "1",
+                                             "bot.log_backups": "2"}))
+    setup_logging(settings, environ={})
+    log = logging.getLogger("tests.rotation")
+    line = "x" * 1000
+    for _ in range(4_000):   # about 4 MB of lines
+        log.warning(line)
+    names = sorted(p.name for p in tmp_path.glob("log.txt*"))
+    assert names == ["log.txt", "log.txt.1", "log.txt.2"]          # the oldest were deleted
+    assert all(p.stat().st_size <= 1024 * 1024 for p in tmp_path.glob("log.txt*"))
+
+
+def test_console_under_journald_has_priority_and_no_time(write_settings, tmp_path, capsys, restore_logging):
+    from runtime.logs import setup_logging
+
+    settings = load_settings(write_settings({"bot.log_file": f'"{(tmp_path / "log.txt").as_posix()}"'}))
+    setup_logging(settings, environ={"JOURNAL_STREAM": "8:12345"})
+    log = logging.getLogger("tests.journald")
+    log.info("an info line")
+    log.warning("a warning line")
+    log.error("an error line")
+    assert capsys.readouterr().err.splitlines() == ["<6>INFO    an info line", "<4>WARNING a warning line",
+                                                    "<3>ERROR   an error line"]
+    setup_logging(settings, environ={})
+    log.info("an info line")
+    assert capsys.readouterr().err[2] == ":"   # HH:MM:SS first, outside systemd
+
+
+@pytest.mark.parametrize("key, value", [("log_max_mb", "0"), ("log_backups", "0")])
+def test_log_rotation_settings_out_of_range_are_one_line(write_settings, key, value):
+    with pytest.raises(SettingsError, match=rf"\[bot\] {key} = 0 is out of range"):
+        load_settings(write_settings({f"bot.{key}": value}))
