@@ -12,7 +12,6 @@ from journal.journal import Journal
 from tests.test_trader import RULES, Harness, long_signal
 from trade.simulated.exchange import SimulatedExchange
 from runtime.replay import StrategyError, run_replay
-
 from runtime.settings import Settings, load_settings
 
 TABLES = ("signals", "positions", "orders", "fills", "transitions")
