@@ -139,3 +139,13 @@ def test_sim_cancel_removes_the_order_and_query_reports_it():
     assert events == []
     assert sim.query_order(protective("sl", OrderType.STOP_MARKET, "90")).status is OrderStatus.CANCELED
     assert sim.query_order(buy("never")) is None
+
+
+def test_sim_open_orders_of_ours_lists_the_resting_orders_with_the_prefix():
+    sim, _ = long_at_100()  # its entry "e1" has filled
+    sim.place_conditional(protective("bot-1-sl", OrderType.STOP_MARKET, "90"))
+    sim.place_order(buy("bot-2-en", type_=OrderType.LIMIT, price="95"))
+    sim.place_order(buy("other-1", type_=OrderType.LIMIT, price="95"))
+    sim.cancel_order(buy("bot-2-en"))
+    assert [r.client_order_id for r in sim.open_orders_of_ours("BTCUSDT", "bot-")] == ["bot-1-sl"]
+    assert sim.open_orders_of_ours("ETHUSDT", "bot-") == []

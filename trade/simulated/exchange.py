@@ -218,6 +218,10 @@ class SimulatedExchange:
     def order_client_id(self, symbol: str, order_id: str) -> str:
         return ""
 
+    def open_orders_of_ours(self, symbol: str, prefix: str) -> list[OrderRequest]:
+        """The resting orders of `symbol` whose client id starts with `prefix`, in placement order."""
+        return [r for r in self._open.values() if r.symbol == symbol and r.client_order_id.startswith(prefix)]
+
     def on_candle(self, candle: Candle, symbol: str | None = None) -> None:
         """Fill what this candle fills; events go to the sink as they happen."""
         symbol = symbol or next(iter(self._rules))
