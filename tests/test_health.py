@@ -148,3 +148,22 @@ def test_status_of_stopped_bot_creates_no_file_beside_the_journal(tmp_path):
     assert before == ["journal.db"]
     assert read_status(path, NOW).heartbeat.state == "stopped: Ctrl+C"
     assert sorted(p.name for p in tmp_path.iterdir()) == before    # no -wal/-shm owned by the reader
+
+
+def test_status_of_a_folder_as_journal_is_one_line_naming_it_exit_2(tmp_path, capsys):
+    import bot
+
+    assert bot.main(["status", "--journal", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"error: journal {tmp_path} is a folder, not a journal file; pass --journal with the journal's file\n"
+
+
+def test_bot_help_names_the_status_and_backup_commands(capsys):
+    import bot
+
+    with pytest.raises(SystemExit) as done:
+        bot.main(["--help"])
+    assert done.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "'python bot.py status'" in help_text and "'python bot.py backup [PATH]'" in help_text
