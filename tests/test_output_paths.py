@@ -7,6 +7,7 @@ import sys
 import pytest
 
 import bot
+from tests.conftest import DAY_FILE
 from runtime.output_paths import OutputPathError, check_output_file
 
 
@@ -57,3 +58,25 @@ def test_bot_bad_output_path_is_one_line_exit_2_before_any_work(write_settings, 
     import re
     assert re.match(expected, err), err
     assert not (tmp_path / "journal.db").exists() and not list(tmp_path.glob("*.db"))   # no replay ran
+
+
+@pytest.mark.parametrize("change, option, expected", [
+    ({}, ["--journal", "run.db", "--summary-json", "run.db"],
+     "error: --summary-json run.db is also the journal; pass a file of its own in a folder you can write to\n"),
+    ({}, ["--summary-json", "settings.toml"],
+     "error: --summary-json settings.toml is also the settings file; pass a file of its own in a folder you can write to\n"),
+    ({"bot.log_file": '"run.db"'}, ["--journal", "run.db"],
+     "error: journal run.db is also the log file; pass --journal with another path, or change [bot] journal in "
+     "settings.toml\n"),
+    ({}, ["--replay", "candles.csv", "--summary-json", "candles.csv"],
+     "error: --summary-json candles.csv is also the candle file; pass a file of its own in a folder you can write to\n"),
+])
+def test_bot_output_that_is_another_output_or_an_input_is_one_line_exit_2_nothing_touched(
+        write_settings, tmp_path, monkeypatch, capsys, change, option, expected):
+    settings = write_settings(change)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "candles.csv").write_bytes(DAY_FILE.read_bytes())
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert bot.main(["--settings", "settings.toml", *option]) == 2
+    assert capsys.readouterr().err == expected
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before   # nothing written, nothing replaced
