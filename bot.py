@@ -89,6 +89,9 @@ def replay(settings: Settings, args: argparse.Namespace, stop: threading.Event) 
     # the [replay] file was checked when the settings were loaded in replay mode
     file = check_replay_file(settings, args.replay, "--replay") if args.replay else settings.resolve(settings.replay.file)
     candles = fit_to_interval(file, load_candles(file), settings.interval_ms)
+    if stop.is_set():  # Ctrl+C while the candles loaded: nothing ran, so the journal stays as it was
+        log.warning("stopped before the replay began; %s is unchanged", journal_path)
+        return 0
     journal = Journal.open(journal_path, "replay", durable=False, fresh=True)
     log.info("replay of %s: %d candles, %s %s, strategy %s, journal %s", file, len(candles), settings.strategy.symbol,
              settings.strategy.interval, settings.strategy.strategy_name, journal_path)
