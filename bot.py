@@ -18,19 +18,18 @@ import logging
 import signal
 import sys
 import threading
-import time
 from decimal import Decimal
 from pathlib import Path
 
 from ict.candle_file import CandleFileError, fit_to_interval, load_candles
 from journal.journal import Journal, JournalError
+from journal.lock import JournalLock
 from ict.intervals import format_time
 from runtime.replay import ReplaySummary, StrategyError, run_replay
 from runtime.report import ReportError, check_report_dir, write_report
 from runtime.logs import setup_logging  # noqa: F401  (tests call bot.setup_logging)
 from runtime.output_paths import OutputPathError, check_distinct, check_output_file
 from runtime.settings import Settings, SettingsError, check_replay_file, load_settings
-from runtime.status import running_bot
 
 log = logging.getLogger("bot")
 EXIT_BAD_INPUT = 2
@@ -82,10 +81,11 @@ def install_stop_handlers(stop: threading.Event) -> None:
 def replay(settings: Settings, args: argparse.Namespace, stop: threading.Event) -> int:
     report_dir = check_report_dir(args.report) if args.report else None  # before the journal is replaced
     journal_path = args.journal or settings.resolve(settings.bot.journal)
-    running = running_bot(Path(journal_path), int(time.time() * 1000))
-    if running:
-        raise JournalError(f"journal {journal_path} is in use by a running bot ({running}); a replay would replace it. "
-                           "Pass --journal with another file")
+    with JournalLock(journal_path):   # a running bot's journal is never replaced (journal/lock.py)
+        return _replay(settings, args, stop, journal_path, report_dir)
+
+
+def _replay(settings: Settings, args: argparse.Namespace, stop: threading.Event, journal_path, report_dir) -> int:
     # the [replay] file was checked when the settings were loaded in replay mode
     file = check_replay_file(settings, args.replay, "--replay") if args.replay else settings.resolve(settings.replay.file)
     candles = fit_to_interval(file, load_candles(file), settings.interval_ms)

@@ -80,6 +80,6 @@ def setup_logging(settings: Settings, environ=None) -> RedactSecrets:
         root.addHandler(handler)
     # python-binance logs request headers (the API key) and bodies (the signature) at DEBUG;
     # urllib3 and websocket-client log URLs with signatures and listenKeys: keep them quiet
-    for noisy in ("binance", "urllib3", "websocket", "transitions"):
+    for noisy in ("binance", "urllib3", "websocket", "transitions", "filelock"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return redact

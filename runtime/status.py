@@ -68,21 +68,6 @@ def status_lines(status: Status, now_ms: int) -> list[str]:
     return lines
 
 
-def running_bot(journal: Path, now_ms: int) -> str | None:
-    """Who writes `journal` now, as "pid 5123, demo, heartbeat 4 s ago": a live bot whose last heartbeat is
-    neither stale nor a stop. None when there is no such bot, no file, or the file is not a readable journal.
-    Read-only, so a replay can ask before it replaces a journal (a running bot would go on writing into the
-    replaced, deleted file and lose every row after it)."""
-    try:
-        status = read_status(journal, now_ms)
-    except JournalError:
-        return None
-    beat = status.heartbeat
-    if beat is None or beat.state.startswith("stopped") or status.is_stale(now_ms):
-        return None
-    return f"pid {beat.pid}, {beat.mode}, heartbeat {_age(now_ms - beat.at_ms)} ago"
-
-
 def exit_status(status: Status, now_ms: int) -> int:
     return STALE if status.is_stale(now_ms) else HEALTHY
 

@@ -14,6 +14,7 @@ import pytest
 import bot
 from journal.health import Heartbeat, LoggedError, read_status, write_heartbeat
 from journal.journal import Journal, JournalError, epoch_ms, iso_time
+from journal.lock import JournalLock
 from runtime.heartbeat import ErrorCollector, HeartbeatWriter
 from runtime.status import exit_status, status_lines
 
@@ -181,10 +182,11 @@ def _live_journal(path, state: str, beat_age_ms: int) -> bytes:
 def test_replay_onto_the_journal_of_a_running_bot_is_refused_and_keeps_it(tmp_path, capsys, write_settings):
     path = tmp_path / "live.db"
     before = _live_journal(path, "running", 2_000)
-    assert bot.main(["--settings", str(write_settings()), "--journal", str(path)]) == 2
+    with JournalLock(path):   # the running bot holds its journal's lock
+        assert bot.main(["--settings", str(write_settings()), "--journal", str(path)]) == 2
     err = capsys.readouterr().err
-    assert re.fullmatch(rf"error: journal {re.escape(str(path))} is in use by a running bot \(pid \d+, demo, heartbeat "
-                        r"\d s ago\); a replay would replace it\. Pass --journal with another file\n", err), err
+    assert re.fullmatch(rf"error: journal {re.escape(str(path))} is in use by another bot \(it holds "
+                        rf"{re.escape(str(path))}\.lock\); stop that bot first, or pass --journal with another file\n", err), err
     assert path.read_bytes() == before
 
 
