@@ -68,12 +68,16 @@ def backup_journal(journal: Path, target: Path) -> int:
                 source.backup(copy)  # pages=-1: the whole database in one step, one consistent snapshot
                 copy.execute("PRAGMA journal_mode=DELETE")  # no -wal beside the copy: one file holds everything
                 verdict = copy.execute("PRAGMA integrity_check").fetchone()[0]
+                tables = {row[0] for row in copy.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             finally:
                 copy.close()
         finally:
             source.close()
         if verdict != "ok":
             raise BackupError(f"the copy of {journal} fails its integrity check ({verdict}); the journal may be damaged")
+        if not {"meta", "positions", "orders"} <= tables:   # an empty file or another database is no journal
+            raise BackupError(f"{journal} is not a journal of this bot (no meta, positions and orders tables); "
+                              "check [bot] journal in the settings or pass --journal PATH")
         os.replace(partial, target)
     except sqlite3.Error as exc:
         raise BackupError(f"cannot back up {journal} to {target}: {exc}; check that it is a journal and the target "

@@ -147,3 +147,18 @@ def test_backup_of_a_folder_as_journal_is_one_line_exit_2(tmp_path, capsys):
     assert bot.main(["backup", str(tmp_path / "copy.db"), "--journal", str(tmp_path)]) == 2
     assert capsys.readouterr().err == f"error: journal {tmp_path} is a folder, not a journal file; pass --journal with the journal's file\n"
     assert not (tmp_path / "copy.db").exists()
+
+
+def test_backup_of_an_empty_or_foreign_file_is_refused_and_leaves_no_copy(tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    other = tmp_path / "other.db"
+    connection = sqlite3.connect(other)
+    connection.execute("CREATE TABLE x (a)")
+    connection.commit()
+    connection.close()
+    for source in (empty, other):
+        target = tmp_path / f"copy-of-{source.name}"
+        with pytest.raises(BackupError, match="is not a journal of this bot"):
+            backup_journal(source, target)
+        assert not target.exists() and not (tmp_path / f"{target.name}.partial").exists()
