@@ -104,10 +104,10 @@ def _run_replay(settings: Settings, candles: list[Candle], journal: Journal, sto
     exchange = build_simulated_exchange(settings)
     trader = Trader(exchange, journal, settings.risk, clock,
                     limit_entry_timeout_ms=settings.strategy.limit_entry_timeout_candles * settings.interval_ms,
-                    interval_ms=settings.interval_ms)
+                    interval_ms=settings.interval_ms, publish_each_step=False)
     exchange.connect(trader.on_order_update)
     name = settings.strategy.strategy_name
-    runner = settings.build_runner(lambda: trader.snapshot.for_strategy(name))  # read after the trader handled the candle
+    runner = settings.build_runner(lambda: trader.published().for_strategy(name))  # read after the trader handled the candle
     interval = settings.interval_ms
     symbol = settings.strategy.symbol
     starting = exchange.wallet_balance()
