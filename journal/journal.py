@@ -17,6 +17,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from contextlib import contextmanager
+from functools import lru_cache
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -52,7 +53,7 @@ class Journal(JournalWrites, JournalReads):
         self.connection = connection
         self.path = path
         self._depth = 0
-        self._pending: dict[tuple[str, str], list[list]] = {}   # rows waiting for the next commit (see insert_soon)
+        self._pending: dict[str, list[list]] = {}   # INSERT statement -> rows waiting for the next commit (see insert_soon)
         self._base = 0      # 1 inside deferred_commits: the batch's own transaction is open
         self._every = self._candles = 0
         self._broken = False
@@ -196,10 +197,7 @@ class Journal(JournalWrites, JournalReads):
     # ----- writes -------------------------------------------------------------------------
     def insert(self, table: str, **values: Any) -> int:
         """Insert one row; return its rowid. Column names come from code, never from input."""
-        columns = ", ".join(values)
-        marks = ", ".join("?" for _ in values)
-        cursor = self.connection.execute(
-            f"INSERT INTO {table} ({columns}) VALUES ({marks})", [stored(v) for v in values.values()])
+        cursor = self.connection.execute(_insert_sql(table, tuple(values)), [stored(v) for v in values.values()])
         assert cursor.lastrowid is not None  # set by every INSERT
         return cursor.lastrowid
 
@@ -212,7 +210,7 @@ class Journal(JournalWrites, JournalReads):
         if self.durable:
             self.insert(table, **values)
             return
-        self._pending.setdefault((table, ", ".join(values)), []).append([stored(v) for v in values.values()])
+        self._pending.setdefault(_insert_sql(table, tuple(values)), []).append([stored(v) for v in values.values()])
 
     def flush(self) -> None:
         """Write the rows kept by `insert_soon`."""
@@ -221,15 +219,12 @@ class Journal(JournalWrites, JournalReads):
                 pass
 
     def _write_pending(self) -> None:
-        for (table, columns), rows in self._pending.items():
-            marks = ", ".join("?" for _ in rows[0])
-            self.connection.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+        for sql, rows in self._pending.items():
+            self.connection.executemany(sql, rows)
         self._pending.clear()
 
     def update(self, table: str, key_column: str, key: Any, **values: Any) -> None:
-        assignments = ", ".join(f"{column} = ?" for column in values)
-        self.connection.execute(
-            f"UPDATE {table} SET {assignments} WHERE {key_column} = ?", [stored(v) for v in values.values()] + [stored(key)])
+        self.connection.execute(_update_sql(table, key_column, tuple(values)), [stored(v) for v in values.values()] + [stored(key)])
 
     # ----- reads --------------------------------------------------------------------------
     def rows(self, sql: str, *params: Any) -> list[dict]:
@@ -261,6 +256,16 @@ class Journal(JournalWrites, JournalReads):
             "SELECT f.at, f.position_id, p.side, o.role, f.quantity, f.price, f.fee, f.realized_pnl FROM fills f"
             " JOIN orders o ON o.client_order_id = f.client_order_id JOIN positions p ON p.id = f.position_id"
             " ORDER BY f.id")]
+
+
+@lru_cache(maxsize=None)   # a few dozen statements, each written thousands of times in a replay
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+@lru_cache(maxsize=None)
+def _update_sql(table: str, key_column: str, columns: tuple[str, ...]) -> str:
+    return f"UPDATE {table} SET {', '.join(f'{column} = ?' for column in columns)} WHERE {key_column} = ?"
 
 
 def _planned(text: str | None) -> Decimal | None:
