@@ -54,6 +54,7 @@ class Journal(JournalWrites, JournalReads):
         self.path = path
         self._depth = 0
         self._pending: dict[str, list[list]] = {}   # INSERT statement -> rows waiting for the next commit (see insert_soon)
+        self._updates: dict[tuple[str, str, Any], dict[str, Any]] = {}   # (table, key column, key) -> columns (see update)
         self._base = 0      # 1 inside deferred_commits: the batch's own transaction is open
         self._every = self._candles = 0
         self._broken = False
@@ -135,7 +136,7 @@ class Journal(JournalWrites, JournalReads):
         if self._depth == self._base:
             if self._base == 0:
                 self.connection.execute("BEGIN")
-            self._write_pending()
+            self._write_inserts()
         self._depth += 1
         try:
             yield
@@ -191,6 +192,7 @@ class Journal(JournalWrites, JournalReads):
             self._write_pending()
         else:
             self._pending.clear()   # refusals after the last commit go with the rest of their candle
+            self._updates.clear()
         self.connection.execute(verb)
         self._base = self._depth = 0
 
@@ -213,17 +215,35 @@ class Journal(JournalWrites, JournalReads):
         self._pending.setdefault(_insert_sql(table, tuple(values)), []).append([stored(v) for v in values.values()])
 
     def flush(self) -> None:
-        """Write the rows kept by `insert_soon`."""
+        """Write the changes kept by `update`, and the rows kept by `insert_soon` (between steps)."""
+        self._write_updates()
         if self._pending:
             with self.transaction():
                 pass
 
     def _write_pending(self) -> None:
+        self._write_inserts()
+        self._write_updates()
+
+    def _write_inserts(self) -> None:
         for sql, rows in self._pending.items():
             self.connection.executemany(sql, rows)
         self._pending.clear()
 
+    def _write_updates(self) -> None:
+        for (table, key_column, key), values in self._updates.items():
+            self.connection.execute(_update_sql(table, key_column, tuple(values)), [*values.values(), key])
+        self._updates.clear()
+
     def update(self, table: str, key_column: str, key: Any, **values: Any) -> None:
+        """Set columns of one row. Inside a replay's batch (`deferred_commits`) the change waits,
+        merged with the row's other changes, for the batch's commit or the next read: a position
+        changes state, totals and result several times a trade, and its row is written once."""
+        if self._base:
+            row = self._updates.setdefault((table, key_column, stored(key)), {})
+            for column, value in values.items():
+                row[column] = stored(value)
+            return
         self.connection.execute(_update_sql(table, key_column, tuple(values)), [stored(v) for v in values.values()] + [stored(key)])
 
     # ----- reads --------------------------------------------------------------------------

@@ -16,12 +16,13 @@ DAY_MS = 86_400_000
 EPOCH = date(1970, 1, 1)
 
 
+@lru_cache(maxsize=4096)  # a replay asks for the same candle time many times
 def iso_time(epoch_ms: int) -> str:
     """Epoch milliseconds as UTC ISO-8601 text, e.g. 2025-05-04T15:33:00.000Z.
 
     The time of day by integer arithmetic (UTC has no leap seconds in epoch time), the date
-    from a cache of days: a replay writes tens of thousands of times, and strftime was most
-    of their cost."""
+    from a cache of days: a replay writes tens of thousands of distinct times, and strftime
+    was most of their cost."""
     day, ms = divmod(epoch_ms, DAY_MS)
     seconds, ms = divmod(ms, 1000)
     minutes, seconds = divmod(seconds, 60)
