@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from journal.migrations import migrate
 from journal.reads import JournalReads
@@ -199,7 +199,11 @@ class Journal(JournalWrites, JournalReads):
     # ----- writes -------------------------------------------------------------------------
     def insert(self, table: str, **values: Any) -> int:
         """Insert one row; return its rowid. Column names come from code, never from input."""
-        cursor = self.connection.execute(_insert_sql(table, tuple(values)), [stored(v) for v in values.values()])
+        return self.insert_row(table, tuple(values), values.values())
+
+    def insert_row(self, table: str, columns: tuple[str, ...], values: Iterable[Any]) -> int:
+        """`insert` with the columns and their values apart (the named writes: no keyword dict per row)."""
+        cursor = self.connection.execute(_insert_sql(table, columns), [stored(v) for v in values])
         assert cursor.lastrowid is not None  # set by every INSERT
         return cursor.lastrowid
 
@@ -209,10 +213,14 @@ class Journal(JournalWrites, JournalReads):
         A durable journal writes it at once. A replay journal keeps it until the next
         transaction, `flush` or `close`, in order, so a replay does not pay one commit per
         refusal; nothing is sent because of such a row, so nothing can get ahead of it."""
+        self.insert_row_soon(table, tuple(values), values.values())
+
+    def insert_row_soon(self, table: str, columns: tuple[str, ...], values: Iterable[Any]) -> None:
+        """`insert_soon` with the columns and their values apart."""
         if self.durable:
-            self.insert(table, **values)
+            self.insert_row(table, columns, values)
             return
-        self._pending.setdefault(_insert_sql(table, tuple(values)), []).append([stored(v) for v in values.values()])
+        self._pending.setdefault(_insert_sql(table, columns), []).append([stored(v) for v in values])
 
     def flush(self) -> None:
         """Write the changes kept by `update`, and the rows kept by `insert_soon` (between steps)."""
