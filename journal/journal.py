@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Iterator
 from journal.migrations import migrate
 from journal.reads import JournalReads
 from journal.records import JournaledTrade, TimelineFill
-from journal.values import decimal_or_none, epoch_ms, epoch_or_none, iso_time, stored
+from journal.values import decimal_or_none, epoch_ms, epoch_or_none, iso_time, stored, stored_row
 from journal.writes import JournalWrites
 
 __all__ = ["Journal", "JournalError", "SCHEMA_FILE", "SCHEMA_VERSION", "epoch_ms", "iso_time"]
@@ -203,7 +203,7 @@ class Journal(JournalWrites, JournalReads):
 
     def insert_row(self, table: str, columns: tuple[str, ...], values: Iterable[Any]) -> int:
         """`insert` with the columns and their values apart (the named writes: no keyword dict per row)."""
-        cursor = self.connection.execute(_insert_sql(table, columns), [stored(v) for v in values])
+        cursor = self.connection.execute(_insert_sql(table, columns), stored_row(values))
         assert cursor.lastrowid is not None  # set by every INSERT
         return cursor.lastrowid
 
@@ -220,7 +220,7 @@ class Journal(JournalWrites, JournalReads):
         if self.durable:
             self.insert_row(table, columns, values)
             return
-        self._pending.setdefault(_insert_sql(table, columns), []).append([stored(v) for v in values])
+        self._pending.setdefault(_insert_sql(table, columns), []).append(stored_row(values))
 
     def flush(self) -> None:
         """Write the changes kept by `update`, and the rows kept by `insert_soon` (between steps)."""
@@ -248,11 +248,9 @@ class Journal(JournalWrites, JournalReads):
         merged with the row's other changes, for the batch's commit or the next read: a position
         changes state, totals and result several times a trade, and its row is written once."""
         if self._base:
-            row = self._updates.setdefault((table, key_column, stored(key)), {})
-            for column, value in values.items():
-                row[column] = stored(value)
+            self._updates.setdefault((table, key_column, stored(key)), {}).update(zip(values, stored_row(values.values())))
             return
-        self.connection.execute(_update_sql(table, key_column, tuple(values)), [stored(v) for v in values.values()] + [stored(key)])
+        self.connection.execute(_update_sql(table, key_column, tuple(values)), stored_row((*values.values(), key)))
 
     # ----- reads --------------------------------------------------------------------------
     def rows(self, sql: str, *params: Any) -> list[dict]:
