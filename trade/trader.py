@@ -310,15 +310,15 @@ class Trader(IntentHandling):
 
     def _fire(self, position: Position, trigger: str, order: Order | None = None, detail: str | None = None) -> None:
         """Move the machine (MachineError if the table forbids it), then journal the move."""
-        source = position.state
+        source = position.state.value
         position.trigger(trigger)
         self._changes += 1
-        self.journal.record_transition(TransitionRecord(position.id, source.value, position.state.value, trigger, self.clock(),
-                                                        order.client_order_id if order else None, detail))
+        target = position.state.value
+        client_id = order.client_order_id if order else None
+        self.journal.record_transition(TransitionRecord(position.id, source, target, trigger, self.clock(), client_id, detail))
         # the close reason goes in with the move to CLOSING: a crash right after must not lose it
-        self.journal.record_state(position.id, position.state.value, position.close_reason)
-        log.debug("%s position %d %s -> %s on %s %s", position.symbol, position.id, source.value, position.state.value, trigger,
-                 order.client_order_id if order else "")
+        self.journal.record_state(position.id, target, position.close_reason)
+        log.debug("%s position %d %s -> %s on %s %s", position.symbol, position.id, source, target, trigger, client_id or "")
 
     def _book(self, update: OrderUpdate) -> None:
         order = self.orders.get(update.client_order_id)
