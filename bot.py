@@ -23,11 +23,12 @@ from pathlib import Path
 
 from ict.candle_file import CandleFileError, fit_to_interval, load_candles
 from journal.journal import Journal, JournalError
+from journal.lock import JournalLock
 from ict.intervals import format_time
 from runtime.replay import ReplaySummary, StrategyError, run_replay
 from runtime.report import ReportError, check_report_dir, write_report
 from runtime.logs import setup_logging  # noqa: F401  (tests call bot.setup_logging)
-from runtime.output_paths import OutputPathError, check_output_file
+from runtime.output_paths import OutputPathError, check_distinct, check_output_file
 from runtime.settings import Settings, SettingsError, check_replay_file, load_settings
 
 log = logging.getLogger("bot")
@@ -35,7 +36,10 @@ EXIT_BAD_INPUT = 2
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="ICT auto-trading bot for Binance USDⓈ-M perpetual futures.")
+    parser = argparse.ArgumentParser(description="ICT auto-trading bot for Binance USDⓈ-M perpetual futures.",
+                                     epilog="other commands: 'python bot.py status' (the bot's health from its journal; "
+                                     "exit 0 healthy, 1 stale) and 'python bot.py backup [PATH]' (a consistent copy of "
+                                     "the journal); each takes --help")
     parser.add_argument("--settings", default="settings.toml", help="settings file (default: settings.toml)")
     parser.add_argument("--replay", metavar="FILE", help="replay this candle file with the simulated exchange, whatever the mode")
     parser.add_argument("--journal", metavar="PATH", help="journal file (default: [bot] journal)")
@@ -47,13 +51,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def check_outputs(settings: Settings, args: argparse.Namespace) -> None:
-    """Every file this run will write can be written, before any work starts (OutputPathError:
-    one line naming the file and the setting or option to change)."""
-    check_output_file(settings.resolve(settings.bot.log_file), "log file", "change [bot] log_file in settings.toml")
-    check_output_file(args.journal or settings.resolve(settings.bot.journal), "journal",
-                      "pass --journal with another path, or change [bot] journal in settings.toml")
+    """Every file this run will write can be written, and is none of the others nor a file it reads, before any
+    work starts (OutputPathError: one line naming the file and the setting or option to change)."""
+    outputs = [("log file", settings.resolve(settings.bot.log_file), "change [bot] log_file in settings.toml"),
+               ("journal", Path(args.journal or settings.resolve(settings.bot.journal)),
+                "pass --journal with another path, or change [bot] journal in settings.toml")]
     if args.summary_json:
-        check_output_file(args.summary_json, "--summary-json", "pass a file in a folder you can write to")
+        outputs.append(("--summary-json", Path(args.summary_json), "pass a file of its own in a folder you can write to"))
+    for what, path, fix in outputs:
+        check_output_file(path, what, fix)
+    inputs = {"settings file": Path(args.settings)}
+    if args.replay or settings.mode == "replay":   # the candle file the replay reads
+        inputs["candle file"] = Path(args.replay) if args.replay else settings.resolve(settings.replay.file)
+    check_distinct(outputs, inputs)
 
 
 def install_stop_handlers(stop: threading.Event) -> None:
@@ -70,10 +80,18 @@ def install_stop_handlers(stop: threading.Event) -> None:
 
 def replay(settings: Settings, args: argparse.Namespace, stop: threading.Event) -> int:
     report_dir = check_report_dir(args.report) if args.report else None  # before the journal is replaced
+    journal_path = args.journal or settings.resolve(settings.bot.journal)
+    with JournalLock(journal_path):   # a running bot's journal is never replaced (journal/lock.py)
+        return _replay(settings, args, stop, journal_path, report_dir)
+
+
+def _replay(settings: Settings, args: argparse.Namespace, stop: threading.Event, journal_path, report_dir) -> int:
     # the [replay] file was checked when the settings were loaded in replay mode
     file = check_replay_file(settings, args.replay, "--replay") if args.replay else settings.resolve(settings.replay.file)
     candles = fit_to_interval(file, load_candles(file), settings.interval_ms)
-    journal_path = args.journal or settings.resolve(settings.bot.journal)
+    if stop.is_set():  # Ctrl+C while the candles loaded: nothing ran, so the journal stays as it was
+        log.warning("stopped before the replay began; %s is unchanged", journal_path)
+        return 0
     journal = Journal.open(journal_path, "replay", durable=False, fresh=True)
     log.info("replay of %s: %d candles, %s %s, strategy %s, journal %s", file, len(candles), settings.strategy.symbol,
              settings.strategy.interval, settings.strategy.strategy_name, journal_path)

@@ -4,6 +4,7 @@ journal, also while the bot runs). One line on stderr and exit 2 for a problem.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -32,6 +33,11 @@ def main(argv: list[str]) -> int:
         else:
             settings = load_settings(args.settings)
             journal = settings.resolve(settings.bot.journal)
+        if journal.is_dir():
+            raise BackupError(f"journal {journal} is a folder, not a journal file; pass --journal with the journal's file")
+        if args.path and args.path.endswith(("/", os.sep)) and not Path(args.path).is_dir():
+            # "backups/" means a folder: never turn it into a file named "backups"
+            raise BackupError(f"backup folder {args.path} does not exist; create it or give another PATH")
         target = backup_target(journal, args.path)
         size = backup_journal(journal, target)
     except (SettingsError, BackupError) as problem:

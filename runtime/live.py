@@ -22,6 +22,7 @@ from typing import Any
 from ict.models import Candle
 from ict.strategies.runner import warmup_candles_needed
 from journal.journal import Journal
+from journal.lock import JournalLock
 from trade import crash_points
 from trade.binance.events import AccountUpdate, UserEventTranslator
 from trade.binance.exchange import BinanceExchange
@@ -58,7 +59,13 @@ def wall_ms() -> int:
 
 
 def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | None = None) -> int:
-    """Trade until `stop` is set; return the process exit code."""
+    """Trade until `stop` is set; return the process exit code. The journal's lock is held throughout, so
+    a second bot (or a replay) on the same journal stops at once with one line (journal/lock.py)."""
+    with JournalLock(settings.resolve(settings.bot.journal)):
+        return _run_live(settings, stop, redact)
+
+
+def _run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | None) -> int:
     mode, symbol = settings.mode, settings.strategy.symbol
     rest_base = settings.exchange.rest_url or HOSTS[mode][0]
     ws_base = settings.exchange.ws_url or HOSTS[mode][1]

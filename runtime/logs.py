@@ -8,7 +8,7 @@ than the console showed), with module and thread; it rotates at `log_max_mb` and
 file only. The root logger is at the lower of the two levels, so a record no handler writes
 is never built (DEBUG lines slow a replay).
 
-Under systemd (`JOURNAL_STREAM` set: stderr is journald) the console lines carry no time,
+Under systemd (`JOURNAL_STREAM` names stderr's device and inode: stderr is journald) the console lines carry no time,
 which journald adds, and start with the syslog priority (`<3>` error ... `<7>` debug, as
 sd-daemon(3) describes) so `journalctl -p warning` filters them.
 """
@@ -37,9 +37,21 @@ class JournaldFormatter(logging.Formatter):
         return f"<{priority}>" + super().format(record)
 
 
+def stderr_identity() -> str | None:
+    """`device:inode` of this process's stderr, as JOURNAL_STREAM writes it; None when it has no file."""
+    try:
+        info = os.fstat(sys.stderr.fileno())
+    except (AttributeError, OSError, ValueError):   # no stderr, or a stream without a file (pythonw, a test capture)
+        return None
+    return f"{info.st_dev}:{info.st_ino}"
+
+
 def under_journald(environ=None) -> bool:
-    """True when stderr goes to systemd's journal (systemd sets JOURNAL_STREAM for the service)."""
-    return bool((os.environ if environ is None else environ).get("JOURNAL_STREAM"))
+    """True when stderr goes to systemd's journal: JOURNAL_STREAM (which systemd sets for the service) names the
+    device and inode of our own stderr. The variable alone is not enough: it is inherited, e.g. by a shell in a
+    terminal that a systemd user unit started, whose stderr is the terminal (systemd.exec(5), JOURNAL_STREAM)."""
+    stream = (os.environ if environ is None else environ).get("JOURNAL_STREAM")
+    return bool(stream) and stream == stderr_identity()
 
 
 def setup_logging(settings: Settings, environ=None) -> RedactSecrets:
@@ -68,6 +80,6 @@ def setup_logging(settings: Settings, environ=None) -> RedactSecrets:
         root.addHandler(handler)
     # python-binance logs request headers (the API key) and bodies (the signature) at DEBUG;
     # urllib3 and websocket-client log URLs with signatures and listenKeys: keep them quiet
-    for noisy in ("binance", "urllib3", "websocket", "transitions"):
+    for noisy in ("binance", "urllib3", "websocket", "transitions", "filelock"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return redact

@@ -39,3 +39,17 @@ def check_output_file(path: str | Path, what: str, fix: str) -> Path:
     if file.exists() and not os.access(file, os.W_OK):   # belt and braces where os.access is honest
         raise OutputPathError(f"{what} {file} is read-only; {fix}")
     return file
+
+
+
+def check_distinct(outputs: list[tuple[str, Path, str]], inputs: dict[str, Path]) -> None:
+    """OutputPathError when an output file is also an earlier output or an input of this run: `--summary-json`
+    naming the journal would replace it with JSON after the replay, a log file naming the journal or the
+    settings would append text to it. `outputs` holds (what, path, fix) as check_output_file takes them;
+    `inputs` maps a name ("settings file") to its path. The message: `{what} {path} is also the {other}; {fix}`."""
+    seen: dict[str, str] = {os.path.normcase(Path(p).resolve()): what for what, p in inputs.items()}
+    for what, path, fix in outputs:
+        key = os.path.normcase(Path(path).resolve())
+        if key in seen:
+            raise OutputPathError(f"{what} {path} is also the {seen[key]}; {fix}")
+        seen[key] = what

@@ -203,7 +203,10 @@ def _strategy_error(problem: Exception, runner, candle: Candle, settings: Settin
 def _where(problem: Exception, strategy, settings: Settings) -> str:
     """" (file line N)": the deepest frame in the strategy's own file, else nothing."""
     try:
-        source = Path(inspect.getsourcefile(type(strategy))).resolve()
+        name = inspect.getsourcefile(type(strategy))
+        if name is None:  # no source file found
+            return ""
+        source = Path(name).resolve()
     except (TypeError, OSError):
         return ""
     frames = [f for f in traceback.extract_tb(problem.__traceback__) if Path(f.filename).resolve() == source]

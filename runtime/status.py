@@ -91,6 +91,8 @@ def main(argv: list[str]) -> int:
         else:
             settings = load_settings(args.settings)
             journal = settings.resolve(settings.bot.journal)
+        if journal.is_dir():
+            raise JournalError(f"journal {journal} is a folder, not a journal file; pass --journal with the journal's file")
         status = read_status(journal, now_ms)
     except (SettingsError, JournalError) as problem:
         print(f"error: {problem}", file=sys.stderr)

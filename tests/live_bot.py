@@ -72,9 +72,13 @@ class LiveBot:
         path.write_text(text, encoding="utf-8")
         return path
 
+    def environment(self, env: dict[str, str] | None = None) -> dict[str, str]:
+        """The bot process's environment: ours, the fake's demo keys, and `env`."""
+        return {**os.environ, "BINANCE_API_KEY": DEFAULT_API_KEY, "BINANCE_API_SECRET": DEFAULT_API_SECRET, **(env or {})}
+
     def start(self, env: dict[str, str] | None = None, wait: bool = True) -> "LiveBot":
         """Start `python bot.py` (with `env` added to its environment); with `wait`, until its sockets are up."""
-        environment = {**os.environ, "BINANCE_API_KEY": DEFAULT_API_KEY, "BINANCE_API_SECRET": DEFAULT_API_SECRET, **(env or {})}
+        environment = self.environment(env)
         self.process = subprocess.Popen([sys.executable, "bot.py", "--settings", str(self.settings)], cwd=ROOT,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
         if not wait:

@@ -131,3 +131,19 @@ def test_backup_problem_gives_one_line_and_exit_2(tmp_path, capsys, case):
     assert not list(tmp_path.rglob("*.partial"))
     if case == "existing target":
         assert target.read_bytes() == b"old"
+
+
+def test_backup_to_a_missing_folder_with_trailing_slash_is_refused_not_made_a_file(tmp_path, capsys):
+    journal = _journal(tmp_path / "journal.db")
+    folder = tmp_path / "no-such-folder"
+    assert bot.main(["backup", str(folder) + "/", "--journal", str(journal)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: backup folder ") and "does not exist" in captured.err
+    assert captured.err.count("\n") == 1
+    assert not folder.exists()
+
+
+def test_backup_of_a_folder_as_journal_is_one_line_exit_2(tmp_path, capsys):
+    assert bot.main(["backup", str(tmp_path / "copy.db"), "--journal", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"error: journal {tmp_path} is a folder, not a journal file; pass --journal with the journal's file\n"
+    assert not (tmp_path / "copy.db").exists()

@@ -3,13 +3,18 @@ runtime/heartbeat.py, runtime/status.py)."""
 from __future__ import annotations
 
 import logging
+import os
+import re
 import sqlite3
+import time
 from decimal import Decimal
 
 import pytest
 
+import bot
 from journal.health import Heartbeat, LoggedError, read_status, write_heartbeat
 from journal.journal import Journal, JournalError, epoch_ms, iso_time
+from journal.lock import JournalLock
 from runtime.heartbeat import ErrorCollector, HeartbeatWriter
 from runtime.status import exit_status, status_lines
 
@@ -148,3 +153,47 @@ def test_status_of_stopped_bot_creates_no_file_beside_the_journal(tmp_path):
     assert before == ["journal.db"]
     assert read_status(path, NOW).heartbeat.state == "stopped: Ctrl+C"
     assert sorted(p.name for p in tmp_path.iterdir()) == before    # no -wal/-shm owned by the reader
+
+
+def test_status_of_a_folder_as_journal_is_one_line_naming_it_exit_2(tmp_path, capsys):
+    assert bot.main(["status", "--journal", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"error: journal {tmp_path} is a folder, not a journal file; pass --journal with the journal's file\n"
+
+
+def test_bot_help_names_the_status_and_backup_commands(capsys):
+    with pytest.raises(SystemExit) as done:
+        bot.main(["--help"])
+    assert done.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "'python bot.py status'" in help_text and "'python bot.py backup [PATH]'" in help_text
+
+
+def _live_journal(path, state: str, beat_age_ms: int) -> bytes:
+    now = int(time.time() * 1000)
+    journal = Journal.open(path, "demo")
+    write_heartbeat(journal, Heartbeat(now - beat_age_ms, now - 600_000, os.getpid(), "demo", "BTCUSDT", 10, None, None,
+                                       state), [])
+    journal.close()
+    return path.read_bytes()
+
+
+def test_replay_onto_the_journal_of_a_running_bot_is_refused_and_keeps_it(tmp_path, capsys, write_settings):
+    path = tmp_path / "live.db"
+    before = _live_journal(path, "running", 2_000)
+    with JournalLock(path):   # the running bot holds its journal's lock
+        assert bot.main(["--settings", str(write_settings()), "--journal", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert re.fullmatch(rf"error: journal {re.escape(str(path))} is in use by another bot \(it holds "
+                        rf"{re.escape(str(path))}\.lock\); stop that bot first, or pass --journal with another file\n", err), err
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("state, beat_age_ms", [("running", 600_000), ("stopped: Ctrl+C", 1_000)])
+def test_replay_onto_the_journal_of_a_stale_or_stopped_bot_without_positions_replaces_it(tmp_path, write_settings,
+                                                                                         state, beat_age_ms):
+    path = tmp_path / "live.db"
+    _live_journal(path, state, beat_age_ms)
+    assert bot.main(["--settings", str(write_settings()), "--journal", str(path)]) == 0
+    assert read_status(path, NOW).mode == "replay"

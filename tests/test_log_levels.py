@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 
 import pytest
 
@@ -91,9 +93,11 @@ def test_log_file_rotates_at_log_max_mb_keeping_log_backups_files(write_settings
     assert all(p.stat().st_size <= 1024 * 1024 for p in tmp_path.glob("log.txt*"))
 
 
-def test_console_under_journald_has_priority_and_no_time(write_settings, tmp_path, capsys, restore_logging):
+def test_console_under_journald_has_priority_and_no_time(write_settings, tmp_path, capsys, restore_logging, monkeypatch):
+    from runtime import logs
     from runtime.logs import setup_logging
 
+    monkeypatch.setattr(logs, "stderr_identity", lambda: "8:12345")   # stderr is the stream JOURNAL_STREAM names
     settings = load_settings(write_settings({"bot.log_file": f'"{(tmp_path / "log.txt").as_posix()}"'}))
     setup_logging(settings, environ={"JOURNAL_STREAM": "8:12345"})
     log = logging.getLogger("tests.journald")
@@ -105,6 +109,29 @@ def test_console_under_journald_has_priority_and_no_time(write_settings, tmp_pat
     setup_logging(settings, environ={})
     log.info("an info line")
     assert capsys.readouterr().err[2] == ":"   # HH:MM:SS first, outside systemd
+
+
+def test_console_with_inherited_journal_stream_not_our_stderr_keeps_times(write_settings, tmp_path, capsys,
+                                                                          restore_logging, monkeypatch):
+    from runtime import logs
+
+    monkeypatch.setattr(logs, "stderr_identity", lambda: "8:999")   # a terminal, not the journal stream named
+    settings = load_settings(write_settings({"bot.log_file": f'"{(tmp_path / "log.txt").as_posix()}"'}))
+    logs.setup_logging(settings, environ={"JOURNAL_STREAM": "8:12345"})
+    logging.getLogger("tests.journald").warning("a warning line")
+    line = capsys.readouterr().err
+    assert line[2] == ":" and not line.startswith("<") and line.endswith("WARNING a warning line\n")
+
+
+def test_stderr_identity_of_a_real_file_is_its_device_and_inode(tmp_path, monkeypatch):
+    from runtime import logs
+
+    with open(tmp_path / "err.txt", "w") as stream:
+        monkeypatch.setattr(sys, "stderr", stream)
+        info = os.fstat(stream.fileno())
+        assert logs.stderr_identity() == f"{info.st_dev}:{info.st_ino}"
+        assert logs.under_journald({"JOURNAL_STREAM": f"{info.st_dev}:{info.st_ino}"})
+        assert not logs.under_journald({"JOURNAL_STREAM": "1:2"})
 
 
 @pytest.mark.parametrize("key, value", [("log_max_mb", "0"), ("log_backups", "0")])

@@ -111,6 +111,19 @@ def test_sim_filters_refuse_with_binance_codes(request_, code):
     assert refusal.value.code == code
 
 
+def test_sim_order_without_its_price_is_refused_with_1102():
+    sim, events = exchange()
+    with pytest.raises(OrderRejected) as refusal:
+        sim.place_order(buy(type_=OrderType.LIMIT))  # a LIMIT with no price
+    assert refusal.value.code == -1102
+    stop = OrderRequest("sl", "BTCUSDT", OrderSide.SELL, OrderType.STOP_MARKET, close_position=True, position_side="LONG")
+    with pytest.raises(OrderRejected) as refusal:
+        sim.place_conditional(stop)  # a stop with no trigger price
+    assert refusal.value.code == -1102
+    sim.on_candle(Candle(60_000, 100, 101, 99, 100, 1), "BTCUSDT")
+    assert events == []  # neither was kept
+
+
 def test_sim_stop_that_would_trigger_at_once_is_refused_with_2021():
     sim, _ = exchange()  # last price 100
     with pytest.raises(OrderRejected) as refusal:
@@ -126,3 +139,13 @@ def test_sim_cancel_removes_the_order_and_query_reports_it():
     assert events == []
     assert sim.query_order(protective("sl", OrderType.STOP_MARKET, "90")).status is OrderStatus.CANCELED
     assert sim.query_order(buy("never")) is None
+
+
+def test_sim_open_orders_of_ours_lists_the_resting_orders_with_the_prefix():
+    sim, _ = long_at_100()  # its entry "e1" has filled
+    sim.place_conditional(protective("bot-1-sl", OrderType.STOP_MARKET, "90"))
+    sim.place_order(buy("bot-2-en", type_=OrderType.LIMIT, price="95"))
+    sim.place_order(buy("other-1", type_=OrderType.LIMIT, price="95"))
+    sim.cancel_order(buy("bot-2-en"))
+    assert [r.client_order_id for r in sim.open_orders_of_ours("BTCUSDT", "bot-")] == ["bot-1-sl"]
+    assert sim.open_orders_of_ours("ETHUSDT", "bot-") == []

@@ -3,12 +3,11 @@
 Two classes, one interface, no `if dry_run` branches. Order events (fills, cancels)
 do not come back from these calls: they arrive through `on_order_update` on the
 trader, from the user-data stream (Binance) or from `SimulatedExchange.on_candle`.
-`LiveExchange` adds what start-up recovery needs, for the live modes (Binance, paper).
 """
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from trade.models import AccountPosition, AccountTrade, OrderRequest, OrderUpdate
 from trade.symbol_rules import SymbolRules
@@ -53,12 +52,6 @@ class Exchange(Protocol):
     def order_client_id(self, symbol: str, order_id: str) -> str:
         """The client id an order of the account carries (`autoclose-...` for a liquidation,
         `adl_autoclose...` for an auto-deleverage, our own prefix for ours); "" when unknown."""
-
-
-@runtime_checkable
-class LiveExchange(Exchange, Protocol):
-    """An exchange a live bot restarts against: Binance (`BinanceExchange`) and paper
-    (`PaperExchange`). The replay's `SimulatedExchange` has nothing to recover and lacks it."""
 
     def open_orders_of_ours(self, symbol: str, prefix: str) -> list[OrderRequest]:
         """Our open orders on `symbol`, plain (MARKET, LIMIT) and conditional (STOP_MARKET,

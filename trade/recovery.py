@@ -20,7 +20,6 @@ import logging
 from ict.models import Side
 from journal.journal import Journal
 from journal.records import JournaledOrder, JournaledPosition, JournaledSignal
-from trade.exchange import LiveExchange
 from trade.fills import book_fill
 from trade.models import Order, OrderRole, OrderStatus, OrderType, TradeFill
 from trade.position import Position, order_request
@@ -94,7 +93,6 @@ def recover(trader: Trader, journal: Journal, symbol: str) -> None:
     if restored:
         trader.reconcile()
     exchange = trader.exchange
-    assert isinstance(exchange, LiveExchange)  # recovery runs in the live modes only (runtime/live.py)
     prefix = journal.id_prefix + "-"
     for order in exchange.open_orders_of_ours(symbol, prefix):
         if order.client_order_id not in trader.orders:

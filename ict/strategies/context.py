@@ -21,7 +21,7 @@ from typing import Callable
 
 from ict.engine import Engine
 from ict.events import (BREAKER, FINAL_STATES, FVG, LIQUIDITY_POOL, ORDER_BLOCK, SWING, SWING_HIGH, SWING_LOW, ActiveZone,
-                        Event, LifecycleRecord, Level, Report)
+                        Event, Kind, LifecycleRecord, Level, Report)
 from ict.killzones import Killzone, SessionClock
 from ict.models import Candle, EntryType, Side
 
@@ -108,7 +108,7 @@ class Chart:
         self._engine = engine
         self._prefixes = prefixes   # by id block: "" for the base chart, "1h:" for the first higher timeframe...
         self._known: dict[int, Event] = {}          # events that may still get a life-cycle record
-        self._last_swing: dict[tuple[str, str], int] = {}
+        self._last_swing: dict[tuple[Kind, Level | None], int] = {}   # latest swing id by (kind, level)
         self._cache: dict = {}
         self._reports: list[Report] = []            # this close's reports (once the engine caught up)
         self._pairs: list | None = None             # (record, event) of this close's records
@@ -387,7 +387,10 @@ class Context(Chart):
         cached = self._cache.get("feedback")
         if cached is None:
             views, refusals = self._feedback() if self._feedback is not None else _NO_FEEDBACK
-            now, step = self.candle.open_time, self._interval_ms
+            candle = self.candle
+            if candle is None:  # the runner closes a candle before it calls the strategy
+                raise RuntimeError("Context.positions and .refusals are known only after the first closed candle")
+            now, step = candle.open_time, self._interval_ms
             views = tuple(replace(view, age_candles=(now - view.candle_time) // step) for view in views)
             cached = self._cache["feedback"] = (views, tuple(refusals))
         return cached

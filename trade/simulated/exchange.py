@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable, cast
+from typing import Callable
 
 from ict.models import Candle
 from trade.errors import OrderRejected
@@ -51,18 +51,43 @@ class _Holding:
 @dataclass(frozen=True, slots=True)
 class _Trigger:
     """`request`'s trigger in floats, made once: it fires when the low reaches `price` (`on_low`)
-    or when the high does; `stop`: a STOP_MARKET (else a TAKE_PROFIT_MARKET)."""
+    or when the high does; `stop`: a STOP_MARKET (else a TAKE_PROFIT_MARKET); `exact`: the
+    trigger price as sent."""
 
     request: OrderRequest
     price: float
     on_low: bool
     stop: bool
+    exact: Decimal
 
     @classmethod
     def of(cls, request: OrderRequest) -> "_Trigger":
         stop = request.type is _STOP
+        exact = _required(request.trigger_price, "trigger_price", request)
         # a SELL stop and a BUY target fire on the low, a BUY stop and a SELL target on the high
-        return cls(request, float(cast(Decimal, request.trigger_price)), stop == (request.side is _SELL), stop)
+        return cls(request, float(exact), stop == (request.side is _SELL), stop, exact)
+
+
+@dataclass(frozen=True, slots=True)
+class _Limit:
+    """`request`'s LIMIT price, and in floats (made once: a resting order meets every candle)."""
+
+    request: OrderRequest
+    price: Decimal
+    level: float
+
+    @classmethod
+    def of(cls, request: OrderRequest) -> "_Limit":
+        price = _required(request.price, "price", request)
+        return cls(request, price, float(price))
+
+
+def _required(value: Decimal | None, name: str, request: OrderRequest) -> Decimal:
+    """`value`, a field of `request` that `SimulatedExchange._check` refuses to be None for its type
+    (None here: an order put in the book without that check, a bug)."""
+    if value is None:
+        raise ValueError(f"{request.type.value} order {request.client_order_id} has no {name}")
+    return value
 
 
 class SimulatedExchange:
@@ -86,6 +111,7 @@ class SimulatedExchange:
         self._holdings: dict[tuple[str, str], _Holding] = {}
         self._last_price: dict[str, float] = {}   # floats from the candles; Decimal only where money is computed
         self._triggers: dict[str, _Trigger] = {}   # conditional orders' triggers by client id, made on first use
+        self._limits: dict[str, _Limit] = {}       # LIMIT orders' prices by client id, made on first use
         self._bands: dict[str, tuple[bool, float, float]] = {}   # see `_band`; cleared whenever `_open` changes
         self._fills = 0                            # `_fill` calls so far: whether a candle's plain fills changed anything
         self._wallet_float: tuple[Decimal, float] = (starting_balance, float(starting_balance))
@@ -179,8 +205,11 @@ class SimulatedExchange:
             raise OrderRejected(f"{request.type.value} is not a conditional order type", -1116)
         self._check(request)
         last = self._last_price.get(request.symbol)
-        if last is not None and self._triggered(request, last, last):
-            raise OrderRejected("Order would immediately trigger.", -2021)
+        if last is not None:
+            trigger = _Trigger.of(request)
+            # exact: both sides are the floats of decimal prices
+            if last <= trigger.price if trigger.on_low else last >= trigger.price:
+                raise OrderRejected("Order would immediately trigger.", -2021)
         return self._accept(request)
 
     def cancel_order(self, request: OrderRequest) -> OrderUpdate | None:
@@ -189,6 +218,7 @@ class SimulatedExchange:
         del self._open[request.client_order_id]
         self._bands.clear()
         self._triggers.pop(request.client_order_id, None)
+        self._limits.pop(request.client_order_id, None)
         self._takers.discard(request.client_order_id)
         return self._record(request, OrderStatus.CANCELED)
 
@@ -206,6 +236,10 @@ class SimulatedExchange:
 
     def order_client_id(self, symbol: str, order_id: str) -> str:
         return ""
+
+    def open_orders_of_ours(self, symbol: str, prefix: str) -> list[OrderRequest]:
+        """The resting orders of `symbol` whose client id starts with `prefix`, in placement order."""
+        return [r for r in self._open.values() if r.symbol == symbol and r.client_order_id.startswith(prefix)]
 
     def on_candle(self, candle: Candle, symbol: str | None = None) -> None:
         """Fill what this candle fills; events go to the sink as they happen."""
@@ -293,6 +327,10 @@ class SimulatedExchange:
         for price in (request.price, request.trigger_price):
             if price is not None and price % rules.tick_size:
                 raise OrderRejected(f"Price not increased by tick size. ({price})", -4014)
+        if request.type is _LIMIT and request.price is None:
+            raise OrderRejected("Mandatory parameter 'price' was not sent, was empty/null, or malformed.", -1102)
+        if request.type.is_conditional and request.trigger_price is None:
+            raise OrderRejected("Mandatory parameter 'triggerPrice' was not sent, was empty/null, or malformed.", -1102)
         if request.close_position:
             return
         quantity = request.quantity
@@ -302,10 +340,10 @@ class SimulatedExchange:
             raise OrderRejected(f"Quantity not increased by step size. ({quantity})", -4023)
         if quantity < rules.min_qty:
             raise OrderRejected("Quantity less than min quantity.", -4004)
-        last = self._last_price.get(request.symbol)
-        last = None if last is None else to_decimal(last)
+        last_float = self._last_price.get(request.symbol)
+        last = None if last_float is None else to_decimal(last_float)
         price = request.price or request.trigger_price or last
-        if request.type is _LIMIT and last is not None:
+        if request.type is _LIMIT and request.price is not None and last is not None:
             if request.side is _BUY and request.price > last * rules.percent_up:
                 raise OrderRejected("Limit price can't be higher than the cap.", -4016)
             if request.side is _SELL and request.price < last * rules.percent_down:
@@ -320,13 +358,13 @@ class SimulatedExchange:
         return (side == "LONG") == (request.side is _BUY)
 
     def _accept(self, request: OrderRequest) -> OrderUpdate:
+        if request.type is _LIMIT:
+            limit = self._limits[request.client_order_id] = _Limit.of(request)
+            last = self._last_price.get(request.symbol)
+            if last is not None and (limit.level >= last if request.side is _BUY else limit.level <= last):
+                self._takers.add(request.client_order_id)
         self._open[request.client_order_id] = request
         self._bands.clear()
-        last = self._last_price.get(request.symbol)
-        if request.type is _LIMIT and last is not None:
-            limit = float(request.price)
-            if limit >= last if request.side is _BUY else limit <= last:
-                self._takers.add(request.client_order_id)
         return self._record(request, OrderStatus.NEW)
 
     def _record(self, request: OrderRequest, status: OrderStatus, **fill) -> OrderUpdate:
@@ -338,28 +376,22 @@ class SimulatedExchange:
         self._latest[request.client_order_id] = update
         return update
 
-    @staticmethod
-    def _triggered(request: OrderRequest, high: float, low: float) -> bool:
-        trigger = float(request.trigger_price)  # exact: both sides are the floats of decimal prices
-        stop = request.type is _STOP
-        if request.side is _SELL:
-            return low <= trigger if stop else high >= trigger
-        return high >= trigger if stop else low <= trigger
-
     def _fill_plain(self, request: OrderRequest, open_: float, high: float, low: float) -> bool:
         """Fill a MARKET or LIMIT order if this candle does; True for a resting LIMIT filled
         inside the candle, at a moment OHLC cannot show."""
         if request.type is _MARKET:
             self._fill(request, self._worse(request, to_decimal(open_)), self._taker_fee)
             return False
-        limit, buy = request.price, request.side is _BUY
+        found = self._limits.get(request.client_order_id)
+        if found is None or found.request is not request:   # put in `_open` by a subclass
+            found = self._limits[request.client_order_id] = _Limit.of(request)
+        limit, level, buy = found.price, found.level, request.side is _BUY
         if request.client_order_id in self._takers:
             # it crossed the book when placed: it takes liquidity at the open, up to its limit
             self._takers.discard(request.client_order_id)
             price = self._worse(request, to_decimal(open_))
             self._fill(request, min(price, limit) if buy else max(price, limit), self._taker_fee)
             return False
-        level = float(limit)
         if not (low < level if buy else high > level):
             return False  # a touch is not a fill: the queue at that price may never reach us
         # the market stands at the limit when it fills (or beyond it after a gap): what stops see
@@ -371,7 +403,7 @@ class SimulatedExchange:
         # a candle that opens past the trigger fills at the open: the gap is the trader's loss or luck
         trigger = self._triggers[request.client_order_id]   # made by `_fill_on` this candle
         gapped = open_ <= trigger.price if trigger.on_low else open_ >= trigger.price
-        price = to_decimal(open_) if gapped else request.trigger_price
+        price = to_decimal(open_) if gapped else trigger.exact
         self._fill(request, self._worse(request, price), self._taker_fee)
 
     def _worse(self, request: OrderRequest, price: Decimal) -> Decimal:
@@ -384,16 +416,18 @@ class SimulatedExchange:
         self._bands.clear()
         self._linear = None
         self._triggers.pop(request.client_order_id, None)
+        self._limits.pop(request.client_order_id, None)
         self._fills += 1
         if self._opens(request):
-            quantity = request.quantity
+            quantity = _required(request.quantity, "quantity", request)  # only a close_position order has none
             total = holding.quantity + quantity
             holding.entry_price = (holding.entry_price * holding.quantity + price * quantity) / total
             holding.quantity = total
             holding.margin += price * quantity / self._leverage
             realized = ZERO
         else:
-            quantity = holding.quantity if request.close_position else min(request.quantity, holding.quantity)
+            quantity = (holding.quantity if request.close_position
+                        else min(_required(request.quantity, "quantity", request), holding.quantity))
             if quantity <= 0:
                 self._sink(self._record(request, OrderStatus.EXPIRED, reason="no position to close"))
                 return

@@ -81,9 +81,6 @@ class PaperExchange(SimulatedExchange):
             self.set_rules(rules)
         return rules
 
-    def open_orders_of_ours(self, symbol: str, prefix: str) -> list[OrderRequest]:
-        return [r for r in self._open.values() if r.symbol == symbol and r.client_order_id.startswith(prefix)]
-
     def play_missed(self, candles: list[Candle], symbol: str) -> int:
         """Fill on the closed `candles` that opened after `resumed_from` (fills reach the trader
         through the sink); returns how many were played. A candle seen before the crash but
