@@ -17,14 +17,15 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from contextlib import contextmanager
+from functools import lru_cache
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from journal.migrations import migrate
 from journal.reads import JournalReads
 from journal.records import JournaledTrade, TimelineFill
-from journal.values import decimal_or_none, epoch_ms, epoch_or_none, iso_time, stored
+from journal.values import decimal_or_none, epoch_ms, epoch_or_none, iso_time, stored, stored_row
 from journal.writes import JournalWrites
 
 __all__ = ["Journal", "JournalError", "SCHEMA_FILE", "SCHEMA_VERSION", "epoch_ms", "iso_time"]
@@ -52,7 +53,8 @@ class Journal(JournalWrites, JournalReads):
         self.connection = connection
         self.path = path
         self._depth = 0
-        self._pending: dict[tuple[str, str], list[list]] = {}   # rows waiting for the next commit (see insert_soon)
+        self._pending: dict[str, list[list]] = {}   # INSERT statement -> rows waiting for the next commit (see insert_soon)
+        self._updates: dict[tuple[str, str, Any], dict[str, Any]] = {}   # (table, key column, key) -> columns (see update)
         self._base = 0      # 1 inside deferred_commits: the batch's own transaction is open
         self._every = self._candles = 0
         self._broken = False
@@ -134,7 +136,7 @@ class Journal(JournalWrites, JournalReads):
         if self._depth == self._base:
             if self._base == 0:
                 self.connection.execute("BEGIN")
-            self._write_pending()
+            self._write_inserts()
         self._depth += 1
         try:
             yield
@@ -190,16 +192,18 @@ class Journal(JournalWrites, JournalReads):
             self._write_pending()
         else:
             self._pending.clear()   # refusals after the last commit go with the rest of their candle
+            self._updates.clear()
         self.connection.execute(verb)
         self._base = self._depth = 0
 
     # ----- writes -------------------------------------------------------------------------
     def insert(self, table: str, **values: Any) -> int:
         """Insert one row; return its rowid. Column names come from code, never from input."""
-        columns = ", ".join(values)
-        marks = ", ".join("?" for _ in values)
-        cursor = self.connection.execute(
-            f"INSERT INTO {table} ({columns}) VALUES ({marks})", [stored(v) for v in values.values()])
+        return self.insert_row(table, tuple(values), values.values())
+
+    def insert_row(self, table: str, columns: tuple[str, ...], values: Iterable[Any]) -> int:
+        """`insert` with the columns and their values apart (the named writes: no keyword dict per row)."""
+        cursor = self.connection.execute(_insert_sql(table, columns), stored_row(values))
         assert cursor.lastrowid is not None  # set by every INSERT
         return cursor.lastrowid
 
@@ -209,27 +213,44 @@ class Journal(JournalWrites, JournalReads):
         A durable journal writes it at once. A replay journal keeps it until the next
         transaction, `flush` or `close`, in order, so a replay does not pay one commit per
         refusal; nothing is sent because of such a row, so nothing can get ahead of it."""
+        self.insert_row_soon(table, tuple(values), values.values())
+
+    def insert_row_soon(self, table: str, columns: tuple[str, ...], values: Iterable[Any]) -> None:
+        """`insert_soon` with the columns and their values apart."""
         if self.durable:
-            self.insert(table, **values)
+            self.insert_row(table, columns, values)
             return
-        self._pending.setdefault((table, ", ".join(values)), []).append([stored(v) for v in values.values()])
+        self._pending.setdefault(_insert_sql(table, columns), []).append(stored_row(values))
 
     def flush(self) -> None:
-        """Write the rows kept by `insert_soon`."""
+        """Write the changes kept by `update`, and the rows kept by `insert_soon` (between steps)."""
+        self._write_updates()
         if self._pending:
             with self.transaction():
                 pass
 
     def _write_pending(self) -> None:
-        for (table, columns), rows in self._pending.items():
-            marks = ", ".join("?" for _ in rows[0])
-            self.connection.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+        self._write_inserts()
+        self._write_updates()
+
+    def _write_inserts(self) -> None:
+        for sql, rows in self._pending.items():
+            self.connection.executemany(sql, rows)
         self._pending.clear()
 
+    def _write_updates(self) -> None:
+        for (table, key_column, key), values in self._updates.items():
+            self.connection.execute(_update_sql(table, key_column, tuple(values)), [*values.values(), key])
+        self._updates.clear()
+
     def update(self, table: str, key_column: str, key: Any, **values: Any) -> None:
-        assignments = ", ".join(f"{column} = ?" for column in values)
-        self.connection.execute(
-            f"UPDATE {table} SET {assignments} WHERE {key_column} = ?", [stored(v) for v in values.values()] + [stored(key)])
+        """Set columns of one row. Inside a replay's batch (`deferred_commits`) the change waits,
+        merged with the row's other changes, for the batch's commit or the next read: a position
+        changes state, totals and result several times a trade, and its row is written once."""
+        if self._base:
+            self._updates.setdefault((table, key_column, stored(key)), {}).update(zip(values, stored_row(values.values())))
+            return
+        self.connection.execute(_update_sql(table, key_column, tuple(values)), stored_row((*values.values(), key)))
 
     # ----- reads --------------------------------------------------------------------------
     def rows(self, sql: str, *params: Any) -> list[dict]:
@@ -261,6 +282,16 @@ class Journal(JournalWrites, JournalReads):
             "SELECT f.at, f.position_id, p.side, o.role, f.quantity, f.price, f.fee, f.realized_pnl FROM fills f"
             " JOIN orders o ON o.client_order_id = f.client_order_id JOIN positions p ON p.id = f.position_id"
             " ORDER BY f.id")]
+
+
+@lru_cache(maxsize=None)   # a few dozen statements, each written thousands of times in a replay
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+@lru_cache(maxsize=None)
+def _update_sql(table: str, key_column: str, columns: tuple[str, ...]) -> str:
+    return f"UPDATE {table} SET {', '.join(f'{column} = ?' for column in columns)} WHERE {key_column} = ?"
 
 
 def _planned(text: str | None) -> Decimal | None:

@@ -8,7 +8,7 @@ Values are `journal.records` dataclasses; times in epoch ms, stored as ISO-8601 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from journal.records import (CloseRecord, FillRecord, OrderRecord, OrderUpdateRecord, PositionRecord, PositionTotals,
                              SignalRecord, TransitionRecord)
@@ -20,16 +20,17 @@ class JournalWrites:
 
     if TYPE_CHECKING:   # given by Journal
         def insert(self, table: str, **values: Any) -> int: ...
-        def insert_soon(self, table: str, **values: Any) -> None: ...
+        def insert_row(self, table: str, columns: tuple[str, ...], values: Iterable[Any]) -> int: ...
+        def insert_row_soon(self, table: str, columns: tuple[str, ...], values: Iterable[Any]) -> None: ...
         def update(self, table: str, key_column: str, key: Any, **values: Any) -> None: ...
 
     def record_signal(self, signal: SignalRecord, position_id: int) -> None:
         """An accepted signal and the position it opened."""
-        self.insert("signals", **_signal_columns(signal), accepted=1, position_id=position_id)
+        self.insert_row("signals", ACCEPTED_SIGNAL_COLUMNS, _signal_row(signal, 1, position_id))
 
     def record_refused_signal(self, signal: SignalRecord, refusal: str) -> None:
         """A refused signal with its refusal ("CODE: words"); written with the next commit in a replay."""
-        self.insert_soon("signals", **_signal_columns(signal), accepted=0, refusal=refusal)
+        self.insert_row_soon("signals", REFUSED_SIGNAL_COLUMNS, _signal_row(signal, 0, refusal))
 
     def record_position(self, position: PositionRecord) -> int:
         """A new position; returns its id."""
@@ -63,11 +64,11 @@ class JournalWrites:
 
     def record_transition(self, transition: TransitionRecord) -> None:
         """One transition row (the position's own state is written by `record_state`)."""
-        self.insert("transitions", **_transition_columns(transition))
+        self.insert_row("transitions", TRANSITION_COLUMNS, _transition_row(transition))
 
     def record_refused_intent(self, transition: TransitionRecord) -> None:
         """A strategy's request refused (event intent_refused): announces nothing, may wait for the next commit."""
-        self.insert_soon("transitions", **_transition_columns(transition))
+        self.insert_row_soon("transitions", TRANSITION_COLUMNS, _transition_row(transition))
 
     def record_state(self, position_id: int, state: str, close_reason: str | None) -> None:
         """A position's state, with its close reason (written with the move to CLOSING, so a crash keeps it)."""
@@ -83,14 +84,21 @@ class JournalWrites:
                     realized_pnl=close.realized_pnl, fees=close.fees, close_reason=close.close_reason)
 
 
-def _signal_columns(signal: SignalRecord) -> dict:
-    return dict(at=iso_time(signal.at), candle_time=iso_time(signal.candle_time), symbol=signal.symbol, side=signal.side,
-                entry_type=signal.entry_type, entry_price=signal.entry_price, stop_price=signal.stop_price,
-                take_profit_price=signal.take_profit_price, strategy=signal.strategy, reason=signal.reason,
-                basis=",".join(signal.basis) or None, expiry_candles=signal.expiry_candles)
+# the busiest rows (a replay writes one per signal and per transition) go as lists in this column order
+SIGNAL_COLUMNS = ("at", "candle_time", "symbol", "side", "entry_type", "entry_price", "stop_price", "take_profit_price",
+                  "strategy", "reason", "basis", "expiry_candles", "accepted")
+ACCEPTED_SIGNAL_COLUMNS = SIGNAL_COLUMNS + ("position_id",)
+REFUSED_SIGNAL_COLUMNS = SIGNAL_COLUMNS + ("refusal",)
+TRANSITION_COLUMNS = ("position_id", "from_state", "to_state", "event", "at", "client_order_id", "detail")
 
 
-def _transition_columns(transition: TransitionRecord) -> dict:
-    return dict(position_id=transition.position_id, from_state=transition.from_state, to_state=transition.to_state,
-                event=transition.event, at=iso_time(transition.at), client_order_id=transition.client_order_id,
-                detail=transition.detail)
+def _signal_row(signal: SignalRecord, accepted: int, last: Any) -> list:
+    """The values of SIGNAL_COLUMNS, then `last` (the position id, or the refusal)."""
+    return [iso_time(signal.at), iso_time(signal.candle_time), signal.symbol, signal.side, signal.entry_type,
+            signal.entry_price, signal.stop_price, signal.take_profit_price, signal.strategy, signal.reason,
+            ",".join(signal.basis) or None, signal.expiry_candles, accepted, last]
+
+
+def _transition_row(transition: TransitionRecord) -> list:
+    return [transition.position_id, transition.from_state, transition.to_state, transition.event, iso_time(transition.at),
+            transition.client_order_id, transition.detail]

@@ -104,10 +104,10 @@ def _run_replay(settings: Settings, candles: list[Candle], journal: Journal, sto
     exchange = build_simulated_exchange(settings)
     trader = Trader(exchange, journal, settings.risk, clock,
                     limit_entry_timeout_ms=settings.strategy.limit_entry_timeout_candles * settings.interval_ms,
-                    interval_ms=settings.interval_ms)
+                    interval_ms=settings.interval_ms, publish_each_step=False)
     exchange.connect(trader.on_order_update)
     name = settings.strategy.strategy_name
-    runner = settings.build_runner(lambda: trader.snapshot.for_strategy(name))  # read after the trader handled the candle
+    runner = settings.build_runner(lambda: trader.published().for_strategy(name))  # read after the trader handled the candle
     interval = settings.interval_ms
     symbol = settings.strategy.symbol
     starting = exchange.wallet_balance()
@@ -115,23 +115,27 @@ def _run_replay(settings: Settings, candles: list[Candle], journal: Journal, sto
     flat_at = None   # the wallet balance last taken while flat
     seen = 0
     report_every = max(1, len(candles) // 10)
+    positions = trader.positions   # the trader's own dict, changed in place
+    # the bound methods called once per candle, looked up once (a few per cent of a replay)
+    fill, note_price, strategy_step, tick = exchange.on_candle, trader.note_price, runner.on_candle, trader.on_tick
+    estimate, exact_equity, candle_done = exchange.equity_estimate, exchange.equity, journal.candle_done
     for candle in candles:
         if stop is not None and stop.is_set():
             log.warning("replay stopped after %d candles", seen)
             break
         clock.now_ms = candle.open_time
-        exchange.on_candle(candle, symbol)
-        clock.now_ms = candle.open_time + interval
-        trader.note_price(symbol, candle.close)
+        fill(candle, symbol)
+        clock.now_ms = now = candle.open_time + interval
+        note_price(symbol, candle.close)
         try:
-            intents = runner.on_candle(candle)
+            intents = strategy_step(candle)
         except Exception as problem:
             raise _strategy_error(problem, runner, candle, settings) from problem
         for intent in intents:
             trader.on_intent(intent, name)
-        if trader.positions:
-            trader.on_tick(clock.now_ms)
-            drawdown.update(*exchange.equity_estimate(), exchange.equity)
+        if positions:
+            tick(now)
+            drawdown.update(*estimate(), exact_equity)
             flat_at = None
         else:
             wallet = exchange.wallet_balance()
@@ -139,7 +143,7 @@ def _run_replay(settings: Settings, candles: list[Candle], journal: Journal, sto
                 drawdown.take(wallet)
                 flat_at = wallet
         seen += 1
-        journal.candle_done()
+        candle_done()
         if seen % report_every == 0:
             equity = exchange.equity() if trader.positions else exchange.wallet_balance()
             log.info("replay %d%%: %d candles, equity %.2f USDT, %d position(s) open", 100 * seen // len(candles), seen,

@@ -50,7 +50,7 @@ class IntentHandling:
     last_prices: dict[str, float]
     refusals: RefusalLog
     _actions: deque[tuple[str, Order]]
-    _dirty: bool
+    _changes: int
 
     if TYPE_CHECKING:   # given by Trader
         def on_signal(self, signal: Signal) -> Position | None: ...
@@ -179,5 +179,5 @@ class IntentHandling:
                 position.id, position.state.value, position.state.value, "intent_refused", self.clock(), None,
                 f"{name} from {strategy} refused, {code}: {words}; asked: {intent.reason}"))
         self.refusals.add(strategy, self.clock(), position.side if position else None, code, f"{name}: {words}")
-        self._dirty = True
+        self._changes += 1
 

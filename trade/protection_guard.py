@@ -80,22 +80,25 @@ class ProtectionGuard:
         self.watched.add(position.id)
 
     # ----- the periodic check ------------------------------------------------------------------
-    def check(self, now: int) -> None:
+    def check(self, now: int) -> bool:
+        """Act on what needs it (see the module doc); False when nothing did: no position needs
+        attention and none is watched, so until the trader's books change nothing will."""
         positions = list(self.trader.positions.values())
         for gone in set(self.bare_since) - {p.id for p in positions}:
             del self.bare_since[gone]
         self.watched &= {p.id for p in positions}
         pending = [p for p in positions if self._needs_attention(p, now)]
         if not pending and not self.watched:
-            return
+            return False
         if self._checked_at is not None and now - self._checked_at < CHECK_EVERY_MS:
-            return
+            return True
         self._checked_at = now
         for symbol in sorted({p.symbol for p in positions if p.id in self.watched}):
             self.trader.truth.check(symbol, "guard re-check")
         for position in pending:
             if position.id in self.trader.positions:
                 self._attend(position, now)
+        return True
 
     def _needs_attention(self, position: Position, now: int) -> bool:
         if position.state in (ENTERING, OPEN) and position.open_quantity > 0:

@@ -40,6 +40,7 @@ from trade.snapshot import EMPTY, RefusalLog, TraderSnapshot, build_snapshot
 
 log = logging.getLogger(__name__)
 
+NEVER = 2 ** 63   # a time (epoch ms) no tick reaches
 CLOSE_TRIGGERS = {OrderRole.STOP: ("stop_filled", "stop_loss"), OrderRole.TAKE_PROFIT: ("take_profit_filled", "take_profit"),
                   OrderRole.EXIT: ("exit_filled", "exit"), OrderRole.OUTSIDE: ("closed_outside", "closed_outside_bot")}
 
@@ -54,12 +55,15 @@ class Trader(IntentHandling):
     - `sleep`: how to wait between look-ups of an order whose outcome is unknown.
     - `reconcile_every_ms`: live safety net: look up open orders this often even when the
       user-data stream seems fine (None in replay).
+    - `publish_each_step`: replace `snapshot` after every input that changed something, for
+      readers on other threads (live). False (replay, whose one reader, the strategy, runs on
+      this thread and mostly never looks): the snapshot is built only when `published()` asks.
     """
 
     def __init__(self, exchange: Exchange, journal: Journal, risk: RiskSettings, clock: Callable[[], int],
                  limit_entry_timeout_ms: int | None = None, sleep: Callable[[float], None] = time.sleep,
                  reconcile_every_ms: int | None = None, interval_ms: int | None = None,
-                 listener: TradeListener | None = None) -> None:
+                 listener: TradeListener | None = None, publish_each_step: bool = True) -> None:
         self.exchange = exchange
         self.listener = listener or QuietListener()
         self.journal = journal
@@ -81,7 +85,10 @@ class Trader(IntentHandling):
         self.last_prices: dict[str, float] = {}   # last close per symbol (note_price)
         self.refusals = RefusalLog()
         self.snapshot: TraderSnapshot = EMPTY   # replaced, never changed: safe to read from any thread
-        self._dirty = False
+        self._changes = 0     # bumped whenever the books change (positions, orders, fills, refusals)
+        self._published = 0   # `_changes` as of the snapshot
+        self.publish_each_step = publish_each_step
+        self._quiet: tuple[int, int] = (-1, 0)   # (`_changes`, until when) of the last tick that found nothing to do
 
     # ----- stage inputs ------------------------------------------------------------------------
     def on_signal(self, signal: Signal) -> Position | None:
@@ -97,7 +104,7 @@ class Trader(IntentHandling):
             self.journal.record_refused_signal(record, str(sized))
             log.debug("signal refused %s %s %s: %s", signal.symbol, signal.side.value, signal.strategy, sized)
             self.refusals.add(signal.strategy, signal.candle_time, signal.side, sized.code, sized.words)
-            self._dirty = True
+            self._changes += 1
             self._publish()
             return None
         with self.journal.transaction():
@@ -138,29 +145,44 @@ class Trader(IntentHandling):
         self.truth.on_account_update(symbol, amounts, self.clock())
 
     def on_tick(self, now: int | None = None) -> None:
-        """Housekeeping: the protection guard; cancel LIMIT entries that waited too long; reconcile now and then (live)."""
+        """Housekeeping: the protection guard; cancel LIMIT entries that waited too long; reconcile now and then (live).
+
+        A tick that found nothing to do leaves the time of the next thing due (a reconcile, a
+        LIMIT entry's timeout); until then, and while the books and the account reports stay
+        as they were, a tick has nothing to do either and returns at once (a replay ticks at
+        every candle a position is open)."""
         self.exchange.on_tick()
         if not self.positions:
             self._publish()
             return
         now = self.clock() if now is None else now
+        changes, until = self._quiet
+        if changes == self._changes and now < until and not self.truth.reported and not self.guard.watched:
+            return
         if self.reconcile_every_ms is not None and now - self._reconciled_at >= self.reconcile_every_ms:
             self._reconciled_at = now
             self.reconcile()
         self.truth.settle(now)
-        self.guard.check(now)
+        attention = self.guard.check(now)
+        due = self._reconciled_at + self.reconcile_every_ms if self.reconcile_every_ms is not None else NEVER
         for position in list(self.positions.values()):
             timeout = position.entry_timeout_ms or self.limit_entry_timeout_ms
             if timeout is None:
                 continue
             entry = position.orders.get(OrderRole.ENTRY)
             if (entry and entry.is_open and entry.status is not OrderStatus.INTENT and entry.request.type is OrderType.LIMIT
-                    and now - position.created_at >= timeout and position.state in (ENTERING, OPEN)):
+                    and position.state in (ENTERING, OPEN)):
+                if now - position.created_at < timeout:
+                    due = min(due, position.created_at + timeout)
+                    continue
                 with self.journal.transaction():
                     self._fire(position, "cancel_entry", entry, "limit entry timed out")
                     self._actions.append(("cancel", entry))
+        acted = bool(self._actions)
         self._run_actions()
         self._publish()
+        quiet = not (attention or acted or self.truth.reported)
+        self._quiet = (self._changes, due) if quiet else (-1, 0)
 
     def close_all(self, reason: str) -> None:
         """Flatten every open position at market (end of a replay, or asked by the user)."""
@@ -182,7 +204,7 @@ class Trader(IntentHandling):
         self.positions[position.id] = position
         for order in position.orders.values():
             self.orders[order.client_order_id] = order
-        self._dirty = True
+        self._changes += 1
 
     def reconcile(self) -> None:
         """Ask the exchange about every unfinished order and book what it says.
@@ -280,6 +302,7 @@ class Trader(IntentHandling):
         request = order_request(position, client_id, role, type_, self.exchange.hedge_mode, quantity, price, trigger)
         order = Order(request, role, position.id)
         position.orders[role] = order
+        self._changes += 1
         self.orders[request.client_order_id] = order
         self.journal.record_order(OrderRecord(client_id, position.id, role.value, type_.value, request.side.value,
                                               request.quantity, price, trigger, OrderStatus.INTENT.value, self.clock()))
@@ -287,15 +310,15 @@ class Trader(IntentHandling):
 
     def _fire(self, position: Position, trigger: str, order: Order | None = None, detail: str | None = None) -> None:
         """Move the machine (MachineError if the table forbids it), then journal the move."""
-        source = position.state
+        source = position.state.value
         position.trigger(trigger)
-        self._dirty = True
-        self.journal.record_transition(TransitionRecord(position.id, source.value, position.state.value, trigger, self.clock(),
-                                                        order.client_order_id if order else None, detail))
+        self._changes += 1
+        target = position.state.value
+        client_id = order.client_order_id if order else None
+        self.journal.record_transition(TransitionRecord(position.id, source, target, trigger, self.clock(), client_id, detail))
         # the close reason goes in with the move to CLOSING: a crash right after must not lose it
-        self.journal.record_state(position.id, position.state.value, position.close_reason)
-        log.debug("%s position %d %s -> %s on %s %s", position.symbol, position.id, source.value, position.state.value, trigger,
-                 order.client_order_id if order else "")
+        self.journal.record_state(position.id, target, position.close_reason)
+        log.debug("%s position %d %s -> %s on %s %s", position.symbol, position.id, source, target, trigger, client_id or "")
 
     def _book(self, update: OrderUpdate) -> None:
         order = self.orders.get(update.client_order_id)
@@ -315,7 +338,7 @@ class Trader(IntentHandling):
             self.guard.count(position, order, update)
             if not (order.status.is_final and not update.status.is_final):  # a late, stale answer never reopens an order
                 order.status = update.status
-                self._dirty = True  # the snapshot tells whether each position has a live stop
+                self._changes += 1  # the snapshot tells whether each position has a live stop
             order.exchange_order_id = update.exchange_order_id or order.exchange_order_id
             self.journal.record_order_update(OrderUpdateRecord(
                 order.client_order_id, order.status.value, order.filled_quantity, order.average_price,
@@ -325,7 +348,7 @@ class Trader(IntentHandling):
     def _book_fill(self, position: Position, order: Order, fill: TradeFill) -> None:
         at = fill.at or self.clock()
         book_fill(position, order, fill, at)
-        self._dirty = True
+        self._changes += 1
         self.journal.record_fill(FillRecord(order.client_order_id, position.id, at, fill.quantity, fill.price, fill.fee,
                                             fill.realized_pnl, fill.trade_id or None))
         self.journal.record_totals(PositionTotals(position.id, position.filled_entry_quantity, position.entry_price,
@@ -469,10 +492,17 @@ class Trader(IntentHandling):
                 stop_unknown.add(order.position_id)
 
     def _publish(self) -> None:
-        """Replace the snapshot when something changed since the last one."""
-        if self._dirty:
-            self._dirty = False
+        """Replace the snapshot when something changed since the last one (unless only `published()` reads it)."""
+        if self.publish_each_step and self._changes != self._published:
+            self._published = self._changes
             self.snapshot = build_snapshot(self.positions.values(), self.refusals)
+
+    def published(self) -> TraderSnapshot:
+        """The snapshot as of now, built first when stale. Only on the trader's own thread."""
+        if self._changes != self._published:
+            self._published = self._changes
+            self.snapshot = build_snapshot(self.positions.values(), self.refusals)
+        return self.snapshot
 
     def _look_up_siblings(self, position: Position) -> None:
         """Book the exchange's word on every placed open order of `position` (a fill may be unheard of)."""

@@ -24,6 +24,7 @@ Events go to the sink given to `connect`, in the order they happen.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable
@@ -45,7 +46,6 @@ class _Holding:
     quantity: Decimal = ZERO
     entry_price: Decimal = ZERO
     margin: Decimal = ZERO
-    floats: tuple = (None, None, 0.0, 0.0)   # (quantity, entry_price) as last converted, and their floats
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +112,10 @@ class SimulatedExchange:
         self._last_price: dict[str, float] = {}   # floats from the candles; Decimal only where money is computed
         self._triggers: dict[str, _Trigger] = {}   # conditional orders' triggers by client id, made on first use
         self._limits: dict[str, _Limit] = {}       # LIMIT orders' prices by client id, made on first use
+        self._bands: dict[str, tuple[bool, float, float]] = {}   # see `_band`; cleared whenever `_open` changes
         self._fills = 0                            # `_fill` calls so far: whether a candle's plain fills changed anything
         self._wallet_float: tuple[Decimal, float] = (starting_balance, float(starting_balance))
+        self._linear: tuple | None = None   # `equity_estimate`'s terms; None whenever the wallet or a holding changes
         self._now = 0
         self._next_order_id = 1
         self._sink: Callable[[OrderUpdate], None] = lambda update: None
@@ -161,20 +163,36 @@ class SimulatedExchange:
     def equity_estimate(self) -> tuple[float, float]:
         """`equity()` in floats, and a bound on its distance from `equity()` (USDT, generous: float
         rounding is about 1e-16 of the amounts summed, the bound 1e-12). For a replay's drawdown,
-        which needs the exact `equity()` only where the estimate could set a new peak or fall."""
+        which needs the exact `equity()` only where the estimate could set a new peak or fall.
+
+        Equity is linear in each symbol's last price: wallet + Σ sign × size × (last - entry)
+        = `base` + Σ `slope` × last, with the float terms made once per change of the books
+        (`_linear_terms`), so a candle costs a multiplication per symbol held."""
+        terms = self._linear or self._linear_terms()
+        value, scale, per_symbol = terms
+        for symbol, slope, size in per_symbol:
+            last = self._last_price[symbol]
+            value += slope * last
+            scale += size * abs(last)
+        return value, _ROUNDING * scale
+
+    def _linear_terms(self) -> tuple:
+        """(base, scale without the prices, [(symbol, slope, size)]) for `equity_estimate`;
+        scale bounds the magnitude of every amount summed (|wallet| + 1 + Σ size × (|entry| + |last|))."""
         value, _ = self.wallet_estimate()
         scale = abs(value) + 1.0
+        by_symbol: dict[str, list[float]] = {}
         for (symbol, side), holding in self._holdings.items():
-            quantity = holding.quantity
-            if quantity:
-                seen_quantity, seen_entry, size, entry = holding.floats
-                if seen_quantity is not quantity or seen_entry is not holding.entry_price:
-                    size, entry = float(quantity), float(holding.entry_price)
-                    holding.floats = (quantity, holding.entry_price, size, entry)
-                last = self._last_price[symbol]
-                value += (last - entry) * size if side == "LONG" else (entry - last) * size
-                scale += (abs(last) + abs(entry)) * size
-        return value, _ROUNDING * scale
+            if holding.quantity:
+                size, entry = float(holding.quantity), float(holding.entry_price)
+                sign = 1.0 if side == "LONG" else -1.0
+                value -= sign * entry * size
+                scale += abs(entry) * size
+                terms = by_symbol.setdefault(symbol, [0.0, 0.0])
+                terms[0] += sign * size
+                terms[1] += size
+        self._linear = (value, scale, [(symbol, slope, size) for symbol, (slope, size) in by_symbol.items()])
+        return self._linear
 
     def place_order(self, request: OrderRequest) -> OrderUpdate:
         if request.type.is_conditional:
@@ -198,6 +216,7 @@ class SimulatedExchange:
         if request.client_order_id not in self._open:
             return self._latest.get(request.client_order_id)
         del self._open[request.client_order_id]
+        self._bands.clear()
         self._triggers.pop(request.client_order_id, None)
         self._limits.pop(request.client_order_id, None)
         self._takers.discard(request.client_order_id)
@@ -228,8 +247,31 @@ class SimulatedExchange:
         self._now = candle.open_time
         self._last_price[symbol] = candle.open
         if self._open:
-            self._fill_on(candle, symbol)
+            plain, low_fires, high_fires = self._band(symbol)
+            if plain or candle.low <= low_fires or candle.high >= high_fires:
+                self._fill_on(candle, symbol)
         self._last_price[symbol] = candle.close
+
+    def _band(self, symbol: str) -> tuple[bool, float, float]:
+        """Whether `symbol` has open plain orders, the highest trigger a candle's low reaches
+        down to fires, the lowest its high fires: a candle with a low above the one and a high
+        below the other triggers nothing (most candles, while a stop and a target rest)."""
+        band = self._bands.get(symbol)
+        if band is None:
+            plain, low_fires, high_fires = False, -math.inf, math.inf
+            for request in self._open.values():
+                if request.symbol != symbol:
+                    continue
+                if request.type is not _STOP and request.type is not _TAKE_PROFIT:
+                    plain = True
+                    continue
+                trigger = _Trigger.of(request)
+                if trigger.on_low:
+                    low_fires = max(low_fires, trigger.price)
+                else:
+                    high_fires = min(high_fires, trigger.price)
+            band = self._bands[symbol] = (plain, low_fires, high_fires)
+        return band
 
     def _fill_on(self, candle: Candle, symbol: str) -> None:
         """Fill this candle's open orders of `symbol`: plain ones first, then the triggered ones."""
@@ -322,6 +364,7 @@ class SimulatedExchange:
             if last is not None and (limit.level >= last if request.side is _BUY else limit.level <= last):
                 self._takers.add(request.client_order_id)
         self._open[request.client_order_id] = request
+        self._bands.clear()
         return self._record(request, OrderStatus.NEW)
 
     def _record(self, request: OrderRequest, status: OrderStatus, **fill) -> OrderUpdate:
@@ -370,6 +413,8 @@ class SimulatedExchange:
         side = request.position_side if request.position_side != "BOTH" else ("LONG" if request.side is _BUY else "SHORT")
         holding = self._holdings.setdefault((request.symbol, side), _Holding())
         del self._open[request.client_order_id]
+        self._bands.clear()
+        self._linear = None
         self._triggers.pop(request.client_order_id, None)
         self._limits.pop(request.client_order_id, None)
         self._fills += 1

@@ -44,6 +44,7 @@ class PaperExchange(SimulatedExchange):
                         starting, configured_balance)
         realized, fees = paper.fill_totals(journal)
         self._wallet = starting + realized - fees
+        self._linear = None
         for held in paper.held_quantities(journal):
             quantity = held.entered - held.exited
             if quantity > 0:
@@ -54,6 +55,7 @@ class PaperExchange(SimulatedExchange):
         for row in paper.resting_orders(journal):
             request = _request(row)
             self._open[request.client_order_id] = request
+            self._bands.clear()
             self._latest[request.client_order_id] = OrderUpdate(request.client_order_id, request.symbol, OrderStatus.NEW,
                                                                 row.updated_at, row.exchange_order_id)
         self._next_order_id = paper.highest_exchange_order_id(journal) + 1
