@@ -21,6 +21,7 @@ non-numeric field.
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 from ict.models import Candle
@@ -88,8 +89,12 @@ def _read_table(lines: list[str], start: int) -> tuple[list[Candle], dict[str, i
     fields: list = [("time", np.int64)] + [(name, np.float64) for name in _PRICE_COLUMNS]
     fields += [(f"extra{index}", np.float64) for index in range(width - 6)]
     try:
-        table = np.loadtxt(rows, dtype=np.dtype(fields), delimiter=",", comments=None, ndmin=1)
-    except (ValueError, OverflowError):
+        with warnings.catch_warnings():
+            # older numpy parses "nan" or "1.5" as an integer with a DeprecationWarning: such a file goes to
+            # the row reader, which names the line, as a newer numpy's error does
+            warnings.simplefilter("error")
+            table = np.loadtxt(rows, dtype=np.dtype(fields), delimiter=",", comments=None, ndmin=1)
+    except (ValueError, OverflowError, Warning):
         return None
     if len(table) != len(rows):
         return None
