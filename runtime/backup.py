@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from journal.backup import BackupError, backup_journal, backup_target
-from runtime.settings import SettingsError, load_settings
+from runtime.settings import SettingsError, journal_of
 
 EXIT_BAD_INPUT = 2
 
@@ -28,13 +28,7 @@ def main(argv: list[str]) -> int:
     """The `backup` command: print what was written and return 0, or one line on stderr and 2."""
     args = parse_args(argv)
     try:
-        if args.journal:
-            journal = Path(args.journal)
-        else:
-            settings = load_settings(args.settings)
-            journal = settings.resolve(settings.bot.journal)
-        if journal.is_dir():
-            raise BackupError(f"journal {journal} is a folder, not a journal file; pass --journal with the journal's file")
+        journal = journal_of(args.journal, args.settings)
         if args.path and args.path.endswith(("/", os.sep)) and not Path(args.path).is_dir():
             # "backups/" means a folder: never turn it into a file named "backups"
             raise BackupError(f"backup folder {args.path} does not exist; create it or give another PATH")

@@ -265,3 +265,17 @@ def _floats(table: dict) -> dict:
 def _hint(word: str, options) -> str:
     match = difflib.get_close_matches(word, list(options), n=1)
     return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def journal_of(journal: str | None, settings_file: str | Path) -> Path:
+    """The journal a command works on (`status`, `backup`): `--journal PATH` when given, else the
+    settings file's `[bot] journal`. Raises SettingsError (one line) for bad settings or a folder."""
+    path = Path(journal) if journal else _journal_from(settings_file)
+    if path.is_dir():
+        raise SettingsError(f"journal {path} is a folder, not a journal file; pass --journal with the journal's file")
+    return path
+
+
+def _journal_from(settings_file: str | Path) -> Path:
+    settings = load_settings(settings_file)
+    return settings.resolve(settings.bot.journal)

@@ -11,12 +11,11 @@ import argparse
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 
 from ict.intervals import utc_text
 from journal.health import MISSED_BEATS, Status, read_status
 from journal.journal import JournalError
-from runtime.settings import SettingsError, load_settings
+from runtime.settings import SettingsError, journal_of
 
 HEALTHY, STALE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -86,13 +85,7 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     now_ms = int(time.time() * 1000)
     try:
-        if args.journal:
-            journal = Path(args.journal)
-        else:
-            settings = load_settings(args.settings)
-            journal = settings.resolve(settings.bot.journal)
-        if journal.is_dir():
-            raise JournalError(f"journal {journal} is a folder, not a journal file; pass --journal with the journal's file")
+        journal = journal_of(args.journal, args.settings)
         status = read_status(journal, now_ms)
     except (SettingsError, JournalError) as problem:
         print(f"error: {problem}", file=sys.stderr)
