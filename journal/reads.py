@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from journal.records import JournaledFill, JournaledOrder, JournaledPosition, JournaledSignal, PositionResult
+from journal.records import FillRecord, JournaledOrder, JournaledPosition, JournaledSignal, PositionResult
 from journal.values import decimal_or_none, epoch_ms, epoch_or_none, iso_time
 
 
@@ -42,10 +42,11 @@ class JournalReads:
             "SELECT o.*, p.symbol, p.side AS position_side FROM orders o JOIN positions p ON p.id = o.position_id "
             "WHERE o.position_id = ? ORDER BY o.rowid", position_id)]
 
-    def fills_of(self, position_id: int) -> list[JournaledFill]:
+    def fills_of(self, position_id: int) -> list[FillRecord]:
         """Every fill of `position_id`, in the order they were booked."""
         return [_fill(row) for row in self.rows(
-            "SELECT client_order_id, at, quantity, price, fee, realized_pnl, trade_id FROM fills WHERE position_id = ? ORDER BY id",
+            "SELECT client_order_id, position_id, at, quantity, price, fee, realized_pnl, trade_id FROM fills "
+            "WHERE position_id = ? ORDER BY id",
             position_id)]
 
     def trade_ids_since(self, epoch_ms: int) -> set[str]:
@@ -73,6 +74,6 @@ def order_of_row(row: dict) -> JournaledOrder:
                           decimal_or_none(row["avg_price"]), row["exchange_order_id"], epoch_ms(row["updated_at"]))
 
 
-def _fill(row: dict) -> JournaledFill:
-    return JournaledFill(row["client_order_id"], epoch_ms(row["at"]), Decimal(row["quantity"]), Decimal(row["price"]),
-                         Decimal(row["fee"]), Decimal(row["realized_pnl"]), row["trade_id"])
+def _fill(row: dict) -> FillRecord:
+    return FillRecord(row["client_order_id"], row["position_id"], epoch_ms(row["at"]), Decimal(row["quantity"]),
+                      Decimal(row["price"]), Decimal(row["fee"]), Decimal(row["realized_pnl"]), row["trade_id"])

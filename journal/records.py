@@ -77,7 +77,8 @@ class OrderUpdateRecord:
 
 @dataclass(frozen=True, slots=True)
 class FillRecord:
-    """One fill (trade) of an order; `fee` paid (positive) and `realized_pnl` before fees, USDT."""
+    """One fill (trade) of an order, as written and as read back (`Journal.fills_of`); `fee` paid
+    (positive) and `realized_pnl` before fees, USDT."""
 
     client_order_id: str
     position_id: int
@@ -176,19 +177,6 @@ class JournaledOrder:
     avg_price: Decimal | None
     exchange_order_id: str | None
     updated_at: int
-
-
-@dataclass(frozen=True, slots=True)
-class JournaledFill:
-    """A fill row (see `FillRecord`)."""
-
-    client_order_id: str
-    at: int
-    quantity: Decimal
-    price: Decimal
-    fee: Decimal
-    realized_pnl: Decimal
-    trade_id: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ class ErrorCollector(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            message = record.getMessage().splitlines()[0] if record.getMessage() else ""
+            message = (record.getMessage().splitlines() or [""])[0]
         except Exception:   # a bad format string must not break logging
             message = str(record.msg)
         with self._lock:

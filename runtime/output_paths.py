@@ -41,7 +41,6 @@ def check_output_file(path: str | Path, what: str, fix: str) -> Path:
     return file
 
 
-
 def check_distinct(outputs: list[tuple[str, Path, str]], inputs: dict[str, Path]) -> None:
     """OutputPathError when an output file is also an earlier output or an input of this run: `--summary-json`
     naming the journal would replace it with JSON after the replay, a log file naming the journal or the
