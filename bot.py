@@ -2,6 +2,7 @@
 
     python bot.py                               # the mode in settings.toml (replay of the bundled day by default)
     python bot.py --replay data/FILE.csv        # a replay of another candle file
+    python bot.py --replay                      # a replay of settings.toml's candle files, whatever the mode
     python bot.py --settings other.toml --journal run.db --summary-json summary.json
     python bot.py --replay data/FILE.csv --report reports/   # + reports/summary.json and reports/report.png
     python bot.py status                        # the bot's health from its journal: exit 0 healthy, 1 stale
@@ -29,7 +30,7 @@ from runtime.replay import ReplaySummary, StrategyError, run_replay
 from runtime.report import ReportError, check_report_dir, write_report
 from runtime.logs import setup_logging  # noqa: F401  (tests call bot.setup_logging)
 from runtime.output_paths import OutputPathError, check_distinct, check_output_file
-from runtime.settings import Settings, SettingsError, check_replay_file, load_settings
+from runtime.settings import Settings, SettingsError, check_replay_file, check_replay_files, load_settings
 
 log = logging.getLogger("bot")
 EXIT_BAD_INPUT = 2
@@ -41,7 +42,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                      "exit 0 healthy, 1 stale) and 'python bot.py backup [PATH]' (a consistent copy of "
                                      "the journal); each takes --help")
     parser.add_argument("--settings", default="settings.toml", help="settings file (default: settings.toml)")
-    parser.add_argument("--replay", metavar="FILE", help="replay this candle file with the simulated exchange, whatever the mode")
+    parser.add_argument("--replay", metavar="FILE", nargs="?", const="",
+                        help="replay this candle file with the simulated exchange, whatever the mode; without FILE: "
+                        "the files settings.toml names ([replay] file, [replay.SYMBOL] file)")
     parser.add_argument("--journal", metavar="PATH", help="journal file (default: [bot] journal)")
     parser.add_argument("--summary-json", metavar="PATH", help="write the replay summary as JSON to PATH")
     parser.add_argument("--report", metavar="DIR", help="replay only: write summary.json (with win rate, drawdown %%, "
@@ -61,9 +64,27 @@ def check_outputs(settings: Settings, args: argparse.Namespace) -> None:
     for what, path, fix in outputs:
         check_output_file(path, what, fix)
     inputs = {"settings file": Path(args.settings)}
-    if args.replay or settings.mode == "replay":   # the candle file the replay reads
-        inputs["candle file"] = Path(args.replay) if args.replay else settings.resolve(settings.replay.file)
+    if replaying(settings, args):   # the candle files the replay reads
+        files = replay_files(settings, args)
+        for symbol, file in files.items():
+            inputs["candle file" if len(files) == 1 else f"candle file of {symbol}"] = file
     check_distinct(outputs, inputs)
+
+
+def replaying(settings: Settings, args: argparse.Namespace) -> bool:
+    return args.replay is not None or settings.mode == "replay"
+
+
+def replay_files(settings: Settings, args: argparse.Namespace) -> dict[str, Path]:
+    """Each symbol's candle file: `--replay FILE` (one symbol only), else settings.toml's
+    (SettingsError: one line naming what is missing)."""
+    if not args.replay:
+        return check_replay_files(settings)
+    if len(settings.symbols) > 1:
+        raise SettingsError(f"--replay {args.replay} names one candle file and {settings.path.name} trades "
+                            f"{', '.join(settings.symbols)}; run 'python bot.py --replay' (no file) to replay each "
+                            "symbol's file from [replay] file and the [replay.SYMBOL] tables")
+    return {settings.strategy.symbol: check_replay_file(settings, args.replay, "--replay")}
 
 
 def install_stop_handlers(stop: threading.Event) -> None:
@@ -85,21 +106,34 @@ def replay(settings: Settings, args: argparse.Namespace, stop: threading.Event) 
         return _replay(settings, args, stop, journal_path, report_dir)
 
 
+def load_feeds(settings: Settings, files: dict[str, Path]) -> dict[tuple[str, str], list]:
+    """Each strategy's candles: its symbol's file, at its interval (CandleFileError: one line)."""
+    loaded = {symbol: load_candles(file) for symbol, file in files.items()}
+    feeds = {}
+    for number, block in enumerate(settings.strategies, 1):
+        where = "[strategy] interval" if len(settings.strategies) == 1 else f"[[strategies]] #{number} interval"
+        key = (block.symbol, block.interval)
+        if key not in feeds:
+            feeds[key] = fit_to_interval(files[block.symbol], loaded[block.symbol], block.interval_ms, where)
+    return feeds
+
+
 def _replay(settings: Settings, args: argparse.Namespace, stop: threading.Event, journal_path, report_dir) -> int:
-    # the [replay] file was checked when the settings were loaded in replay mode
-    file = check_replay_file(settings, args.replay, "--replay") if args.replay else settings.resolve(settings.replay.file)
-    candles = fit_to_interval(file, load_candles(file), settings.interval_ms)
+    files = replay_files(settings, args)
+    feeds = load_feeds(settings, files)
     if stop.is_set():  # Ctrl+C while the candles loaded: nothing ran, so the journal stays as it was
         log.warning("stopped before the replay began; %s is unchanged", journal_path)
         return 0
     journal = Journal.open(journal_path, "replay", durable=False, fresh=True)
-    log.info("replay of %s: %d candles, %s %s, strategy %s, journal %s", file, len(candles), settings.strategy.symbol,
-             settings.strategy.interval, settings.strategy.strategy_name, journal_path)
+    for block in settings.strategies:
+        log.info("replay of %s: %d candles, %s %s, strategy %s, journal %s", files[block.symbol],
+                 len(feeds[(block.symbol, block.interval)]), block.symbol, block.interval, block.strategy_name, journal_path)
     try:
-        summary = run_replay(settings, candles, journal, stop)
+        summary = run_replay(settings, feeds, journal, stop)
     finally:
         journal.close()
-    print_summary(summary, candles[:summary.candles])
+    candles = feeds[(settings.strategy.symbol, settings.strategy.interval)]
+    print_summary(summary, _replayed_span(feeds, summary.candles))
     if args.summary_json:
         Path(args.summary_json).write_text(json.dumps(summary.as_json(), indent=2) + "\n", encoding="utf-8")
     if report_dir is not None:
@@ -114,17 +148,36 @@ def _replay(settings: Settings, args: argparse.Namespace, stop: threading.Event,
     return 0
 
 
-def print_summary(summary: ReplaySummary, candles: list) -> None:
-    """The summary on stdout, money with its unit, and the candles' date range in UTC."""
+def _replayed_span(feeds: dict, replayed: int) -> tuple[int, int] | None:
+    """(first, last) open time of the candles the replay went through (`replayed` of them, in time
+    order across the feeds), or None when it went through none."""
+    if replayed <= 0:
+        return None
+    if len(feeds) == 1:
+        candles = next(iter(feeds.values()))[:replayed]
+        return candles[0].open_time, candles[-1].open_time
+    ordered = sorted(candle.open_time for candles in feeds.values() for candle in candles)[:replayed]
+    return ordered[0], ordered[-1]
+
+
+def print_summary(summary: ReplaySummary, span: tuple[int, int] | None) -> None:
+    """The summary on stdout, money with its unit, the candles' date range in UTC, and with several
+    symbols a line per symbol."""
     rows = summary.as_json()
+    rows.pop("per_symbol", None)
     width = max(len(key) for key in rows)
     print("\nreplay summary")
-    if candles:
-        print(f"  {'dates':<{width}}  {format_time(candles[0].open_time)} to {format_time(candles[-1].open_time)} UTC "
-              "(candle open times)")
+    if span:
+        print(f"  {'dates':<{width}}  {format_time(span[0])} to {format_time(span[1])} UTC (candle open times)")
     for key, value in rows.items():
         unit = " USDT" if isinstance(getattr(summary, key), Decimal) else ""
         print(f"  {key:<{width}}  {value}{unit}")
+    if summary.per_symbol:
+        print("  per symbol:")
+        for share in summary.per_symbol:
+            print(f"    {share.symbol:<10}  {share.trades} trades ({share.wins} won, {share.losses} lost), "
+                  f"{share.signals} signals ({share.rejected_signals} refused), net {format(share.net_pnl, 'f')} USDT "
+                  f"(fees {format(share.fees, 'f')})")
 
 
 def print_metrics(content: dict) -> None:
@@ -151,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         check_outputs(settings, args)
         redact = setup_logging(settings)
         install_stop_handlers(stop)
-        if args.replay or settings.mode == "replay":
+        if replaying(settings, args):
             return replay(settings, args, stop)
         if args.report:
             raise ReportError(f"--report works with a replay only; add --replay FILE or set [bot] mode = \"replay\"")

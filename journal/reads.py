@@ -59,11 +59,16 @@ class JournalReads:
         row = self.rows("SELECT COUNT(*) AS n, COALESCE(SUM(accepted = 0), 0) AS refused FROM signals")[0]
         return row["n"], row["refused"]
 
+    def signal_counts_by_symbol(self) -> dict[str, tuple[int, int]]:
+        """symbol -> (signals journaled, of which refused)."""
+        return {row["symbol"]: (row["n"], row["refused"]) for row in self.rows(
+            "SELECT symbol, COUNT(*) AS n, COALESCE(SUM(accepted = 0), 0) AS refused FROM signals GROUP BY symbol")}
+
     def position_results(self) -> list[PositionResult]:
         """Every position's result, oldest first (see `PositionResult`)."""
         return [PositionResult(row["state"] == "CLOSED", row["opened_at"] is not None, Decimal(row["realized_pnl"]),
-                               Decimal(row["fees"]))
-                for row in self.rows("SELECT state, opened_at, realized_pnl, fees FROM positions")]
+                               Decimal(row["fees"]), row["symbol"])
+                for row in self.rows("SELECT state, opened_at, realized_pnl, fees, symbol FROM positions")]
 
 
 def order_of_row(row: dict) -> JournaledOrder:

@@ -187,6 +187,7 @@ class PositionResult:
     entered: bool
     realized_pnl: Decimal
     fees: Decimal
+    symbol: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,32 +1,39 @@
-"""Replay: a candle file through the same strategy and trader, with the simulated exchange.
+"""Replay: candle files through the same strategies and trader, with the simulated exchange.
 
-One thread, candle by candle, deterministic. For each closed candle:
-1. the simulated exchange fills what the candle fills (entries at its open, stops and
-   targets on its high and low), and the trader books the events;
-2. the strategy runner updates the ICT engines and calls the strategy with its context
-   (positions and refusals as the trader published them after step 1); its intents go
-   to the trader, who may send orders that the next candle fills;
+One thread, deterministic. The candles of every strategy (one file per symbol) are merged
+in time order and taken one close time at a time, so limits shared across symbols act as
+they would live. At each close time:
+1. the simulated exchange fills what each symbol's closed candle fills (entries at its
+   open, stops and targets on its high and low; a symbol traded at two intervals fills on
+   the finer one), and the trader books the events;
+2. each strategy whose candle closed updates its ICT engines and is called with its
+   context (positions and refusals as the trader published them after step 1); its
+   intents go to the trader, who may send orders that the next candle fills;
 3. housekeeping (limit-entry timeouts) and the drawdown (floats, exact where it matters: `Drawdown`).
-At the end, open positions are closed at the last close so every trade is counted.
+At the end, open positions are closed at their symbol's last close so every trade is counted.
 """
 from __future__ import annotations
 
+import heapq
 import inspect
+import itertools
 import logging
 import threading
 import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator, Mapping, Sequence
 
 from ict.intervals import utc_text
 from ict.models import Candle
+from ict.strategies.runner import StrategyRunner
 from journal.journal import Journal
 from trade.models import ZERO
-from runtime.settings import Settings
+from runtime.settings import Settings, StrategySettings
 from trade.simulated.exchange import SimulatedExchange
 from trade.simulated.paper_book import PaperExchange
+from trade.strategy_slot import StrategySlot
 from trade.symbol_rules import SymbolRules, to_decimal
 from trade.trader import Trader
 
@@ -40,9 +47,29 @@ class StrategyError(Exception):
 
 
 @dataclass(frozen=True)
+class SymbolResult:
+    """One symbol's share of a replay of several: its candles, signals and trades (money in USDT)."""
+
+    symbol: str
+    candles: int
+    signals: int
+    rejected_signals: int
+    trades: int
+    wins: int
+    losses: int
+    gross_pnl: Decimal
+    fees: Decimal
+    net_pnl: Decimal
+
+    def as_json(self) -> dict:
+        return {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
 class ReplaySummary:
-    """The result of a replay. Money in USDT as exact decimals; `max_drawdown` is the
-    largest fall of equity (wallet plus open PnL at each close) from a previous peak."""
+    """The result of a replay, over every symbol. Money in USDT as exact decimals; `max_drawdown`
+    is the largest fall of the account's equity (wallet plus open PnL at each close) from a previous
+    peak. `per_symbol`: each symbol's share, in a replay of several symbols (else empty)."""
 
     candles: int
     signals: int
@@ -56,10 +83,15 @@ class ReplaySummary:
     max_drawdown: Decimal
     starting_balance: Decimal
     final_balance: Decimal
+    per_symbol: tuple[SymbolResult, ...] = field(default=())
 
     def as_json(self) -> dict:
-        """Counts as numbers, money as decimal strings (exact, to the cent and beyond)."""
-        return {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in asdict(self).items()}
+        """Counts as numbers, money as decimal strings (exact, to the cent and beyond); with several
+        symbols, `per_symbol` maps each symbol to its share."""
+        totals = {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in asdict(self).items() if k != "per_symbol"}
+        if self.per_symbol:
+            totals["per_symbol"] = {result.symbol: result.as_json() for result in self.per_symbol}
+        return totals
 
 
 class ReplayClock:
@@ -72,9 +104,9 @@ class ReplayClock:
         return self.now_ms
 
 
-def replay_rules(settings: Settings) -> SymbolRules:
-    replay = settings.replay
-    return SymbolRules(settings.strategy.symbol, replay.tick_size, replay.step_size, replay.min_qty, replay.min_notional)
+def replay_rules(settings: Settings) -> list[SymbolRules]:
+    """The rules of every traded symbol: its `[replay.SYMBOL]` table's, else `[replay]`'s."""
+    return [SymbolRules(symbol, *settings.replay_rules_of(symbol)) for symbol in settings.symbols]
 
 
 def build_simulated_exchange(settings: Settings) -> SimulatedExchange:
@@ -90,49 +122,107 @@ def build_paper_exchange(settings: Settings) -> PaperExchange:
                          replay.taker_fee, replay.maker_fee, replay.slippage_ticks)
 
 
-def run_replay(settings: Settings, candles: list[Candle], journal: Journal, stop: threading.Event | None = None) -> ReplaySummary:
-    """Trade `candles` through the configured strategy; return the summary.
+Feeds = Mapping[tuple[str, str], Sequence[Candle]]
+"""Closed candles per (symbol, interval), e.g. {("BTCUSDT", "1m"): [...], ("ETHUSDT", "5m"): [...]}."""
 
-    The journal commits once per `COMMIT_EVERY_CANDLES` candles, at the end, on `stop` and on a
-    StrategyError (`Journal.deferred_commits`); a step broken off rolls back to the last commit."""
+
+@dataclass
+class _Stream:
+    """One (symbol, interval)'s candles in a replay: whether the simulated exchange fills on them
+    (the symbol's finest interval), and the strategies that read them."""
+
+    symbol: str
+    interval_ms: int
+    candles: Sequence[Candle]
+    fills: bool
+    lanes: list[tuple[StrategySlot, StrategySettings, StrategyRunner]] = field(default_factory=list)   # (slot, block, runner)
+
+
+def _closes(index: int, stream: _Stream) -> Iterator[tuple[int, int, Candle]]:
+    return ((candle.open_time + stream.interval_ms, index, candle) for candle in stream.candles)
+
+
+def _time_steps(streams: list[_Stream]) -> Iterator[tuple[int, list[tuple[_Stream, Candle]]]]:
+    """(close time, [(stream, candle) closing then]) in time order, streams in settings order within a step."""
+    if len(streams) == 1:
+        stream = streams[0]
+        step = stream.interval_ms
+        return ((candle.open_time + step, [(stream, candle)]) for candle in stream.candles)
+    merged = heapq.merge(*[_closes(index, stream) for index, stream in enumerate(streams)], key=lambda item: (item[0], item[1]))
+    return ((close, [(streams[index], candle) for _, index, candle in group])
+            for close, group in itertools.groupby(merged, key=lambda item: item[0]))
+
+
+def run_replay(settings: Settings, candles: Sequence[Candle] | Feeds, journal: Journal,
+               stop: threading.Event | None = None) -> ReplaySummary:
+    """Trade the candles through the configured strategies; return the summary.
+
+    `candles`: a single strategy's closed candles at its interval, or `Feeds` holding each
+    strategy's (symbol, interval). KeyError names a strategy's (symbol, interval) left out.
+    The journal commits once per `COMMIT_EVERY_CANDLES` close times, at the end, on `stop` and
+    on a StrategyError (`Journal.deferred_commits`); a step broken off rolls back to the last commit."""
+    feeds = candles if isinstance(candles, Mapping) else {(settings.strategy.symbol, settings.strategy.interval): candles}
     with journal.deferred_commits(COMMIT_EVERY_CANDLES):
-        return _run_replay(settings, candles, journal, stop)
+        return _run_replay(settings, feeds, journal, stop)
 
 
-def _run_replay(settings: Settings, candles: list[Candle], journal: Journal, stop: threading.Event | None) -> ReplaySummary:
+def _streams(settings: Settings, feeds: Feeds, trader: Trader) -> list[_Stream]:
+    """A `_Stream` per (symbol, interval) some strategy reads, in settings order, each with its runners."""
+    streams: dict[tuple[str, str], _Stream] = {}
+    finest: dict[str, int] = {}
+    for block in settings.strategies:
+        finest[block.symbol] = min(finest.get(block.symbol, block.interval_ms), block.interval_ms)
+    for block in settings.strategies:
+        key = (block.symbol, block.interval)
+        if key not in streams:
+            streams[key] = _Stream(block.symbol, block.interval_ms, feeds[key], block.interval_ms == finest[block.symbol])
+        slot = block.slot()
+        # read after the trader handled the candle
+        runner = settings.build_runner(lambda slot=slot: trader.published().for_strategy(slot.name, slot), block)
+        streams[key].lanes.append((slot, block, runner))
+    return list(streams.values())
+
+
+def _run_replay(settings: Settings, feeds: Feeds, journal: Journal, stop: threading.Event | None) -> ReplaySummary:
     clock = ReplayClock()
     exchange = build_simulated_exchange(settings)
-    trader = Trader(exchange, journal, settings.risk, clock,
-                    limit_entry_timeout_ms=settings.strategy.limit_entry_timeout_candles * settings.interval_ms,
-                    interval_ms=settings.interval_ms, publish_each_step=False)
+    slots = tuple(block.slot() for block in settings.strategies)
+    trader = Trader(exchange, journal, settings.risk, clock, limit_entry_timeout_ms=slots[0].limit_entry_timeout_ms,
+                    interval_ms=settings.interval_ms, publish_each_step=False, slots=slots)
     exchange.connect(trader.on_order_update)
-    name = settings.strategy.strategy_name
-    runner = settings.build_runner(lambda: trader.published().for_strategy(name))  # read after the trader handled the candle
-    interval = settings.interval_ms
-    symbol = settings.strategy.symbol
+    streams = _streams(settings, feeds, trader)
     starting = exchange.wallet_balance()
     drawdown = Drawdown(starting)
     flat_at = None   # the wallet balance last taken while flat
     seen = 0
-    report_every = max(1, len(candles) // 10)
+    total = sum(len(stream.candles) for stream in streams)
+    report_every = max(1, total // 10)
+    next_report = report_every
+    last: dict[str, Candle] = {}   # each symbol's last candle filled on
     positions = trader.positions   # the trader's own dict, changed in place
     # the bound methods called once per candle, looked up once (a few per cent of a replay)
-    fill, note_price, strategy_step, tick = exchange.on_candle, trader.note_price, runner.on_candle, trader.on_tick
+    fill, note_price, on_intent, tick = exchange.on_candle, trader.note_price, trader.on_intent, trader.on_tick
     estimate, exact_equity, candle_done = exchange.equity_estimate, exchange.equity, journal.candle_done
-    for candle in candles:
+    for now, group in _time_steps(streams):
         if stop is not None and stop.is_set():
             log.warning("replay stopped after %d candles", seen)
             break
-        clock.now_ms = candle.open_time
-        fill(candle, symbol)
-        clock.now_ms = now = candle.open_time + interval
-        note_price(symbol, candle.close)
-        try:
-            intents = strategy_step(candle)
-        except Exception as problem:
-            raise _strategy_error(problem, runner, candle, settings) from problem
-        for intent in intents:
-            trader.on_intent(intent, name)
+        for stream, candle in group:
+            if stream.fills:
+                clock.now_ms = candle.open_time
+                fill(candle, stream.symbol)
+        clock.now_ms = now
+        for stream, candle in group:
+            if stream.fills:
+                note_price(stream.symbol, candle.close)
+                last[stream.symbol] = candle
+            for slot, block, runner in stream.lanes:
+                try:
+                    intents = runner.on_candle(candle)
+                except Exception as problem:
+                    raise _strategy_error(problem, runner, candle, settings, block) from problem
+                for intent in intents:
+                    on_intent(intent, slot)
         if positions:
             tick(now)
             drawdown.update(*estimate(), exact_equity)
@@ -142,17 +232,23 @@ def _run_replay(settings: Settings, candles: list[Candle], journal: Journal, sto
             if wallet is not flat_at:  # the same balance again moves neither the peak nor the largest fall
                 drawdown.take(wallet)
                 flat_at = wallet
-        seen += 1
+        seen += len(group)
         candle_done()
-        if seen % report_every == 0:
+        if seen >= next_report:
+            next_report += report_every
             equity = exchange.equity() if trader.positions else exchange.wallet_balance()
-            log.info("replay %d%%: %d candles, equity %.2f USDT, %d position(s) open", 100 * seen // len(candles), seen,
+            log.info("replay %d%%: %d candles, equity %.2f USDT, %d position(s) open", 100 * seen // total, seen,
                      equity, len(trader.positions))
-    if seen:
-        last = candles[seen - 1]
+    if last:
         trader.close_all("end_of_replay")
-        exchange.fill_market_orders_at(to_decimal(last.close), symbol, clock.now_ms)
-    return summarize(journal, seen, starting, exchange.wallet_balance(), drawdown.largest)
+        for symbol, candle in last.items():
+            exchange.fill_market_orders_at(to_decimal(candle.close), symbol, clock.now_ms)
+    counted = {stream.symbol: 0 for stream in streams}
+    for stream in streams:
+        if stream.fills:
+            counted[stream.symbol] = sum(1 for candle in stream.candles if candle.open_time < clock.now_ms)
+    return summarize(journal, seen, starting, exchange.wallet_balance(), drawdown.largest,
+                     counted if len(counted) > 1 else None)
 
 
 class Drawdown:
@@ -190,13 +286,14 @@ class Drawdown:
             self.largest, self._largest = largest, float(largest)
 
 
-def _strategy_error(problem: Exception, runner, candle: Candle, settings: Settings) -> StrategyError:
+def _strategy_error(problem: Exception, runner, candle: Candle, settings: Settings, block: StrategySettings) -> StrategyError:
     """Any failure of the strategy as one `StrategyError` (the traceback goes to the log file),
     so a replay ends with one line and the journal so far."""
     log.error("strategy failure", exc_info=problem, extra={"console": False})  # bot.py prints the one line
     when = utc_text(candle.open_time)
-    return StrategyError(f"{settings.path.name} strategy {runner.strategy.name} failed at the "
-                         f"{settings.strategy.interval} candle of {when}: {type(problem).__name__}: {problem}"
+    symbol = f" {block.symbol}" if len(settings.symbols) > 1 else ""
+    return StrategyError(f"{settings.path.name} strategy {runner.strategy.name} failed at the{symbol} "
+                         f"{block.interval} candle of {when}: {type(problem).__name__}: {problem}"
                          f"{_where(problem, runner.strategy, settings)}; fix the strategy")
 
 
@@ -219,12 +316,32 @@ def _where(problem: Exception, strategy, settings: Settings) -> str:
     return f" ({shown} line {frames[-1].lineno})"
 
 
-def summarize(journal: Journal, candles: int, starting: Decimal, final: Decimal, drawdown: Decimal) -> ReplaySummary:
-    """Count the run from the journal itself, so the summary and the journal cannot disagree."""
+def summarize(journal: Journal, candles: int, starting: Decimal, final: Decimal, drawdown: Decimal,
+              per_symbol_candles: Mapping[str, int] | None = None) -> ReplaySummary:
+    """Count the run from the journal itself, so the summary and the journal cannot disagree.
+    With `per_symbol_candles` (a replay of several symbols), each symbol's share is counted too."""
     signals, refused = journal.signal_counts()
+    results = journal.position_results()
+    trades, wins, losses, gross, fees, net = _results(results)
+    shares: tuple[SymbolResult, ...] = ()
+    if per_symbol_candles:
+        counts = journal.signal_counts_by_symbol()
+        shares = tuple(_share(symbol, seen, counts.get(symbol, (0, 0)), [r for r in results if r.symbol == symbol])
+                       for symbol, seen in per_symbol_candles.items())
+    return ReplaySummary(candles, signals, refused, trades, wins, losses, gross, fees, net, drawdown, starting, final, shares)
+
+
+def _share(symbol: str, candles: int, signal_counts: tuple[int, int], results) -> SymbolResult:
+    trades, wins, losses, gross, fees, net = _results(results)
+    return SymbolResult(symbol, candles, signal_counts[0], signal_counts[1], trades, wins, losses, gross, fees, net)
+
+
+def _results(results) -> tuple[int, int, int, Decimal, Decimal, Decimal]:
+    """(trades, wins, losses, gross PnL, fees, net PnL) of these position results; a trade is a
+    closed position that had an entry fill, a win one whose PnL net of fees is above 0."""
     gross = fees = ZERO
     wins = losses = trades = 0
-    for result in journal.position_results():
+    for result in results:
         pnl, fee = result.realized_pnl, result.fees
         gross += pnl
         fees += fee
@@ -232,5 +349,4 @@ def summarize(journal: Journal, candles: int, starting: Decimal, final: Decimal,
             trades += 1
             wins += pnl - fee > 0
             losses += pnl - fee <= 0
-    return ReplaySummary(candles, signals, refused, trades, wins, losses, gross, fees, gross - fees,
-                         drawdown, starting, final)
+    return trades, wins, losses, gross, fees, gross - fees

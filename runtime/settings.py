@@ -3,7 +3,13 @@
 Each table is one frozen dataclass whose fields carry their type, check and default
 (`ict.settings_file.setting`): `BotSettings`, `StrategySettings`, `RiskSettings`
 (trade/risk.py), `ReplaySettings`, `ExchangeSettings` and `IctSettings` (ict/settings.py),
-all checked by the one `read_table`. The comments beside the keys in settings.toml say the
+all checked by the one `read_table`.
+
+Strategies: one `[strategy]` table, or several `[[strategies]]` blocks (each a
+`StrategySettings`, one per symbol and side: two blocks that would open the same side of one
+symbol are refused). A replay of several symbols takes each symbol's candle file and rules
+from its own `[replay.SYMBOL]` table (`ReplaySymbolSettings`); `[replay] file` and rules are
+the first strategy's symbol's. The comments beside the keys in settings.toml say the
 same in the trader's words (tests/test_settings_file.py holds both to it). A bad value
 raises `SettingsError` naming the file, table, key, the value and what is accepted;
 bot.py prints that line and exits with code 2.
@@ -15,18 +21,22 @@ comment in settings.toml.
 from __future__ import annotations
 
 import difflib
+import logging
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ict.intervals import INTERVAL_MS
+from ict.models import Side
 from ict.settings import IctSettings, ict_settings_from_table
 from ict.settings_file import SWITCH, Check, SettingError, TomlFileError, one_of, read_table, read_toml, setting, whole
 from ict.strategies import strategy_class, strategy_names
 from trade.risk import RiskSettings
+from trade.strategy_slot import StrategySlot
 from runtime.strategy_file import StrategyFileError, load_strategy_file
 
+log = logging.getLogger(__name__)
 MODES = ("replay", "paper", "testnet", "demo", "mainnet")
 INTERVALS = INTERVAL_MS   # Binance kline intervals and their lengths in ms (ict/intervals.py)
 
@@ -79,7 +89,31 @@ class StrategySettings:
     strategy_name: str = setting(Check(str, "a registered strategy name like \"Mock_ThreeCandles_v1\"", bool))
     strategy_file: str = setting(Check(str, "a Python file path relative to the settings file, or \"\" for none"), "")
     limit_entry_timeout_candles: int = setting(whole(1, 10_000), 10)
+    sides: str = setting(one_of("both", "long", "short"), "both")
     params: dict[str, Any] = setting(Check(dict, "a table of the strategy's parameters"), {})
+
+    @property
+    def interval_ms(self) -> int:
+        return INTERVALS[self.interval]
+
+    @property
+    def traded_sides(self) -> frozenset[Side]:
+        """The sides this strategy may open: `sides = "both"` is LONG and SHORT."""
+        return SIDES[self.sides]
+
+    def slot(self) -> StrategySlot:
+        """Where this strategy trades, as the trader checks it (trade/strategy_slot.py)."""
+        return StrategySlot(self.strategy_name, self.symbol, self.traded_sides, self.interval_ms,
+                            self.limit_entry_timeout_candles * self.interval_ms)
+
+    @property
+    def label(self) -> str:
+        """How messages name this strategy: `Mock_ThreeCandles_v1 on BTCUSDT 1m` (+ ` long` when one side)."""
+        one_side = "" if self.sides == "both" else f" {self.sides}"
+        return f"{self.strategy_name} on {self.symbol} {self.interval}{one_side}"
+
+
+SIDES = {"both": frozenset((Side.LONG, Side.SHORT)), "long": frozenset((Side.LONG,)), "short": frozenset((Side.SHORT,))}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,6 +129,18 @@ class ReplaySettings:
     step_size: Decimal = _positive(Decimal("0.001"))
     min_qty: Decimal = _positive(Decimal("0.001"))
     min_notional: Decimal = setting(Check(Decimal, "a number from 0 up", lambda v: v >= 0), Decimal(50))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplaySymbolSettings:
+    """A `[replay.SYMBOL]` table: one more symbol's candle file and rules in a replay of several
+    symbols (e.g. `[replay.ETHUSDT]`); a rule left out is `[replay]`'s."""
+
+    file: str = setting(Check(str, "a candle file path", bool))
+    tick_size: Decimal | None = setting(Check(Decimal, "a number above 0", lambda v: v > 0), None)
+    step_size: Decimal | None = setting(Check(Decimal, "a number above 0", lambda v: v > 0), None)
+    min_qty: Decimal | None = setting(Check(Decimal, "a number above 0", lambda v: v > 0), None)
+    min_notional: Decimal | None = setting(Check(Decimal, "a number from 0 up", lambda v: v >= 0), None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,24 +180,38 @@ TABLES: dict[str, type] = {"bot": BotSettings, "strategy": StrategySettings, "ri
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything settings.toml says, checked. `path` is the file it came from."""
+    """Everything settings.toml says, checked. `path` is the file it came from; `strategies` holds
+    one `StrategySettings` per strategy (a `[strategy]` table is a list of one); `replay_symbols`
+    the `[replay.SYMBOL]` tables of a replay of several symbols."""
 
     path: Path
     bot: BotSettings
-    strategy: StrategySettings
+    strategies: tuple[StrategySettings, ...]
     risk: RiskSettings
     replay: ReplaySettings
     exchange: ExchangeSettings
     ict: IctSettings
     notify: NotifySettings = field(default_factory=lambda: NotifySettings())   # [notify] is optional
+    replay_symbols: dict[str, ReplaySymbolSettings] = field(default_factory=dict)
 
     @property
     def mode(self) -> str:
         return self.bot.mode
 
     @property
+    def strategy(self) -> StrategySettings:
+        """The first strategy (a single-strategy bot's only one)."""
+        return self.strategies[0]
+
+    @property
     def interval_ms(self) -> int:
-        return INTERVALS[self.strategy.interval]
+        """The first strategy's candle length in ms."""
+        return self.strategy.interval_ms
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """Every traded symbol once, in the order the strategies name them."""
+        return tuple(dict.fromkeys(block.symbol for block in self.strategies))
 
     def resolve(self, relative: str) -> Path:
         """A path from the settings, relative to the settings file's folder."""
@@ -164,19 +224,41 @@ class Settings:
 
     def with_strategy(self, **changes: Any) -> Settings:
         """A copy with these `[strategy]` values, e.g. `with_strategy(strategy_name=..., params={},
-        interval="5m")` (not checked again: the strategy's own checks run when it is built)."""
-        return replace(self, strategy=replace(self.strategy, **changes))
+        interval="5m")` (not checked again: the strategy's own checks run when it is built).
+        Only for a single strategy: ValueError when there are several."""
+        if len(self.strategies) != 1:
+            raise ValueError(f"with_strategy changes the one strategy; these settings have {len(self.strategies)}")
+        return replace(self, strategies=(replace(self.strategy, **changes),))
 
-    def build_strategy(self):
-        """The configured strategy (a new instance; its parameters were checked at loading)."""
-        return strategy_class(self.strategy.strategy_name)(self.strategy.symbol, self.strategy.params)
+    def build_strategy(self, block: StrategySettings | None = None):
+        """The strategy of `block` (default: the first), a new instance; its parameters were checked at loading."""
+        block = block or self.strategy
+        return strategy_class(block.strategy_name)(block.symbol, block.params)
 
-    def build_runner(self, feedback=None):
-        """A `StrategyRunner` for the configured strategy, interval and `[ict]` settings;
-        `feedback` returns (positions, refusals) as the trader last published them."""
+    def build_runner(self, feedback=None, block: StrategySettings | None = None):
+        """A `StrategyRunner` for `block` (default: the first strategy), its interval and the `[ict]`
+        settings; `feedback` returns (positions, refusals) as the trader last published them."""
         from ict.strategies.runner import StrategyRunner
 
-        return StrategyRunner(self.build_strategy(), self.strategy.interval, self.ict, feedback)
+        block = block or self.strategy
+        return StrategyRunner(self.build_strategy(block), block.interval, self.ict, feedback)
+
+    def replay_file_of(self, symbol: str) -> str:
+        """The candle file setting of `symbol` in a replay, as written (relative to settings.toml);
+        "" when none is set."""
+        if symbol in self.replay_symbols:
+            return self.replay_symbols[symbol].file
+        return self.replay.file if symbol == self.strategy.symbol else ""
+
+    def replay_rules_of(self, symbol: str) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        """(tick_size, step_size, min_qty, min_notional) of `symbol` in a replay: its `[replay.SYMBOL]`
+        values, `[replay]`'s where it has none."""
+        own, shared = self.replay_symbols.get(symbol), self.replay
+        values = []
+        for key in ("tick_size", "step_size", "min_qty", "min_notional"):
+            value = getattr(own, key) if own is not None else None
+            values.append(getattr(shared, key) if value is None else value)
+        return values[0], values[1], values[2], values[3]
 
 
 def load_settings(path: str | Path) -> Settings:
@@ -187,35 +269,88 @@ def load_settings(path: str | Path) -> Settings:
     except TomlFileError as exc:
         raise SettingsError(str(exc)) from None
     name = path.name
-    unknown = sorted(set(raw) - set(TABLES))
+    unknown = sorted(set(raw) - set(TABLES) - {"strategies"})
     if unknown:
         raise SettingsError(f"{name} has an unknown table [{unknown[0]}]{_hint(unknown[0], TABLES)}; known tables: "
-                            + ", ".join(f"[{t}]" for t in TABLES))
-    bot, strategy, risk, replay, exchange = (_table(name, table, raw.get(table, {})) for table in list(TABLES)[:5])
+                            + ", ".join(f"[{t}]" for t in TABLES) + ", [[strategies]]")
+    replay_table = raw.get("replay", {})
+    symbol_tables: dict[str, Any] = {}
+    if isinstance(replay_table, dict):   # else _table says what is wrong
+        replay_table, symbol_tables = _symbol_tables(replay_table)
+    bot, risk, replay, exchange = (_table(name, table, values) for table, values in (
+        ("bot", raw.get("bot", {})), ("risk", raw.get("risk", {})), ("replay", replay_table),
+        ("exchange", raw.get("exchange", {}))))
     if (risk.loss_per_trade_percent is None) == (risk.fixed_loss_usdt is None):
         raise SettingsError(f"{name} [risk] needs exactly one of loss_per_trade_percent or fixed_loss_usdt; set one and remove the other")
-    strategy = replace(strategy, params=_check_strategy(name, path, strategy))
-    settings = Settings(path, bot, strategy, risk, replay, exchange, _ict(name, raw.get("ict", {})),
-                        _table(name, "notify", raw.get("notify", {})))
+    strategies = _strategies(name, path, raw)
+    replay_symbols = {symbol: _replay_symbol(name, symbol, values) for symbol, values in symbol_tables.items()}
+    settings = Settings(path, bot, strategies, risk, replay, exchange, _ict(name, raw.get("ict", {})),
+                        _table(name, "notify", raw.get("notify", {})), replay_symbols)
     if settings.mode == "replay":
-        check_replay_file(settings, settings.replay.file, "[replay] file", relative_to_settings=True)
+        check_replay_files(settings)
     return settings
 
 
-def _check_strategy(name: str, path: Path, strategy: StrategySettings) -> dict[str, Any]:
+def _strategies(name: str, path: Path, raw: dict) -> tuple[StrategySettings, ...]:
+    """The `[strategy]` table as a list of one, or the `[[strategies]]` blocks; each built once
+    (`_check_strategy`); two blocks on one side of one symbol are refused."""
+    if "strategy" in raw and "strategies" in raw:
+        raise SettingsError(f"{name} has both [strategy] and [[strategies]]; keep one: [strategy] for one strategy, "
+                            "[[strategies]] blocks for several")
+    if "strategies" not in raw:
+        block = _table(name, "strategy", raw.get("strategy", {}))
+        return (replace(block, params=_check_strategy(name, path, block, "[strategy]")),)
+    blocks = raw["strategies"]
+    if not isinstance(blocks, list) or not blocks or not all(isinstance(b, dict) for b in blocks):
+        raise SettingsError(f"{name} strategies must be [[strategies]] blocks (a table each, with symbol, interval and "
+                            "strategy_name); write [[strategies]] above each one")
+    found: list[StrategySettings] = []
+    owners: dict[tuple[str, Side], str] = {}
+    for number, values in enumerate(blocks, 1):
+        where = f"[[strategies]] #{number}"
+        try:
+            block = read_table(StrategySettings, "strategies", values)
+        except SettingError as exc:
+            raise SettingsError(f"{name} {str(exc).replace('[strategies]', where, 1)}") from None
+        for side in sorted(block.traded_sides, key=lambda s: s.value):
+            taken = owners.get((block.symbol, side))
+            if taken is not None:
+                raise SettingsError(f"{name} {where} ({block.label}) would also trade {block.symbol} {side.value.lower()}, "
+                                    f"which {taken} trades; one strategy per symbol and side: set sides = \"long\" or "
+                                    "\"short\" in one of them, or remove one")
+            owners[(block.symbol, side)] = f"{where} ({block.label})"
+        found.append(replace(block, params=_check_strategy(name, path, block, where)))
+    return tuple(found)
+
+
+def _symbol_tables(replay: dict) -> tuple[dict, dict[str, Any]]:
+    """`[replay]`'s own keys, and its `[replay.SYMBOL]` tables (upper-case names holding a table)."""
+    tables = {key: value for key, value in replay.items() if isinstance(value, dict) and key.isupper()}
+    return {key: value for key, value in replay.items() if key not in tables}, tables
+
+
+def _replay_symbol(name: str, symbol: str, values: dict) -> ReplaySymbolSettings:
+    try:
+        return read_table(ReplaySymbolSettings, f"replay.{symbol}", values)
+    except SettingError as exc:
+        raise SettingsError(f"{name} {exc}") from None
+
+
+def _check_strategy(name: str, path: Path, strategy: StrategySettings, where: str) -> dict[str, Any]:
     """Load `strategy_file` if any, find `strategy_name`, and build the strategy once so its
-    parameters (types and ranges) and timeframes are checked before anything is written."""
+    parameters (types and ranges) and timeframes are checked before anything is written.
+    `where` names the block in messages (`[strategy]`, `[[strategies]] #2`)."""
     if strategy.strategy_file:
         file = Path(strategy.strategy_file)
         try:
             load_strategy_file(file if file.is_absolute() else path.parent / file, strategy.strategy_file)
         except StrategyFileError as exc:
-            raise SettingsError(f"{name} {exc}") from None
+            raise SettingsError(f"{name} {str(exc).replace('[strategy]', where, 1)}") from None
     wanted = strategy.strategy_name
     if wanted not in strategy_names():
         match = difflib.get_close_matches(wanted, strategy_names(), n=1)
         hint = f'did you mean "{match[0]}"? ' if match else ""
-        raise SettingsError(f'{name} [strategy] strategy_name = "{wanted}" is not a known strategy; {hint}'
+        raise SettingsError(f'{name} {where} strategy_name = "{wanted}" is not a known strategy; {hint}'
                             f"known: {', '.join(strategy_names())}")
     cls = strategy_class(wanted)
     try:
@@ -224,9 +359,26 @@ def _check_strategy(name: str, path: Path, strategy: StrategySettings) -> dict[s
         cls.check_timeframes(strategy.interval, built.timeframes)  # a parameter may choose them (htf)
         return built.params
     except ValueError as exc:
-        raise SettingsError(f"{name} {exc}") from None
+        raise SettingsError(f"{name} {str(exc).replace('[strategy]', where, 1)}") from None
     except Exception as exc:  # a bug in a strategy's __init__ or check(): one line, not a traceback
-        raise SettingsError(f"{name} [strategy] {wanted} could not be built: {type(exc).__name__}: {exc}") from None
+        raise SettingsError(f"{name} {where} {wanted} could not be built: {type(exc).__name__}: {exc}") from None
+
+
+def check_replay_files(settings: Settings) -> dict[str, Path]:
+    """Each traded symbol's candle file in a replay (settings.toml's paths), or SettingsError naming
+    the symbol whose file is missing or not a file."""
+    files = {}
+    for symbol in settings.symbols:
+        where = f"[replay.{symbol}] file" if symbol in settings.replay_symbols else "[replay] file"
+        if not settings.replay_file_of(symbol) and len(settings.symbols) > 1:
+            raise SettingsError(f"{settings.path.name} has no candle file for {symbol} to replay; add a [replay.{symbol}] "
+                                f"table with file = \"data/{symbol}-....csv\" (and its tick_size, step_size, min_qty, "
+                                "min_notional)")
+        files[symbol] = check_replay_file(settings, settings.replay_file_of(symbol), where, relative_to_settings=True)
+    for unused in sorted(set(settings.replay_symbols) - set(settings.symbols)):
+        log.warning("%s [replay.%s]: no strategy trades %s, so its candle file is not replayed", settings.path.name,
+                    unused, unused)
+    return files
 
 
 def check_replay_file(settings: Settings, file: str, where: str, relative_to_settings: bool = False) -> Path:

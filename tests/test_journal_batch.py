@@ -208,8 +208,8 @@ def test_replay_strategy_error_commits_the_candles_before_it(write_settings, day
     calls = {"n": 0}
     real_build = Settings.build_runner
 
-    def build(self, feedback=None):   # the strategy raises at the 501st candle
-        runner = real_build(self, feedback)
+    def build(self, feedback=None, block=None):   # the strategy raises at the 501st candle
+        runner = real_build(self, feedback, block)
         real_on_candle = runner.on_candle
 
         def failing(candle):

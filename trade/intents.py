@@ -26,6 +26,7 @@ from journal.records import TransitionRecord
 from trade.models import Order, OrderRole, OrderStatus, OrderType, OrderUpdate
 from trade.position import Position
 from trade.position_machine import ENTERING, OPEN
+from trade.strategy_slot import StrategySlot
 from trade.symbol_rules import to_decimal, wire
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class IntentHandling:
     _changes: int
 
     if TYPE_CHECKING:   # given by Trader
-        def on_signal(self, signal: Signal) -> Position | None: ...
+        def on_signal(self, signal: Signal, slot: StrategySlot | None = None) -> Position | None: ...
         def _intend(self, position: Position, role: OrderRole, type_: OrderType, quantity: Decimal | None = None,
                     price: Decimal | None = None, trigger: Decimal | None = None) -> Order: ...
         def _fire(self, position: Position, trigger: str, order: Order | None = None, detail: str | None = None) -> None: ...
@@ -62,18 +63,23 @@ class IntentHandling:
         def _run_actions(self) -> None: ...
         def _publish(self) -> None: ...
 
-    def on_intent(self, intent, strategy: str) -> None:
-        """Act on one intent of `strategy` (a Signal goes to `on_signal`)."""
+    def on_intent(self, intent, owner: str | StrategySlot) -> None:
+        """Act on one intent of the strategy `owner` (its slot, or just its name: any symbol and
+        side); a Signal goes to `on_signal`."""
+        slot = owner if isinstance(owner, StrategySlot) else None
+        strategy = owner.name if isinstance(owner, StrategySlot) else owner
         if isinstance(intent, Signal):
-            self.on_signal(intent)
+            self.on_signal(intent, slot)
             return
         handlers: dict[type, Callable[[Any, Position], None]] = {
             CancelEntry: self._cancel_entry_intent, ClosePosition: self._close_intent, MoveStop: self._move_stop_intent}
         handler = handlers[type(intent)]
         position = self.positions.get(intent.position_id)
-        if position is None or position.strategy != strategy:
-            whose = "no position of this bot that is not CLOSED" if position is None else f"a position of {position.strategy}"
-            self._refuse_intent(intent, strategy, position, "NOT_YOURS", f"position {intent.position_id} is {whose}")
+        if position is None or not (slot or StrategySlot(strategy)).owns(position.strategy, position.symbol, position.side):
+            whose = ("no position of this bot that is not CLOSED" if position is None
+                     else f"a position of {position.strategy} on {position.symbol} {position.side.value}")
+            self._refuse_intent(intent, strategy, position, "NOT_YOURS", f"position {intent.position_id} is {whose}",
+                                slot.symbol if slot is not None else "")
         else:
             handler(intent, position)
         self._run_actions()
@@ -160,7 +166,7 @@ class IntentHandling:
                 position.orders[OrderRole.STOP] = old
                 position.stop_price = old.request.trigger_price
                 self.journal.record_stop_price(position.id, position.stop_price)
-            self.refusals.add(position.strategy, self.clock(), position.side, "STOP_NOT_MOVED",
+            self.refusals.add(position.strategy, position.symbol, self.clock(), position.side, "STOP_NOT_MOVED",
                               f"MoveStop: the old stop {old.client_order_id} could not be cancelled; it stays")
             outcome = OrderUpdate(order.client_order_id, position.symbol, OrderStatus.CANCELED, self.clock(),
                                   reason=f"not sent: the old stop {old.client_order_id} is still live")
@@ -170,7 +176,10 @@ class IntentHandling:
         if outcome is not None:
             self._book(outcome)
 
-    def _refuse_intent(self, intent, strategy: str, position: Position | None, code: str, words: str) -> None:
+    def _refuse_intent(self, intent, strategy: str, position: Position | None, code: str, words: str,
+                       symbol: str = "") -> None:
+        """Journal (when the position exists), log and show the strategy why `intent` is not acted on;
+        the refusal is filed for the strategy under `symbol`, else `position`'s."""
         name = type(intent).__name__
         log.warning("%s %s refused for position %d: %s: %s (asked: %s)", strategy, name, intent.position_id, code, words,
                     intent.reason)
@@ -178,6 +187,7 @@ class IntentHandling:
             self.journal.record_refused_intent(TransitionRecord(
                 position.id, position.state.value, position.state.value, "intent_refused", self.clock(), None,
                 f"{name} from {strategy} refused, {code}: {words}; asked: {intent.reason}"))
-        self.refusals.add(strategy, self.clock(), position.side if position else None, code, f"{name}: {words}")
+        filed = symbol or (position.symbol if position else "")
+        self.refusals.add(strategy, filed, self.clock(), position.side if position else None, code, f"{name}: {words}")
         self._changes += 1
 

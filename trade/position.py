@@ -75,6 +75,7 @@ class Position(PositionModel):
     candle_time: int | None = None          # open time of the signal's candle (epoch ms)
     basis: tuple[str, ...] = ()             # the signal's engine event refs
     entry_timeout_ms: int | None = None     # the signal's own LIMIT expiry; None: the trader's default
+    planned_entry: Decimal | None = None    # the price risk sized a MARKET entry at (`trade.risk.open_risk`)
     orders: dict[OrderRole, Order] = field(default_factory=dict)
     attempts: dict[OrderRole, int] = field(default_factory=dict)
 

@@ -16,6 +16,7 @@ the exchange before any new signal is acted on (design.md, "Journal and recovery
 from __future__ import annotations
 
 import logging
+from typing import Sequence
 
 from ict.models import Side
 from journal.journal import Journal
@@ -41,7 +42,7 @@ def restore_positions(trader: Trader, journal: Journal) -> list[Position]:
         requested = next((o.quantity for o in orders if o.role == OrderRole.ENTRY.value and o.quantity), row.quantity)
         position = Position(row.id, row.symbol, Side(row.side), row.strategy, requested, row.stop_price, row.take_profit_price,
                             created_at=row.created_at, close_reason=row.close_reason)
-        _restore_signal(position, journal.signal_of(position.id), trader.interval_ms)
+        _restore_signal(position, journal.signal_of(position.id), trader)
         fills = journal.fills_of(position.id)
         for order_row in orders:
             order = _order(order_row, position, trader.exchange.hedge_mode)
@@ -60,14 +61,14 @@ def restore_positions(trader: Trader, journal: Journal) -> list[Position]:
     return restored
 
 
-def _restore_signal(position: Position, signal: JournaledSignal | None, interval_ms: int | None) -> None:
-    """What the strategy's signal gave the position: its candle, basis and own LIMIT expiry."""
+def _restore_signal(position: Position, signal: JournaledSignal | None, trader: Trader) -> None:
+    """What the strategy's signal gave the position: its candle, basis and LIMIT timeout (its own
+    expiry, else its strategy's timeout, as `Trader.on_signal` set it)."""
+    position.entry_timeout_ms = trader.entry_timeout(signal.expiry_candles if signal else None, trader.slot_of(position))
     if signal is None:
         return
     position.candle_time = signal.candle_time
     position.basis = signal.basis
-    if signal.expiry_candles and interval_ms:
-        position.entry_timeout_ms = signal.expiry_candles * interval_ms
 
 
 def _order(row: JournaledOrder, position: Position, hedge: bool) -> Order:
@@ -87,11 +88,20 @@ def _check_totals(position: Position, row: JournaledPosition) -> None:
                   row.realized_pnl, row.fees, position.filled_entry_quantity, position.realized_pnl, position.fees)
 
 
-def recover(trader: Trader, journal: Journal, symbol: str) -> None:
-    """Restore, reconcile, and clean up; see the module docstring."""
+def recover(trader: Trader, journal: Journal, symbols: str | Sequence[str]) -> None:
+    """Restore, reconcile, and clean up on every symbol of `symbols` and of the restored
+    positions (a symbol taken out of settings.toml still has its positions seen to); see the
+    module docstring."""
     restored = restore_positions(trader, journal)
     if restored:
         trader.reconcile()
+    for symbol in dict.fromkeys([*([symbols] if isinstance(symbols, str) else symbols), *(p.symbol for p in restored)]):
+        _clean_up(trader, journal, symbol)
+    log.info("recovery done: %d position(s) still open after reconciling", len(trader.positions))
+
+
+def _clean_up(trader: Trader, journal: Journal, symbol: str) -> None:
+    """Cancel our orders on `symbol` that belong to no open position; name any position the journal does not know."""
     exchange = trader.exchange
     prefix = journal.id_prefix + "-"
     for order in exchange.open_orders_of_ours(symbol, prefix):
@@ -103,4 +113,3 @@ def recover(trader: Trader, journal: Journal, symbol: str) -> None:
         if leg.side not in held:
             log.error("%s: the account holds a %s position of %s that this journal does not know; the bot leaves it alone",
                       symbol, leg.side, abs(leg.amount))
-    log.info("recovery done: %d position(s) still open after reconciling", len(trader.positions))

@@ -16,8 +16,9 @@ from ict.models import EntryType, Side
 from ict.strategies.context import PositionView, RefusalView
 from trade.models import OrderRole, OrderStatus, OrderType
 from trade.position import Position
+from trade.strategy_slot import StrategySlot
 
-RECENT_REFUSALS = 20   # per strategy, newest last
+RECENT_REFUSALS = 20   # per strategy and symbol, newest last
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,35 +34,40 @@ class PublishedPosition:
 
 @dataclass(frozen=True, slots=True)
 class TraderSnapshot:
-    """Positions not CLOSED (oldest first) and recent refusals per strategy (newest last)."""
+    """Positions not CLOSED (oldest first) and recent refusals per (strategy, symbol) (newest last)."""
 
     positions: tuple[PublishedPosition, ...] = ()
-    refusals: tuple[tuple[str, tuple[RefusalView, ...]], ...] = ()
+    refusals: tuple[tuple[tuple[str, str], tuple[RefusalView, ...]], ...] = ()
 
-    def for_strategy(self, name: str) -> tuple[tuple[PositionView, ...], tuple[RefusalView, ...]]:
-        """(positions, refusals) of strategy `name`, as `Context` wants them."""
-        views = tuple(item.view for item in self.positions if item.strategy == name)
-        for strategy, refusals in self.refusals:
-            if strategy == name:
-                return views, refusals
-        return views, ()
+    def for_strategy(self, name: str, slot: StrategySlot | None = None) -> tuple[tuple[PositionView, ...], tuple[RefusalView, ...]]:
+        """(positions, refusals) of strategy `name`, as `Context` wants them; with its `slot`, only
+        those on the slot's symbol and sides (the same strategy may trade two symbols)."""
+        if slot is None:
+            views = tuple(item.view for item in self.positions if item.strategy == name)
+            found = [refusals for (strategy, _), refusals in self.refusals if strategy == name]
+            return views, found[0] if len(found) == 1 else tuple(r for group in found for r in group)
+        views = tuple(item.view for item in self.positions if slot.owns(item.strategy, item.symbol, item.view.side))
+        refused = [refusals for (strategy, symbol), refusals in self.refusals
+                   if strategy == name and symbol in (slot.symbol, "")]
+        mine = tuple(r for group in refused for r in group if r.side is None or r.side in slot.sides)
+        return views, mine
 
 
 EMPTY = TraderSnapshot()
 
 
 class RefusalLog:
-    """Recent refusals per strategy, kept on the trader thread."""
+    """Recent refusals per (strategy, symbol), kept on the trader thread."""
 
     def __init__(self) -> None:
-        self._by_strategy: dict[str, deque[RefusalView]] = {}
+        self._by_strategy: dict[tuple[str, str], deque[RefusalView]] = {}
 
-    def add(self, strategy: str, candle_time: int, side: Side | None, code: str, message: str) -> None:
-        recent = self._by_strategy.setdefault(strategy, deque(maxlen=RECENT_REFUSALS))
+    def add(self, strategy: str, symbol: str, candle_time: int, side: Side | None, code: str, message: str) -> None:
+        recent = self._by_strategy.setdefault((strategy, symbol), deque(maxlen=RECENT_REFUSALS))
         recent.append(RefusalView(candle_time, side, code, message))
 
-    def frozen(self) -> tuple[tuple[str, tuple[RefusalView, ...]], ...]:
-        return tuple((strategy, tuple(recent)) for strategy, recent in self._by_strategy.items())
+    def frozen(self) -> tuple[tuple[tuple[str, str], tuple[RefusalView, ...]], ...]:
+        return tuple((owner, tuple(recent)) for owner, recent in self._by_strategy.items())
 
 
 def build_snapshot(positions: Iterable[Position], refusals: RefusalLog) -> TraderSnapshot:

@@ -34,7 +34,8 @@ from trade.protection_guard import ProtectionGuard
 from trade.models import ZERO, Order, OrderRole, OrderStatus, OrderType, OrderUpdate, TradeFill
 from trade.position import Position, client_order_id, order_request
 from trade.position_machine import CLOSED, CLOSING, ENTERING, IDLE, OPEN, new_machine
-from trade.risk import Refusal, RiskSettings, size_entry
+from trade.risk import Refusal, RiskSettings, open_risk, size_entry
+from trade.strategy_slot import StrategySlot
 from trade.listener import QuietListener, TradeListener
 from trade.snapshot import EMPTY, RefusalLog, TraderSnapshot, build_snapshot
 
@@ -58,12 +59,15 @@ class Trader(IntentHandling):
     - `publish_each_step`: replace `snapshot` after every input that changed something, for
       readers on other threads (live). False (replay, whose one reader, the strategy, runs on
       this thread and mostly never looks): the snapshot is built only when `published()` asks.
+    - `slots`: where each strategy trades (symbol, sides, interval, LIMIT timeout), for positions
+      restored from the journal; intents come with their own slot (`on_intent`).
     """
 
     def __init__(self, exchange: Exchange, journal: Journal, risk: RiskSettings, clock: Callable[[], int],
                  limit_entry_timeout_ms: int | None = None, sleep: Callable[[float], None] = time.sleep,
                  reconcile_every_ms: int | None = None, interval_ms: int | None = None,
-                 listener: TradeListener | None = None, publish_each_step: bool = True) -> None:
+                 listener: TradeListener | None = None, publish_each_step: bool = True,
+                 slots: tuple[StrategySlot, ...] = ()) -> None:
         self.exchange = exchange
         self.listener = listener or QuietListener()
         self.journal = journal
@@ -82,6 +86,7 @@ class Trader(IntentHandling):
         self.truth = AccountTruth(self)
         self.guard = ProtectionGuard(self, risk.protect_within_seconds * 1000)
         self.interval_ms = interval_ms
+        self.slots = slots
         self.last_prices: dict[str, float] = {}   # last close per symbol (note_price)
         self.refusals = RefusalLog()
         self.snapshot: TraderSnapshot = EMPTY   # replaced, never changed: safe to read from any thread
@@ -91,11 +96,13 @@ class Trader(IntentHandling):
         self._quiet: tuple[int, int] = (-1, 0)   # (`_changes`, until when) of the last tick that found nothing to do
 
     # ----- stage inputs ------------------------------------------------------------------------
-    def on_signal(self, signal: Signal) -> Position | None:
-        """Size and open a position for `signal`, or journal why not."""
+    def on_signal(self, signal: Signal, slot: StrategySlot | None = None) -> Position | None:
+        """Size and open a position for `signal` of the strategy in `slot` (None: any symbol and
+        side, the trader's interval and timeout), or journal why not."""
         rules = self.exchange.symbol_rules(signal.symbol)
         open_sides = [(p.symbol, p.side) for p in self.positions.values()]
-        sized = size_entry(signal, rules, self.risk, self._balances, open_sides, self.exchange.hedge_mode)
+        sized = size_entry(signal, rules, self.risk, self._balances, open_sides, self.exchange.hedge_mode,
+                           sides=None if slot is None else slot.sides, open_risk=self._open_risk)
         now = self.clock()
         record = SignalRecord(now, signal.candle_time, signal.symbol, signal.side.value, signal.entry_type.value,
                               str(signal.entry_price), str(signal.stop_price), str(signal.take_profit_price), signal.strategy,
@@ -103,7 +110,7 @@ class Trader(IntentHandling):
         if isinstance(sized, Refusal):
             self.journal.record_refused_signal(record, str(sized))
             log.debug("signal refused %s %s %s: %s", signal.symbol, signal.side.value, signal.strategy, sized)
-            self.refusals.add(signal.strategy, signal.candle_time, signal.side, sized.code, sized.words)
+            self.refusals.add(signal.strategy, signal.symbol, signal.candle_time, signal.side, sized.code, sized.words)
             self._changes += 1
             self._publish()
             return None
@@ -112,10 +119,10 @@ class Trader(IntentHandling):
                 signal.symbol, signal.side.value, signal.strategy, IDLE.value, sized.quantity, sized.stop_price,
                 sized.take_profit_price, now))
             self.journal.record_signal(record, position_id)
-            timeout = signal.expiry_candles * self.interval_ms if signal.expiry_candles and self.interval_ms else None
             position = Position(position_id, signal.symbol, signal.side, signal.strategy, sized.quantity,
                                 sized.stop_price, sized.take_profit_price, created_at=now, candle_time=signal.candle_time,
-                                basis=tuple(signal.basis), entry_timeout_ms=timeout)
+                                basis=tuple(signal.basis), entry_timeout_ms=self.entry_timeout(signal.expiry_candles, slot),
+                                planned_entry=sized.entry_price)
             self.machine.add_model(position, initial=IDLE)
             self.positions[position_id] = position
             limit = signal.entry_type is EntryType.LIMIT
@@ -131,6 +138,21 @@ class Trader(IntentHandling):
 
     def _balances(self) -> tuple[Decimal, Decimal]:
         return self.exchange.wallet_balance(), self.exchange.available_balance()
+
+    def _open_risk(self) -> Decimal:
+        return sum((open_risk(position) for position in self.positions.values()), ZERO)
+
+    def entry_timeout(self, expiry_candles: int | None, slot: StrategySlot | None) -> int | None:
+        """A new position's LIMIT entry timeout in ms: the signal's own `expiry_candles` of its
+        strategy's interval, else its strategy's timeout; None: the trader's default."""
+        interval = slot.interval_ms if slot is not None and slot.interval_ms else self.interval_ms
+        if expiry_candles and interval:
+            return expiry_candles * interval
+        return None if slot is None else slot.limit_entry_timeout_ms
+
+    def slot_of(self, position: Position) -> StrategySlot | None:
+        """The slot of the strategy that opened `position`, among `slots` (None when it is not there)."""
+        return next((slot for slot in self.slots if slot.owns(position.strategy, position.symbol, position.side)), None)
 
     def on_order_update(self, update: OrderUpdate) -> None:
         """Book an exchange event about one of our orders (others are ignored)."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable
+from typing import Callable, Sequence
 
 from ict.models import Candle
 from trade.errors import OrderRejected
@@ -95,16 +95,20 @@ class SimulatedExchange:
 
     hedge_mode = True
 
-    def __init__(self, rules: SymbolRules, starting_balance: Decimal, leverage: int,
+    def __init__(self, rules: SymbolRules | Sequence[SymbolRules], starting_balance: Decimal, leverage: int,
                  taker_fee: Decimal = Decimal("0.0005"), maker_fee: Decimal = Decimal("0.0002"),
                  slippage_ticks: int = 0) -> None:
-        self._rules = {rules.symbol: rules}
+        """`rules`: the filters of each symbol it trades (one shared wallet); the first is the
+        symbol `on_candle` fills when given none."""
         self._wallet = starting_balance
         self._leverage = Decimal(leverage)
         self._taker_fee = taker_fee
         self._maker_fee = maker_fee
         self._slippage_ticks = slippage_ticks
-        self._slippage = rules.tick_size * slippage_ticks
+        self._rules: dict[str, SymbolRules] = {}
+        self._slippage: dict[str, Decimal] = {}   # per symbol: `slippage_ticks` of its tick
+        for each in [rules] if isinstance(rules, SymbolRules) else rules:
+            self.set_rules(each)
         self._open: dict[str, OrderRequest] = {}          # open orders by client id, in placement order
         self._takers: set[str] = set()                     # LIMIT orders that crossed the book when placed
         self._latest: dict[str, OrderUpdate] = {}          # last word on every order, for queries
@@ -126,8 +130,8 @@ class SimulatedExchange:
 
     def set_rules(self, rules: SymbolRules) -> None:
         """Trade `rules.symbol` under these filters (paper mode: the real exchange's)."""
-        self._rules = {rules.symbol: rules}
-        self._slippage = rules.tick_size * self._slippage_ticks
+        self._rules[rules.symbol] = rules
+        self._slippage[rules.symbol] = rules.tick_size * self._slippage_ticks
 
     # ----- the Exchange interface ----------------------------------------------------------
     def symbol_rules(self, symbol: str) -> SymbolRules:
@@ -407,7 +411,8 @@ class SimulatedExchange:
         self._fill(request, self._worse(request, price), self._taker_fee)
 
     def _worse(self, request: OrderRequest, price: Decimal) -> Decimal:
-        return price + self._slippage if request.side is _BUY else price - self._slippage
+        slippage = self._slippage[request.symbol]
+        return price + slippage if request.side is _BUY else price - slippage
 
     def _fill(self, request: OrderRequest, price: Decimal, fee_rate: Decimal) -> None:
         side = request.position_side if request.position_side != "BOTH" else ("LONG" if request.side is _BUY else "SHORT")

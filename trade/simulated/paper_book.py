@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from typing import Callable
+from typing import Callable, Sequence
 
 from ict.models import Candle
 from journal import paper
@@ -66,12 +66,13 @@ class PaperExchange(SimulatedExchange):
                  self._wallet, unfinished, len(self._open))
         return unfinished
 
-    def watch_rules(self, symbol: str, load: Callable[[str], SymbolRules], now: Callable[[], float]) -> None:
-        """Trade `symbol` under the real exchange's rules, read now with `load` and again daily
-        (trade/rules_book.py), as the live modes do."""
+    def watch_rules(self, symbols: str | Sequence[str], load: Callable[[str], SymbolRules], now: Callable[[], float]) -> None:
+        """Trade each of `symbols` under the real exchange's rules, read now with `load` and again
+        daily (trade/rules_book.py), as the live modes do."""
         self.rules_book = RulesBook(load, now)
-        self.rules_book.put(load(symbol))
-        self.set_rules(self.rules_book.rules[symbol])
+        for symbol in [symbols] if isinstance(symbols, str) else symbols:
+            self.rules_book.put(load(symbol))
+            self.set_rules(self.rules_book.rules[symbol])
 
     def symbol_rules(self, symbol: str) -> SymbolRules:
         if self.rules_book is None:
