@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ict.intervals import INTERVAL_MS
 from ict.models import Candle
 from ict.strategies.runner import warmup_candles_needed
 from journal.journal import Journal
@@ -165,10 +166,10 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
     pulse = Pulse(heartbeat, lambda: market is not None and time.monotonic() - market.last_data_at < silence_seconds,
                   systemd_notify.watchdog_interval_seconds(), wall_ms, daily=daily)
     runner = ThreadedRunner(strategy, trader, on_candle=on_candle, pulse=pulse)
-    market = MarketStream(ws_base, symbol, interval, on_candle=runner.put_candle,
-                          fetch_closed_klines=lambda start: market_data.closed_klines(symbol, interval, interval_ms, start_ms=start),
+    market = MarketStream(ws_base, [(symbol, interval)], on_candle=lambda s, i, candle: runner.put_candle(candle),
+                          fetch_closed_klines=lambda s, i, start: market_data.closed_klines(s, i, INTERVAL_MS[i], start_ms=start),
                           silence_seconds=settings.exchange.stream_silence_seconds,
-                          last_open_time=warmup[-1].open_time if warmup else None)
+                          last_open_times={(symbol, interval): warmup[-1].open_time} if warmup else None)
     threads: list[SocketThread] = [market]
     if private is not None:
         prefix = journal.id_prefix + "-"

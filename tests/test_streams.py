@@ -19,6 +19,7 @@ import pytest
 from binance import Client
 from binance.exceptions import BinanceAPIException
 
+from ict.intervals import INTERVAL_MS
 from ict.models import Candle
 from tests.fake_exchange import FakeBinance, ReplayClock
 from tests.fake_exchange.candles import Kline, read_candle_file
@@ -46,14 +47,19 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, what: str = 
         time.sleep(0.005)
 
 
-def rest_closed_klines(client: Client, symbol: str = "BTCUSDT", interval: str = "1m",
-                       interval_ms: int = 60_000) -> Callable[[int], list[Candle]]:
+def rest_closed_klines(client: Client) -> Callable[[str, str, int], list[Candle]]:
     """`fetch_closed_klines` over python-binance: pages of 1500 from `start_ms`, the forming bar dropped
-    (binance.md §2.3). The production one lives in the REST wrapper; this is the test's own."""
-    calls: list[int] = []
+    (binance.md §2.3). The production one lives in the REST wrapper; this is the test's own.
+    `fetch.calls` lists the (symbol, interval, start_ms) of each call, once it has returned."""
+    calls: list[tuple[str, str, int]] = []
 
-    def fetch(start_ms: int) -> list[Candle]:
-        calls.append(start_ms)
+    def fetch(symbol: str, interval: str, start_ms: int) -> list[Candle]:
+        candles = _fetch(symbol, interval, start_ms)
+        calls.append((symbol, interval, start_ms))
+        return candles
+
+    def _fetch(symbol: str, interval: str, start_ms: int) -> list[Candle]:
+        interval_ms = INTERVAL_MS[interval]
         server_ms = client.futures_time()["serverTime"]
         candles: list[Candle] = []
         while True:
@@ -157,10 +163,18 @@ def streams() -> Iterator[Callable]:
         assert not stream.is_alive() and time.monotonic() - began < 3
 
 
-def market_stream(fake: FakeBinance, client: Client, recorder: Recorder, **options) -> MarketStream:
-    options.setdefault("last_open_time", BARS[HISTORY - 1].open_time)  # warm-up ended with the fake's history
-    return MarketStream(fake.ws_url, "BTCUSDT", "1m", on_candle=recorder, fetch_closed_klines=rest_closed_klines(client),
-                        **{**QUICK, **options})
+def market_stream(fake: FakeBinance, client: Client, recorder: Recorder,
+                  pairs: tuple[tuple[str, str], ...] = (("BTCUSDT", "1m"),), **options) -> MarketStream:
+    """A stream of `pairs` whose candles reach `recorder` as (symbol, interval, candle)."""
+    # warm-up ended with the fake's history
+    options.setdefault("last_open_times", {pair: BARS[HISTORY - 1].open_time for pair in pairs})
+    return MarketStream(fake.ws_url, pairs, on_candle=lambda symbol, interval, candle: recorder((symbol, interval, candle)),
+                        fetch_closed_klines=rest_closed_klines(client), **{**QUICK, **options})
+
+
+def btc(bars: list[Kline]) -> list[tuple[str, str, Candle]]:
+    """What the recorder of a BTCUSDT 1m stream holds after `bars`."""
+    return [("BTCUSDT", "1m", candle_of(bar)) for bar in bars]
 
 
 # ----- MarketStream -------------------------------------------------------------------------------
@@ -177,19 +191,20 @@ def test_market_stream_delivers_closed_candles_once_each_in_order(fake, new_clie
     wait_until(lambda: len(got.snapshot()) >= 3, what="three closed candles")
     fake.push_kline(BARS[HISTORY + 3])  # a barrier: once it is in, anything duplicated would be too
     wait_until(lambda: len(got.snapshot()) >= 4, what="the fourth candle")
-    assert got.snapshot() == [candle_of(bar) for bar in BARS[HISTORY:HISTORY + 4]]
+    assert got.snapshot() == btc(BARS[HISTORY:HISTORY + 4])
     assert (stream.delivered, stream.reconnects) == (4, 0)
 
 
 def test_market_stream_first_connect_backfills_from_warm_up_end(fake, new_client, streams) -> None:
     # the warm-up ended 3 bars before the fake's last closed bar: those 3 come over REST
     got = Recorder()
-    stream = streams(market_stream(fake, new_client(), got, last_open_time=BARS[HISTORY - 4].open_time))
+    warm_up_end = {("BTCUSDT", "1m"): BARS[HISTORY - 4].open_time}
+    stream = streams(market_stream(fake, new_client(), got, last_open_times=warm_up_end))
     wait_until(lambda: len(got.snapshot()) >= 3, what="the backfilled candles")
     assert fake.wait_for_market_sockets(1)
     fake.push_kline(BARS[HISTORY])
     wait_until(lambda: len(got.snapshot()) >= 4, what="the live candle")
-    assert got.snapshot() == [candle_of(bar) for bar in BARS[HISTORY - 3:HISTORY + 1]]
+    assert got.snapshot() == btc(BARS[HISTORY - 3:HISTORY + 1])
     assert stream.backfilled == 3
 
 
@@ -211,7 +226,7 @@ def test_market_stream_dropped_socket_backfills_missed_candles_exactly_once(fake
     fake.push_kline(BARS[HISTORY + 6])
     fake.push_kline(BARS[HISTORY + 7])
     wait_until(lambda: len(got.snapshot()) >= 8, what="live candles after the reconnect")
-    assert got.snapshot() == [candle_of(bar) for bar in BARS[HISTORY:HISTORY + 8]]
+    assert got.snapshot() == btc(BARS[HISTORY:HISTORY + 8])
     assert (stream.reconnects, stream.backfilled - before) == (1, 5)
 
 
@@ -221,7 +236,7 @@ def test_market_stream_silent_socket_reconnects_and_backfills(fake, new_client, 
     wait_until(lambda: stream.reconnects >= 2, what="reconnects after silence")
     fake.push_kline(BARS[HISTORY])  # lands live or, between sockets, through the next backfill
     wait_until(lambda: len(got.snapshot()) >= 1, what="a candle after silence")
-    assert got.snapshot() == [candle_of(BARS[HISTORY])]
+    assert got.snapshot() == btc([BARS[HISTORY]])
 
 
 def test_market_stream_old_connection_is_replaced_and_keeps_delivering(fake, new_client, streams) -> None:
@@ -231,7 +246,7 @@ def test_market_stream_old_connection_is_replaced_and_keeps_delivering(fake, new
     for bar in BARS[HISTORY:HISTORY + 3]:
         fake.push_kline(bar)
     wait_until(lambda: len(got.snapshot()) >= 3, what="candles across connections")
-    assert got.snapshot() == [candle_of(bar) for bar in BARS[HISTORY:HISTORY + 3]]
+    assert got.snapshot() == btc(BARS[HISTORY:HISTORY + 3])
 
 
 def test_market_stream_lost_closing_frame_is_fetched_before_next_candle(fake, new_client, streams) -> None:
@@ -246,7 +261,7 @@ def test_market_stream_lost_closing_frame_is_fetched_before_next_candle(fake, ne
     fake.push_kline(replace(BARS[HISTORY + 2], closed=False))
     fake.push_kline(BARS[HISTORY + 2])
     wait_until(lambda: len(got.snapshot()) >= 3, what="the gap filled")
-    assert got.snapshot() == [candle_of(bar) for bar in BARS[HISTORY:HISTORY + 3]]
+    assert got.snapshot() == btc(BARS[HISTORY:HISTORY + 3])
 
 
 def test_market_stream_stop_while_waiting_to_reconnect_returns_at_once(fake, new_client) -> None:

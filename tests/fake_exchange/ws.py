@@ -216,6 +216,13 @@ class WsServer:
             self._changed.wait_for(lambda: not any(s in self._subs.values() for s in victims), timeout)
         return len(victims)
 
+    def send_raw(self, kind: str, text: str) -> int:
+        """Send `text` as it is to every socket of `kind` (a malformed or foreign frame); returns how many."""
+        targets = [s for s in self._snapshot() if s.kind == kind]
+        for sub in targets:
+            self._send(sub, text)
+        return len(targets)
+
     def count(self, kind: str) -> int:
         return sum(1 for s in self._snapshot() if s.kind == kind)
 
