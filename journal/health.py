@@ -203,8 +203,8 @@ def _today_by_symbol(connection: sqlite3.Connection, now_ms: int) -> tuple[Symbo
     """Realized PnL and fees of the fills since UTC midnight, per symbol of their position."""
     midnight = datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     sums: dict[str, tuple[Decimal, Decimal]] = {}
-    for row in connection.execute("SELECT COALESCE(positions.symbol, '?') AS symbol, fills.realized_pnl, fills.fee FROM fills LEFT JOIN positions "
-                                  "ON positions.id = fills.position_id WHERE fills.at >= ?",
+    for row in connection.execute("SELECT COALESCE(positions.symbol, '?') AS symbol, fills.realized_pnl, fills.fee "
+                                  "FROM fills LEFT JOIN positions ON positions.id = fills.position_id WHERE fills.at >= ?",
                                   (iso_time(int(midnight.timestamp() * 1000)),)):
         realized, fees = sums.get(row["symbol"], (Decimal(0), Decimal(0)))
         sums[row["symbol"]] = (realized + Decimal(row["realized_pnl"]), fees + Decimal(row["fee"]))
