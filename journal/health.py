@@ -2,8 +2,9 @@
 report `python bot.py status` prints from them.
 
 The trader thread rewrites the single `heartbeat` row every `[bot] heartbeat_seconds`
-(with the ERROR lines logged since the last beat, in the same commit); `read_status` opens
-the file read-only, so it can run beside the bot, from cron or a monitoring check.
+(with the last candle of each symbol and interval, `market_marks`, and the ERROR lines
+logged since the last beat, in the same commit); `read_status` opens the file read-only,
+so it can run beside the bot, from cron or a monitoring check.
 A beat older than three intervals is stale: the bot, or its trader thread, is gone.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Sequence
 
 from journal.journal import Journal, JournalError, epoch_ms, iso_time
 
@@ -22,8 +24,10 @@ OPEN_STATES = ("ENTERING", "OPEN", "CLOSING")
 
 @dataclass(frozen=True)
 class Heartbeat:
-    """One beat. Times in epoch ms (UTC); `last_price` is the last candle's close in quote
-    asset (USDT), None before the first candle; `state` is one line for people."""
+    """One beat. Times in epoch ms (UTC); `symbol` is the symbols traded joined with ","
+    ("BTCUSDT,ETHUSDT"); `last_candle_ms` and `last_price` are the most recent closed candle
+    of any symbol (its open time, its close in quote asset, USDT), None before the first
+    candle (per symbol: `MarketMark`); `state` is one line for people."""
 
     at_ms: int
     started_at_ms: int
@@ -34,6 +38,30 @@ class Heartbeat:
     last_candle_ms: int | None
     last_price: Decimal | None
     state: str
+
+
+@dataclass(frozen=True)
+class MarketMark:
+    """The last closed candle the live bot handled for one `symbol` and `interval` (as in
+    settings: "1m", "4h"): its open time in epoch ms (UTC), its close in quote asset (USDT),
+    and `seen_at_ms`, the time of the heartbeat that first wrote it (epoch ms UTC: when the
+    bot had it, to a beat). Written with every heartbeat, so it is as old as the beat at most."""
+
+    symbol: str
+    interval: str
+    open_time_ms: int
+    close: Decimal
+    seen_at_ms: int
+
+
+@dataclass(frozen=True)
+class SymbolDay:
+    """Today's (UTC) fills of one symbol: realized PnL before fees and the fees paid, both in
+    quote asset (USDT); realized is positive for a profit, fees positive for a cost."""
+
+    symbol: str
+    realized: Decimal
+    fees: Decimal
 
 
 @dataclass(frozen=True)
@@ -70,7 +98,9 @@ class OpenPosition:
 @dataclass(frozen=True)
 class Status:
     """What `read_status` found. `heartbeat` is None when no live run ever wrote one (a replay
-    journal, or a bot from before this version); money in quote asset (USDT)."""
+    journal, or a bot from before this version); money in quote asset (USDT). `positions` are
+    sorted by symbol, then id; `marks` (the last candle per symbol and interval, empty for a
+    journal older than version 4) and `today_by_symbol` (symbols with a fill today) by symbol."""
 
     mode: str | None
     heartbeat: Heartbeat | None
@@ -78,6 +108,8 @@ class Status:
     realized_today: Decimal
     fees_today: Decimal
     errors: tuple[LoggedError, ...]
+    marks: tuple[MarketMark, ...] = ()
+    today_by_symbol: tuple[SymbolDay, ...] = ()
 
     def is_stale(self, now_ms: int) -> bool:
         """True when the bot is not known to be running: no beat, a stopped one, or one older
@@ -88,8 +120,10 @@ class Status:
         return now_ms - beat.at_ms > MISSED_BEATS * beat.interval_seconds * 1000
 
 
-def write_heartbeat(journal: Journal, beat: Heartbeat, errors: list[LoggedError]) -> None:
-    """Replace the heartbeat row and add `errors`, in one commit of their own.
+def write_heartbeat(journal: Journal, beat: Heartbeat, errors: list[LoggedError],
+                    marks: Sequence[MarketMark] = ()) -> None:
+    """Replace the heartbeat row and the market marks (with `marks`: this run's, so a symbol
+    no longer traded leaves none behind) and add `errors`, in one commit of their own.
 
     It goes straight to SQLite rather than through `Journal.transaction()`: a beat announces
     no order, so it must not count as a trading step (crash points count those)."""
@@ -101,6 +135,10 @@ def write_heartbeat(journal: Journal, beat: Heartbeat, errors: list[LoggedError]
     try:
         connection.execute("INSERT OR REPLACE INTO heartbeat (id, at, started_at, pid, mode, symbol, interval_seconds,"
                            " last_candle_time, last_price, state) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+        connection.execute("DELETE FROM market_marks")
+        connection.executemany("INSERT INTO market_marks (symbol, interval, candle_open_time, close, seen_at) "
+                               "VALUES (?, ?, ?, ?, ?)", [(m.symbol, m.interval, iso_time(m.open_time_ms),
+                                                           format(m.close, "f"), iso_time(m.seen_at_ms)) for m in marks])
         connection.executemany("INSERT INTO errors (at, source, message) VALUES (?, ?, ?)",
                                [(iso_time(e.at_ms), e.source, e.message) for e in errors])
     except BaseException:
@@ -145,18 +183,32 @@ def _read(connection: sqlite3.Connection, now_ms: int, errors: int) -> Status:
         found = connection.execute("SELECT * FROM heartbeat WHERE id = 1").fetchone()
         beat = _heartbeat(found) if found else None
     positions = tuple(_open_position(row) for row in connection.execute(
-        "SELECT * FROM positions WHERE state IN (?, ?, ?) ORDER BY id", OPEN_STATES))
-    midnight = datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-    realized = fees = Decimal(0)
-    for row in connection.execute("SELECT realized_pnl, fee FROM fills WHERE at >= ?",
-                                  (iso_time(int(midnight.timestamp() * 1000)),)):
-        realized += Decimal(row["realized_pnl"])
-        fees += Decimal(row["fee"])
+        "SELECT * FROM positions WHERE state IN (?, ?, ?) ORDER BY symbol, id", OPEN_STATES))
+    days = _today_by_symbol(connection, now_ms)
+    realized = sum((day.realized for day in days), Decimal(0))
+    fees = sum((day.fees for day in days), Decimal(0))
     logged: tuple[LoggedError, ...] = ()
     if version >= 3:
         logged = tuple(LoggedError(epoch_ms(row["at"]), row["source"], row["message"]) for row in connection.execute(
             "SELECT at, source, message FROM errors ORDER BY id DESC LIMIT ?", (errors,)))
-    return Status(mode_row[0] if mode_row else None, beat, positions, realized, fees, logged)
+    marks: tuple[MarketMark, ...] = ()
+    if version >= 4:  # older journals keep only the heartbeat's one last candle
+        marks = tuple(MarketMark(row["symbol"], row["interval"], epoch_ms(row["candle_open_time"]), Decimal(row["close"]),
+                                 epoch_ms(row["seen_at"]))
+                      for row in connection.execute("SELECT * FROM market_marks ORDER BY symbol, interval"))
+    return Status(mode_row[0] if mode_row else None, beat, positions, realized, fees, logged, marks, days)
+
+
+def _today_by_symbol(connection: sqlite3.Connection, now_ms: int) -> tuple[SymbolDay, ...]:
+    """Realized PnL and fees of the fills since UTC midnight, per symbol of their position."""
+    midnight = datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    sums: dict[str, tuple[Decimal, Decimal]] = {}
+    for row in connection.execute("SELECT COALESCE(positions.symbol, '?') AS symbol, fills.realized_pnl, fills.fee "
+                                  "FROM fills LEFT JOIN positions ON positions.id = fills.position_id WHERE fills.at >= ?",
+                                  (iso_time(int(midnight.timestamp() * 1000)),)):
+        realized, fees = sums.get(row["symbol"], (Decimal(0), Decimal(0)))
+        sums[row["symbol"]] = (realized + Decimal(row["realized_pnl"]), fees + Decimal(row["fee"]))
+    return tuple(SymbolDay(symbol, *sums[symbol]) for symbol in sorted(sums))
 
 
 def _heartbeat(row: sqlite3.Row) -> Heartbeat:

@@ -28,6 +28,11 @@ STEPS: dict[int, str] = {
         CREATE TABLE IF NOT EXISTS errors (id INTEGER PRIMARY KEY, at TEXT NOT NULL, source TEXT NOT NULL,
             message TEXT NOT NULL);
 """,
+    4: """
+        CREATE TABLE IF NOT EXISTS market_marks (symbol TEXT NOT NULL, interval TEXT NOT NULL,
+            candle_open_time TEXT NOT NULL, close TEXT NOT NULL, seen_at TEXT NOT NULL,
+            PRIMARY KEY (symbol, interval));
+""",
 }
 
 

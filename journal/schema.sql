@@ -1,5 +1,5 @@
 -- The journal: every table the bot writes, in one place.
--- Version 2 (PRAGMA user_version = 2); journal/migrations.py upgrades older files. Times are UTC ISO-8601 text
+-- Version 4 (PRAGMA user_version = 4); journal/migrations.py upgrades older files. Times are UTC ISO-8601 text
 -- (2025-05-04T15:33:00.000Z); prices, quantities and money are decimal text, never floats.
 -- Read it with `sqlite3 journal.db`; the README lists audit queries.
 
@@ -113,10 +113,10 @@ CREATE TABLE IF NOT EXISTS heartbeat (
     started_at        TEXT NOT NULL,        -- when this run of the bot started
     pid               INTEGER NOT NULL,
     mode              TEXT NOT NULL,
-    symbol            TEXT NOT NULL,
+    symbol            TEXT NOT NULL,        -- the symbols traded, joined with "," (BTCUSDT,ETHUSDT)
     interval_seconds  INTEGER NOT NULL,     -- [bot] heartbeat_seconds of the run that wrote it
-    last_candle_time  TEXT,                 -- open time of the last closed candle the bot handled
-    last_price        TEXT,                 -- that candle's close
+    last_candle_time  TEXT,                 -- open time of the most recent closed candle the bot handled, any symbol
+    last_price        TEXT,                 -- that candle's close (per symbol: market_marks)
     state             TEXT NOT NULL         -- one line: running, or stopped (and why)
 );
 
@@ -126,4 +126,15 @@ CREATE TABLE IF NOT EXISTS errors (
     at                TEXT NOT NULL,
     source            TEXT NOT NULL,        -- the logger (module) that wrote it
     message           TEXT NOT NULL
+);
+
+-- The last closed candle of each (symbol, interval) the live bot handled, rewritten with every heartbeat (the
+-- marks of this run only). `python bot.py status` reads it: a symbol whose stream died stands out from the others.
+CREATE TABLE IF NOT EXISTS market_marks (
+    symbol            TEXT NOT NULL,
+    interval          TEXT NOT NULL,        -- the kline interval, as in settings (1m, 5m, 1h)
+    candle_open_time  TEXT NOT NULL,        -- open time of that candle
+    close             TEXT NOT NULL,        -- its close, quote asset
+    seen_at           TEXT NOT NULL,        -- the heartbeat that first wrote this candle: when the bot had it
+    PRIMARY KEY (symbol, interval)
 );

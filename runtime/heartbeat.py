@@ -13,9 +13,9 @@ import os
 import threading
 from collections import deque
 from decimal import Decimal
-from typing import Callable
+from typing import Callable, Sequence
 
-from journal.health import Heartbeat, LoggedError, write_heartbeat
+from journal.health import Heartbeat, LoggedError, MarketMark, write_heartbeat
 from journal.journal import Journal
 
 log = logging.getLogger(__name__)
@@ -49,22 +49,45 @@ class ErrorCollector(logging.Handler):
 class HeartbeatWriter:
     """Writes a beat when `beat()` is called at least `interval_seconds` after the last one.
 
-    `beat(now_ms)` is cheap when it is not yet time; call it from every trader tick. The
-    candle and price are whatever was last given to `note_candle`."""
+    `symbols`: the symbols this run trades (a list, not one string), written joined with ","
+    in the heartbeat row. `beat(now_ms)` is cheap when it is not yet time; call it from every
+    trader tick. Each beat writes the last candle given to `note_candle` for every (symbol,
+    interval), seen at the beat that first wrote it, and the most recent of them as the
+    heartbeat's own last candle. Raises TypeError when `symbols` is a single string."""
 
-    def __init__(self, journal: Journal, mode: str, symbol: str, interval_seconds: int, started_at_ms: int,
+    def __init__(self, journal: Journal, mode: str, symbols: Sequence[str], interval_seconds: int, started_at_ms: int,
                  errors: ErrorCollector) -> None:
-        self.journal, self.mode, self.symbol = journal, mode, symbol
+        if isinstance(symbols, str):   # a str is a Sequence[str] too: "BTCUSDT" would become "B,T,C,..."
+            raise TypeError(f"HeartbeatWriter takes a list of symbols, not the string {symbols!r}")
+        self.journal, self.mode = journal, mode
+        self.symbol = ",".join(dict.fromkeys(symbols))   # once each, in the order given
         self.interval_ms = interval_seconds * 1000
         self.interval_seconds = interval_seconds
         self.started_at_ms = started_at_ms
         self.errors = errors
         self.last_candle_ms: int | None = None
         self.last_price: Decimal | None = None
+        self._candles: dict[tuple[str, str], tuple[int, Decimal]] = {}   # (symbol, interval) -> (open time, close)
+        self._marks: dict[tuple[str, str], MarketMark] = {}               # as last written
         self._last_beat_ms: int | None = None
 
-    def note_candle(self, open_time_ms: int, close: Decimal) -> None:
-        self.last_candle_ms, self.last_price = open_time_ms, close
+    def note_candle(self, symbol: str, interval: str, open_time_ms: int, close: Decimal) -> None:
+        """Keep the closed candle of `symbol` and `interval` ("1m") that opened at `open_time_ms`
+        (epoch ms UTC) and closed at `close` (quote asset), for the next beat; an older candle
+        than the one kept for that pair (a late backfill) is ignored."""
+        kept = self._candles.get((symbol, interval))
+        if kept is None or open_time_ms >= kept[0]:
+            self._candles[(symbol, interval)] = (open_time_ms, close)
+        if self.last_candle_ms is None or open_time_ms >= self.last_candle_ms:
+            self.last_candle_ms, self.last_price = open_time_ms, close
+
+    def marks(self, now_ms: int) -> list[MarketMark]:
+        """The marks a beat at `now_ms` writes: a candle new since the last beat is seen now."""
+        for (symbol, interval), (open_time_ms, close) in self._candles.items():
+            known = self._marks.get((symbol, interval))
+            if known is None or (known.open_time_ms, known.close) != (open_time_ms, close):
+                self._marks[(symbol, interval)] = MarketMark(symbol, interval, open_time_ms, close, now_ms)
+        return list(self._marks.values())
 
     def beat(self, now_ms: int, state: str = "running", force: bool = False) -> bool:
         """Write a beat when one is due (or `force`); return True when one was written."""
@@ -72,7 +95,7 @@ class HeartbeatWriter:
             return False
         beat = Heartbeat(now_ms, self.started_at_ms, os.getpid(), self.mode, self.symbol, self.interval_seconds,
                          self.last_candle_ms, self.last_price, state)
-        write_heartbeat(self.journal, beat, self.errors.take())
+        write_heartbeat(self.journal, beat, self.errors.take(), self.marks(now_ms))
         self._last_beat_ms = now_ms
         return True
 

@@ -87,7 +87,7 @@ def _run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets |
     if redact is not None:
         errors.addFilter(redact)
     logging.getLogger().addHandler(errors)
-    heartbeat = HeartbeatWriter(journal, mode, symbol, settings.bot.heartbeat_seconds, wall_ms(), errors)
+    heartbeat = HeartbeatWriter(journal, mode, [symbol], settings.bot.heartbeat_seconds, wall_ms(), errors)
     systemd_notify.notify(status=f"starting {mode} {symbol}: exchange, recovery, warm-up")
     notifier.start()
     alerts = ErrorAlerts(notifier)   # ERROR lines to the phone: the first at once, repeats counted
@@ -147,7 +147,7 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
     strategy.warm_up(warmup)  # history only: engines and sessions learn it, a signal from the past is not traded
     log.info("warm-up: %d closed %s candles fed to %s", len(warmup), interval, name)
     if warmup:   # the trader thread starts below: until then the heartbeat is the main thread's
-        heartbeat.note_candle(warmup[-1].open_time, to_decimal(warmup[-1].close))
+        heartbeat.note_candle(symbol, interval, warmup[-1].open_time, to_decimal(warmup[-1].close))
     if journal.mode != settings.mode:
         if journal.mode is not None:
             log.info("journal %s held no positions of %s mode: it now belongs to %s mode", journal.path, journal.mode, settings.mode)

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 class Pulse:
-    """Call `note_candle` for each closed candle and `tick` after each housekeeping pass,
+    """Call `note_candle` for each closed candle (of any symbol) and `tick` after each housekeeping pass,
     both on the trader thread.
 
     - `market_fresh()`: True while the market stream delivers frames.
@@ -43,8 +43,9 @@ class Pulse:
         self._last_ping_ms: int | None = None
         self._stale_logged = False
 
-    def note_candle(self, candle: Candle) -> None:
-        self.heartbeat.note_candle(candle.open_time, to_decimal(candle.close))
+    def note_candle(self, symbol: str, interval: str, candle: Candle) -> None:
+        """Keep `candle`, a closed candle of `symbol` and `interval` ("1m"), for the next heartbeat."""
+        self.heartbeat.note_candle(symbol, interval, candle.open_time, to_decimal(candle.close))
 
     def tick(self) -> None:
         now = self.clock_ms()

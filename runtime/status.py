@@ -1,9 +1,12 @@
 """`python bot.py status`: the bot's health from its journal alone, for a person or a check.
 
-Prints the mode, whether the bot is running (its heartbeat), the last candle's time and
-age, the open positions with entry, stop, target and unrealized PnL at the last price,
-today's realized PnL and fees (UTC day), and the last errors. Exit status 0 when the
-heartbeat is fresh, 1 when it is stale or the bot stopped, so cron or a monitor can act.
+Prints the mode, whether the bot is running (its heartbeat), one line per symbol and interval
+with its last candle's time, close and age (STALE when that symbol's stream has gone quiet
+while the bot runs), the open positions by symbol with entry, stop, target and unrealized PnL
+at their symbol's last close, today's realized PnL and fees (UTC day; per symbol too when more
+than one symbol traded), and the last errors. Exit status 0 when the heartbeat is fresh and
+every symbol's candles are, 1 when the heartbeat is stale, the bot stopped, or one symbol of
+a running bot is stale, so cron or a monitor can act.
 """
 from __future__ import annotations
 
@@ -12,8 +15,8 @@ import sys
 import time
 from decimal import Decimal
 
-from ict.intervals import utc_text
-from journal.health import MISSED_BEATS, Status, read_status
+from ict.intervals import INTERVAL_MS, utc_text
+from journal.health import MISSED_BEATS, MarketMark, OpenPosition, Status, read_status
 from journal.journal import JournalError
 from runtime.settings import SettingsError, journal_of
 
@@ -47,18 +50,23 @@ def status_lines(status: Status, now_ms: int) -> list[str]:
         lines.append(f"bot: NOT RUNNING? last heartbeat {_age(now_ms - beat.at_ms)} ago at {utc_text(beat.at_ms)} "
                      f"(expected every {beat.interval_seconds} s; stale after {MISSED_BEATS} missed)")
     else:
-        lines.append(f"bot: running (pid {beat.pid}, {beat.symbol}, heartbeat {_age(now_ms - beat.at_ms)} ago, "
-                     f"up since {utc_text(beat.started_at_ms)})")
-    if beat is not None and beat.last_candle_ms is not None:
+        lines.append(f"bot: running (pid {beat.pid}, {' '.join(beat.symbol.split(','))}, heartbeat "
+                     f"{_age(now_ms - beat.at_ms)} ago, up since {utc_text(beat.started_at_ms)})")
+    if status.marks:
+        stale = stale_marks(status, now_ms)
+        lines.extend(_mark_line(mark, mark in stale, now_ms) for mark in _by_symbol(status.marks))
+    elif beat is not None and beat.last_candle_ms is not None:   # a journal older than version 4
         lines.append(f"last candle: {utc_text(beat.last_candle_ms)} (opened {_age(now_ms - beat.last_candle_ms)} ago), "
                      f"close {beat.last_price}")
-    price = beat.last_price if beat is not None else None
     lines.append(f"open positions: {len(status.positions)}")
     for p in status.positions:
         entry = p.entry_price if p.entry_price is not None else "not filled"
         lines.append(f"  #{p.id} {p.symbol} {p.side} {p.state} qty {p.quantity} entry {entry} stop {p.stop_price} "
-                     f"target {p.take_profit_price} unrealized {_money(p.unrealized_pnl(price))} USDT")
+                     f"target {p.take_profit_price} unrealized {_money(p.unrealized_pnl(_last_close(status, p)))} USDT")
     lines.append(f"today (UTC): realized {_money(status.realized_today)} USDT, fees {_money(-status.fees_today)} USDT")
+    if len(status.today_by_symbol) > 1:
+        lines.extend(f"  {day.symbol}: realized {_money(day.realized)} USDT, fees {_money(-day.fees)} USDT"
+                     for day in status.today_by_symbol)
     if status.errors:
         lines.append(f"last {len(status.errors)} error(s), newest first:")
         lines.extend(f"  {utc_text(e.at_ms)} {e.source}: {e.message}" for e in status.errors)
@@ -67,21 +75,62 @@ def status_lines(status: Status, now_ms: int) -> list[str]:
     return lines
 
 
+def _by_symbol(marks: tuple[MarketMark, ...]) -> list[MarketMark]:
+    return sorted(marks, key=lambda mark: (mark.symbol, INTERVAL_MS.get(mark.interval, 0), mark.interval))
+
+
+def _mark_line(mark: MarketMark, stale: bool, now_ms: int) -> str:
+    flag = f"STALE (no new candle for {MISSED_BEATS} intervals), " if stale else ""
+    return (f"{mark.symbol} {mark.interval}: {flag}last candle {utc_text(mark.open_time_ms)} "
+            f"(opened {_age(now_ms - mark.open_time_ms)} ago), close {mark.close}")
+
+
+def stale_marks(status: Status, now_ms: int) -> list[MarketMark]:
+    """The marks of a running bot with no newer candle for more than `MISSED_BEATS` of their
+    interval plus the heartbeat's own tolerance (`MISSED_BEATS` beats: a mark is seen at a beat)
+    before `now_ms`: that symbol's stream has gone quiet while the others may flow. Counted
+    from when the bot had the candle (`seen_at_ms`), not from its open time, so history that
+    arrives late (a backfill) does not count as a dead stream. Empty when the bot is not
+    running (its heartbeat already says so) or for an interval this bot does not know."""
+    beat = status.heartbeat
+    if beat is None or status.is_stale(now_ms):
+        return []
+    tolerance_ms = MISSED_BEATS * beat.interval_seconds * 1000
+    return [mark for mark in status.marks if mark.interval in INTERVAL_MS
+            and now_ms - mark.seen_at_ms > MISSED_BEATS * INTERVAL_MS[mark.interval] + tolerance_ms]
+
+
+def _last_close(status: Status, position: OpenPosition) -> Decimal | None:
+    """The last close seen of the position's symbol: the mark that closed last among its
+    intervals; from a journal older than version 4, the heartbeat's last candle."""
+    closes = [(mark.open_time_ms + INTERVAL_MS.get(mark.interval, 0), mark.close)
+              for mark in status.marks if mark.symbol == position.symbol]
+    if closes:
+        return max(closes, key=lambda item: item[0])[1]
+    beat = status.heartbeat
+    if not status.marks and beat is not None and position.symbol in beat.symbol.split(","):
+        return beat.last_price
+    return None
+
+
 def exit_status(status: Status, now_ms: int) -> int:
-    return STALE if status.is_stale(now_ms) else HEALTHY
+    """1 (STALE) when the heartbeat is stale or stopped, or a symbol of the running bot is
+    stale (`stale_marks`); else 0 (HEALTHY)."""
+    return STALE if status.is_stale(now_ms) or stale_marks(status, now_ms) else HEALTHY
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bot.py status", description="The bot's health from its journal "
-                                     "(read-only; works while the bot runs). Exit 0 healthy, 1 stale or stopped.")
+                                     "(read-only; works while the bot runs). Exit 0 healthy, 1 stale or stopped, "
+                                     "or one symbol's candles stale.")
     parser.add_argument("--settings", default="settings.toml", help="settings file naming the journal (default: settings.toml)")
     parser.add_argument("--journal", metavar="PATH", help="the journal to read (default: [bot] journal)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str]) -> int:
-    """The `status` command: the report on stdout; 0 healthy, 1 stale, 2 (one line on stderr) for
-    bad settings or a missing or foreign journal."""
+    """The `status` command: the report on stdout; 0 healthy, 1 stale (the bot, or one symbol of a
+    running bot), 2 (one line on stderr) for bad settings or a missing or foreign journal."""
     args = parse_args(argv)
     now_ms = int(time.time() * 1000)
     try:

@@ -59,7 +59,7 @@ class ThreadedRunner:
     - `strategy`: a `StrategyRunner` (`on_candle(candle) -> list of intents`).
     - `on_candle`: the trader side's candle hook (e.g. a simulated exchange's fills), or None.
     - `trader`: has `on_intent`, `on_order_update`, `note_price` and `on_tick`.
-    - `pulse`: live mode's heartbeat and watchdog (runtime/pulse.py): `note_candle(candle)` and
+    - `pulse`: live mode's heartbeat and watchdog (runtime/pulse.py): `note_candle(symbol, interval, candle)` and
       `tick()`, called on the trader thread after each candle and each housekeeping pass; or None.
     Feed it with `put_candle` (closed candles only) and `put_order_update`.
     """
@@ -197,7 +197,7 @@ class ThreadedRunner:
             self.trader.note_price(self.symbol, item.candle.close)
             self.trader.on_tick()
             if self.pulse is not None:
-                self.pulse.note_candle(item.candle)
+                self.pulse.note_candle(self.symbol, self.strategy.context.interval, item.candle)
         else:
             log.error("trader queue got an item it does not know: %r", item)
 

@@ -12,18 +12,18 @@ from decimal import Decimal
 import pytest
 
 import bot
-from journal.health import Heartbeat, LoggedError, read_status, write_heartbeat
-from journal.journal import Journal, JournalError, epoch_ms, iso_time
+from journal.health import Heartbeat, LoggedError, MarketMark, read_status, write_heartbeat
+from journal.journal import SCHEMA_FILE, Journal, JournalError, epoch_ms, iso_time
 from journal.lock import JournalLock
 from runtime.heartbeat import ErrorCollector, HeartbeatWriter
-from runtime.status import exit_status, status_lines
+from runtime.status import exit_status, stale_marks, status_lines
 
 NOW = epoch_ms("2026-11-30T12:00:00.000Z")
 
 
-def _position(journal: Journal, state: str, side: str = "LONG", entry: str | None = "100") -> int:
+def _position(journal: Journal, state: str, side: str = "LONG", entry: str | None = "100", symbol: str = "BTCUSDT") -> int:
     with journal.transaction():
-        return journal.insert("positions", symbol="BTCUSDT", side=side, strategy="s", state=state, quantity="2",
+        return journal.insert("positions", symbol=symbol, side=side, strategy="s", state=state, quantity="2",
                               entry_price=entry, stop_price="90", take_profit_price="120", created_at=iso_time(NOW))
 
 
@@ -63,6 +63,112 @@ def test_status_of_running_bot_shows_positions_pnl_today_and_errors(tmp_path):
     assert "bot: running (pid 4242" in text and "unrealized +20.00 USDT" in text and "unrealized -20.00 USDT" in text
     assert "realized +5.50 USDT, fees -0.25 USDT" in text and "runtime.live: second" in text
     assert "last candle: 2026-11-30 11:58 UTC" in text
+
+
+def _two_symbols(at_ms: int, state: str = "running") -> Heartbeat:
+    return Heartbeat(at_ms, NOW - 3_600_000, 4242, "demo", "BTCUSDT,ETHUSDT", 10, NOW - 60_000, Decimal("95"), state)
+
+
+# open time, close, and when the bot had it: shortly after the candle closed
+TWO_SYMBOL_MARKS = [MarketMark("ETHUSDT", "5m", NOW - 1_500_000, Decimal("110"), NOW - 1_199_500),   # 11:35; then its stream went quiet
+                    MarketMark("BTCUSDT", "1h", NOW - 7_200_000, Decimal("80"), NOW - 3_599_500),    # 10:00, closed 11:00
+                    MarketMark("BTCUSDT", "1m", NOW - 120_000, Decimal("95"), NOW - 59_500)]         # 11:58, closed 11:59
+
+
+def test_status_prints_a_line_per_symbol_and_flags_the_quiet_one_exit_1(tmp_path):
+    path = tmp_path / "journal.db"
+    journal = Journal.open(path, "demo")
+    write_heartbeat(journal, _two_symbols(NOW - 5_000), [], TWO_SYMBOL_MARKS)
+    status = read_status(path, NOW)
+    journal.close()
+    assert status_lines(status, NOW)[1:5] == [
+        "bot: running (pid 4242, BTCUSDT ETHUSDT, heartbeat 5 s ago, up since 2026-11-30 11:00 UTC)",
+        "BTCUSDT 1m: last candle 2026-11-30 11:58 UTC (opened 2 min ago), close 95",
+        "BTCUSDT 1h: last candle 2026-11-30 10:00 UTC (opened 2 h 0 min ago), close 80",
+        "ETHUSDT 5m: STALE (no new candle for 3 intervals), last candle 2026-11-30 11:35 UTC (opened 25 min ago), close 110",
+        ]
+    assert not status.is_stale(NOW) and exit_status(status, NOW) == 1   # the bot runs, one of its symbols does not
+    # 5m: stale after 3 intervals (900 s) plus 3 missed beats of 10 s, counted from when the bot had the candle
+    eth_seen = NOW - 1_199_500
+    assert [m.symbol for m in stale_marks(status, eth_seen + 930_000)] == []
+    assert [m.symbol for m in stale_marks(status, eth_seen + 930_001)] == ["ETHUSDT"]
+
+
+def test_status_of_stopped_bot_flags_no_symbol_and_exits_1(tmp_path):
+    path = tmp_path / "journal.db"
+    journal = Journal.open(path, "demo")
+    write_heartbeat(journal, _two_symbols(NOW - 3_600_000, "stopped: Ctrl+C"), [], TWO_SYMBOL_MARKS)
+    status = read_status(path, NOW)
+    journal.close()
+    text = "\n".join(status_lines(status, NOW))
+    assert "bot: stopped: Ctrl+C" in text and "ETHUSDT 5m: last candle 2026-11-30 11:35 UTC" in text
+    assert "STALE" not in text and stale_marks(status, NOW) == [] and exit_status(status, NOW) == 1
+
+
+def test_status_positions_by_symbol_at_their_own_close_and_pnl_today_per_symbol(tmp_path):
+    path = tmp_path / "journal.db"
+    journal = Journal.open(path, "demo")
+    eth = _position(journal, "OPEN", symbol="ETHUSDT")
+    btc = _position(journal, "OPEN", side="SHORT")
+    _position(journal, "ENTERING", entry=None)
+    _fill(journal, eth, NOW - 3_600_000, "5.5", "0.25")
+    _fill(journal, btc, NOW - 1_800_000, "-2", "0.5")
+    _fill(journal, btc, NOW - 13 * 3_600_000, "100", "1")          # yesterday (UTC): not today's
+    write_heartbeat(journal, _two_symbols(NOW - 5_000), [], TWO_SYMBOL_MARKS)
+    status = read_status(path, NOW)
+    journal.close()
+    lines = status_lines(status, NOW)
+    start = lines.index("open positions: 3")
+    # BTCUSDT at 95, the close of its 1m candle (the later to close of its two), not the 1h's 80; ETHUSDT at its own 110
+    assert lines[start + 1:start + 7] == [
+        "  #2 BTCUSDT SHORT OPEN qty 2 entry 100 stop 90 target 120 unrealized +10.00 USDT",
+        "  #3 BTCUSDT LONG ENTERING qty 2 entry not filled stop 90 target 120 unrealized n/a USDT",
+        "  #1 ETHUSDT LONG OPEN qty 2 entry 100 stop 90 target 120 unrealized +20.00 USDT",
+        "today (UTC): realized +3.50 USDT, fees -0.75 USDT",
+        "  BTCUSDT: realized -2.00 USDT, fees -0.50 USDT",
+        "  ETHUSDT: realized +5.50 USDT, fees -0.25 USDT",
+        ]
+
+
+def test_status_of_single_symbol_differs_only_by_its_symbol_line(tmp_path):
+    lines = {}
+    for marks in ([], [MarketMark("BTCUSDT", "1m", NOW - 120_000, Decimal("110"), NOW - 59_500)]):
+        path = tmp_path / f"journal{len(marks)}.db"
+        journal = Journal.open(path, "demo")
+        position = _position(journal, "OPEN")
+        _fill(journal, position, NOW - 3_600_000, "5.5", "0.25")
+        write_heartbeat(journal, Heartbeat(NOW - 5_000, NOW - 3_600_000, 4242, "demo", "BTCUSDT", 10, NOW - 120_000,
+                                           Decimal("110"), "running"), [], marks)
+        status = read_status(path, NOW)
+        journal.close()
+        assert exit_status(status, NOW) == 0
+        lines[len(marks)] = status_lines(status, NOW)
+    assert lines[1] == [
+        "mode: demo",
+        "bot: running (pid 4242, BTCUSDT, heartbeat 5 s ago, up since 2026-11-30 11:00 UTC)",
+        "BTCUSDT 1m: last candle 2026-11-30 11:58 UTC (opened 2 min ago), close 110",
+        "open positions: 1",
+        "  #1 BTCUSDT LONG OPEN qty 2 entry 100 stop 90 target 120 unrealized +20.00 USDT",
+        "today (UTC): realized +5.50 USDT, fees -0.25 USDT",
+        "errors: none recorded",
+        ]
+    # without marks (a journal from before them) the heartbeat's own last candle shows, as it always did
+    assert lines[0] == lines[1][:2] + ["last candle: 2026-11-30 11:58 UTC (opened 2 min ago), close 110"] + lines[1][3:]
+
+
+def test_status_reads_a_version_3_journal_with_its_one_last_candle(tmp_path):
+    path = tmp_path / "v3.db"
+    connection = sqlite3.connect(path)
+    connection.executescript(SCHEMA_FILE.read_text(encoding="utf-8").split("-- The last closed candle of each")[0]
+                             + "PRAGMA user_version=3;")
+    connection.execute("INSERT INTO meta VALUES ('mode', 'demo'), ('id_prefix', 'abcdef')")
+    connection.execute("INSERT INTO heartbeat VALUES (1, ?, ?, 42, 'demo', 'BTCUSDT', 10, ?, '91234.5', 'running')",
+                       (iso_time(NOW - 5_000), iso_time(NOW - 3_600_000), iso_time(NOW - 60_000)))
+    connection.commit()
+    connection.close()
+    status = read_status(path, NOW)
+    assert status.marks == () and exit_status(status, NOW) == 0
+    assert "last candle: 2026-11-30 11:59 UTC (opened 60 s ago), close 91234.5" in status_lines(status, NOW)
 
 
 def test_status_heartbeat_older_than_three_beats_is_stale_exit_1(tmp_path):
@@ -118,8 +224,8 @@ def test_heartbeat_writer_beats_on_interval_and_carries_logged_errors(tmp_path):
     logger = logging.getLogger("test.heartbeat")
     logger.addHandler(collector)
     try:
-        writer = HeartbeatWriter(journal, "demo", "BTCUSDT", 10, NOW, collector)
-        writer.note_candle(NOW - 60_000, Decimal("101.5"))
+        writer = HeartbeatWriter(journal, "demo", ["BTCUSDT"], 10, NOW, collector)
+        writer.note_candle("BTCUSDT", "1m", NOW - 60_000, Decimal("101.5"))
         assert writer.beat(NOW) is True
         logger.error("order refused: %s", "bad\nsecond line")
         logger.warning("not an error")
@@ -133,6 +239,53 @@ def test_heartbeat_writer_beats_on_interval_and_carries_logged_errors(tmp_path):
     journal.close()
     assert [(e.source, e.message) for e in status.errors] == [("test.heartbeat", "order refused: bad")]
     assert status.heartbeat.last_price == Decimal("101.5") and status.heartbeat.state == "stopped: Ctrl+C"
+
+
+def test_heartbeat_writer_writes_the_last_candle_of_each_symbol_and_interval(tmp_path):
+    path = tmp_path / "journal.db"
+    journal = Journal.open(path, "demo")
+    writer = HeartbeatWriter(journal, "demo", ["BTCUSDT", "ETHUSDT", "BTCUSDT"], 10, NOW, ErrorCollector(lambda: NOW))
+    writer.note_candle("BTCUSDT", "1m", NOW - 120_000, Decimal("101.5"))
+    writer.note_candle("ETHUSDT", "5m", NOW - 600_000, Decimal("3012.40"))
+    writer.note_candle("BTCUSDT", "1m", NOW - 60_000, Decimal("101.7"))     # replaces the one before
+    writer.note_candle("BTCUSDT", "1h", NOW - 3_600_000, Decimal("99"))     # older: not the heartbeat's last candle
+    writer.beat(NOW)
+    status = read_status(path, NOW)
+    assert status.marks == (MarketMark("BTCUSDT", "1h", NOW - 3_600_000, Decimal("99"), NOW),
+                            MarketMark("BTCUSDT", "1m", NOW - 60_000, Decimal("101.7"), NOW),
+                            MarketMark("ETHUSDT", "5m", NOW - 600_000, Decimal("3012.40"), NOW))
+    assert status.heartbeat.symbol == "BTCUSDT,ETHUSDT"
+    assert (status.heartbeat.last_candle_ms, status.heartbeat.last_price) == (NOW - 60_000, Decimal("101.7"))
+    writer.note_candle("BTCUSDT", "1m", NOW, Decimal("101.9"))
+    writer.note_candle("BTCUSDT", "1m", NOW - 120_000, Decimal("101.1"))    # older than the one kept: ignored
+    writer.note_candle("ETHUSDT", "5m", NOW - 600_000, Decimal("3012.40"))  # the same candle again: seen before
+    writer.beat(NOW + 60_000)
+    status = read_status(path, NOW + 60_000)
+    journal.close()
+    assert [(m.symbol, m.interval, m.close, m.seen_at_ms) for m in status.marks] == [
+        ("BTCUSDT", "1h", Decimal("99"), NOW), ("BTCUSDT", "1m", Decimal("101.9"), NOW + 60_000),
+        ("ETHUSDT", "5m", Decimal("3012.40"), NOW)]
+
+
+def test_heartbeat_writer_leaves_no_mark_of_a_symbol_an_earlier_run_traded(tmp_path):
+    path = tmp_path / "journal.db"
+    journal = Journal.open(path, "demo")
+    write_heartbeat(journal, _beat(NOW - 600_000, state="stopped: Ctrl+C"), [],
+                    [MarketMark("XRPUSDT", "1m", NOW - 660_000, Decimal("0.5"), NOW - 600_000)])
+    writer = HeartbeatWriter(journal, "demo", ["BTCUSDT"], 10, NOW, ErrorCollector(lambda: NOW))
+    writer.note_candle("BTCUSDT", "1m", NOW - 60_000, Decimal("101.5"))
+    writer.beat(NOW)
+    status = read_status(path, NOW)
+    journal.close()
+    # a symbol no longer traded would otherwise look stale, and fail `status`, forever
+    assert status.marks == (MarketMark("BTCUSDT", "1m", NOW - 60_000, Decimal("101.5"), NOW),)
+
+
+def test_heartbeat_writer_given_one_symbol_string_raises_type_error(tmp_path):
+    journal = Journal.open(tmp_path / "journal.db", "demo")
+    with pytest.raises(TypeError, match="takes a list of symbols, not the string 'BTCUSDT'"):
+        HeartbeatWriter(journal, "demo", "BTCUSDT", 10, NOW, ErrorCollector(lambda: NOW))
+    journal.close()
 
 
 def test_heartbeat_write_is_not_a_trading_commit(tmp_path):
@@ -160,6 +313,23 @@ def test_status_of_a_folder_as_journal_is_one_line_naming_it_exit_2(tmp_path, ca
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == f"error: journal {tmp_path} is a folder, not a journal file; pass --journal with the journal's file\n"
+
+
+def test_status_command_with_one_quiet_symbol_prints_it_stale_and_exits_1(tmp_path, capsys):
+    path = tmp_path / "journal.db"
+    now = int(time.time() * 1000)
+    journal = Journal.open(path, "demo")
+    write_heartbeat(journal, Heartbeat(now - 1_000, now - 3_600_000, 4242, "demo", "BTCUSDT,ETHUSDT", 10, now - 60_000,
+                                       Decimal("95"), "running"), [],
+                    [MarketMark("BTCUSDT", "1m", now - 60_000, Decimal("95"), now - 1_000),
+                     MarketMark("ETHUSDT", "1m", now - 660_000, Decimal("3012.4"), now - 600_000)])
+    journal.close()
+    assert bot.main(["status", "--journal", str(path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[2].startswith("bot: running (pid 4242, BTCUSDT ETHUSDT, heartbeat ")
+    assert out[3].startswith("BTCUSDT 1m: last candle ") and out[3].endswith(", close 95")
+    assert out[4].startswith("ETHUSDT 1m: STALE (no new candle for 3 intervals), last candle ")
+    assert out[4].endswith("(opened 11 min ago), close 3012.4")
 
 
 def test_bot_help_names_the_status_and_backup_commands(capsys):

@@ -5,7 +5,7 @@ import logging
 from decimal import Decimal
 
 from ict.models import Candle
-from journal.health import read_status
+from journal.health import MarketMark, read_status
 from journal.journal import Journal
 from runtime.heartbeat import ErrorCollector, HeartbeatWriter
 from runtime.pulse import Pulse
@@ -17,7 +17,7 @@ def _pulse(tmp_path, fresh, watchdog_seconds=2.0):
     journal = Journal.open(tmp_path / "journal.db", "demo")
     clock = [T0]
     sent = []
-    heartbeat = HeartbeatWriter(journal, "demo", "BTCUSDT", 10, T0, ErrorCollector(lambda: clock[0]))
+    heartbeat = HeartbeatWriter(journal, "demo", ["BTCUSDT"], 10, T0, ErrorCollector(lambda: clock[0]))
     pulse = Pulse(heartbeat, lambda: fresh[0], watchdog_seconds, lambda: clock[0], send=lambda **kw: sent.append(kw) or True)
     return journal, clock, sent, pulse
 
@@ -50,7 +50,7 @@ def test_pulse_stale_market_stops_the_pings_with_one_error_line(tmp_path, caplog
 
 def test_pulse_without_systemd_writes_the_heartbeat_with_the_last_candle(tmp_path):
     journal, clock, sent, pulse = _pulse(tmp_path, [True], watchdog_seconds=None)
-    pulse.note_candle(Candle(T0 - 60_000, 100.5, 101.0, 99.0, 100.25, 3.0))
+    pulse.note_candle("BTCUSDT", "1m", Candle(T0 - 60_000, 100.5, 101.0, 99.0, 100.25, 3.0))
     pulse.tick()
     status = read_status(tmp_path / "journal.db", T0)
     journal.close()
@@ -65,3 +65,14 @@ def test_pulse_failed_heartbeat_is_logged_and_the_watchdog_still_fed(tmp_path, c
         pulse.tick()
     assert sent == [{"watchdog": True}]
     assert "heartbeat: could not write to the journal" in caplog.text
+
+
+def test_pulse_writes_the_last_candle_of_every_symbol_it_is_given(tmp_path):
+    journal, clock, sent, pulse = _pulse(tmp_path, [True], watchdog_seconds=None)
+    pulse.note_candle("ETHUSDT", "5m", Candle(T0 - 300_000, 3000.0, 3010.0, 2990.0, 3005.5, 7.0))
+    pulse.note_candle("BTCUSDT", "1m", Candle(T0 - 60_000, 100.5, 101.0, 99.0, 100.25, 3.0))
+    pulse.tick()
+    status = read_status(tmp_path / "journal.db", T0)
+    journal.close()
+    assert status.marks == (MarketMark("BTCUSDT", "1m", T0 - 60_000, Decimal("100.25"), T0),
+                            MarketMark("ETHUSDT", "5m", T0 - 300_000, Decimal("3005.5"), T0))
