@@ -1,8 +1,10 @@
 """Live modes (paper, testnet, demo, mainnet): wire the exchange, the streams and the threads.
 
-    start-up    keys → journal → exchange (clock, rules, position mode, margin, leverage,
-                fees, balance) → recovery of unfinished positions → warm-up candles
-    running     market stream thread → data queue → strategy thread → trader queue → trader thread
+    start-up    keys → journal → exchange (clock, position mode, balance; per symbol rules,
+                margin, leverage, fees) → recovery of unfinished positions on every symbol →
+                warm-up candles per strategy
+    running     market stream thread (one combined connection: every symbol and interval) →
+                data queue → strategy thread → trader queue → trader thread
                 user-data stream thread → trader queue
     stopping    Ctrl+C / SIGTERM: streams closed, queues drained, journal closed; exit 0
 
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ict.intervals import INTERVAL_MS
+from ict.intervals import INTERVAL_MS, utc_text
 from ict.models import Candle
 from ict.strategies.runner import warmup_candles_needed
 from journal.journal import Journal
@@ -36,10 +38,10 @@ from trade.recovery import recover
 from runtime.replay import build_paper_exchange
 from trade.simulated.paper_book import PaperExchange
 from runtime.secrets import RedactSecrets, require_keys
-from runtime.settings import Settings, SettingsError
+from runtime.settings import Settings, SettingsError, StrategySettings
 from trade.snapshot import TraderSnapshot
 from trade.symbol_rules import to_decimal
-from runtime.threaded_runner import PositionsChanged, ThreadedRunner
+from runtime.threaded_runner import Lane, PositionsChanged, ThreadedRunner
 from runtime import systemd_notify
 from runtime.heartbeat import ErrorCollector, HeartbeatWriter
 from runtime.pulse import Pulse
@@ -67,15 +69,15 @@ def run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | 
 
 
 def _run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets | None) -> int:
-    mode, symbol = settings.mode, settings.strategy.symbol
+    mode, symbols = settings.mode, settings.symbols
     rest_base = settings.exchange.rest_url or HOSTS[mode][0]
     ws_base = settings.exchange.ws_url or HOSTS[mode][1]
     if mode == "mainnet":
         if not settings.bot.confirm_mainnet:
             raise SettingsError('mode = "mainnet" trades real money; set [bot] confirm_mainnet = true in settings.toml to allow orders')
-        log.warning("MAINNET: this bot trades real money on %s", symbol)
-    log.info("mode %s: REST %s, streams %s, %s %s, strategy %s", mode, rest_base, ws_base, symbol,
-             settings.strategy.interval, settings.strategy.strategy_name)
+        log.warning("MAINNET: this bot trades real money on %s", ", ".join(symbols))
+    log.info("mode %s: REST %s, streams %s, strategies: %s", mode, rest_base, ws_base,
+             "; ".join(block.label for block in settings.strategies))
     market_rest = BinanceRest(rest_base, recv_window_ms=settings.exchange.recv_window_ms)
     market_data = BinanceExchange(market_rest)  # public calls from the stream threads, on their own connection
     notifier = build_notifier(settings, redact)   # a missing Telegram token is one line and exit 2, before any work
@@ -87,8 +89,8 @@ def _run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets |
     if redact is not None:
         errors.addFilter(redact)
     logging.getLogger().addHandler(errors)
-    heartbeat = HeartbeatWriter(journal, mode, [symbol], settings.bot.heartbeat_seconds, wall_ms(), errors)
-    systemd_notify.notify(status=f"starting {mode} {symbol}: exchange, recovery, warm-up")
+    heartbeat = HeartbeatWriter(journal, mode, symbols, settings.bot.heartbeat_seconds, wall_ms(), errors)
+    systemd_notify.notify(status=f"starting {mode} {', '.join(symbols)}: exchange, recovery, warm-up")
     notifier.start()
     alerts = ErrorAlerts(notifier)   # ERROR lines to the phone: the first at once, repeats counted
     if redact is not None:
@@ -98,7 +100,7 @@ def _run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets |
         exchange: PaperExchange | BinanceExchange
         if mode == "paper":
             exchange = build_paper_exchange(settings)
-            exchange.watch_rules(symbol, market_data.load_rules, time.time)  # the real symbol rules, simulated fills
+            exchange.watch_rules(symbols, market_data.load_rules, time.time)  # the real symbol rules, simulated fills
             exchange.restore(journal, settings.replay.starting_balance_usdt)
             private = None
         else:
@@ -108,12 +110,12 @@ def _run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets |
                 redact.add(keys.secret)
             log.info("API keys from %s", keys.source)
             exchange = private = BinanceExchange(BinanceRest(rest_base, keys.key, keys.secret, settings.exchange.recv_window_ms))
-            exchange.prepare(symbol, settings.risk.leverage, settings.risk.margin_type)
-        trader = Trader(exchange, journal, settings.risk, wall_ms,
-                        limit_entry_timeout_ms=settings.strategy.limit_entry_timeout_candles * settings.interval_ms,
+            exchange.prepare(symbols, settings.risk.leverage, settings.risk.margin_type)
+        slots = tuple(block.slot() for block in settings.strategies)
+        trader = Trader(exchange, journal, settings.risk, wall_ms, limit_entry_timeout_ms=slots[0].limit_entry_timeout_ms,
                         reconcile_every_ms=None if private is None else RECONCILE_EVERY_MS, interval_ms=settings.interval_ms,
-                        listener=TradeNotices(notifier))
-        recover(trader, journal, symbol)   # paper: against the simulated account rebuilt from the journal
+                        listener=TradeNotices(notifier), slots=slots)
+        recover(trader, journal, symbols)   # paper: against the simulated account rebuilt from the journal
         return _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact,
                       Monitoring(heartbeat, notifier, alerts))
     except ExchangeFatal as problem:
@@ -138,26 +140,44 @@ class Monitoring:
     alerts: ErrorAlerts
 
 
+def _lanes(settings: Settings, trader: Trader, market_data: BinanceExchange,
+           heartbeat: HeartbeatWriter) -> tuple[list[Lane], dict[tuple[str, str], list[Candle]]]:
+    """Each strategy's `Lane`, warmed up with its history (engines and sessions learn it, a signal
+    from the past is not traded); and the warm-up candles per (symbol, interval)."""
+    lanes: list[Lane] = []
+    warmups: dict[tuple[str, str], list[Candle]] = {}
+    for block in settings.strategies:
+        slot = block.slot()
+        runner = settings.build_runner(lambda slot=slot: trader.snapshot.for_strategy(slot.name, slot), block)
+        warmup = _warmup_candles(block, runner.strategy, market_data, settings.exchange.warmup_candles)
+        runner.warm_up(warmup)
+        log.info("warm-up: %d closed %s %s candles fed to %s", len(warmup), block.symbol, block.interval, block.strategy_name)
+        feed = (block.symbol, block.interval)
+        if warmup and (feed not in warmups or warmups[feed][-1].open_time < warmup[-1].open_time):
+            warmups[feed] = warmup
+        lanes.append(Lane(slot, runner, block.interval))
+    for (symbol, interval), warmup in warmups.items():   # the trader thread starts later: the heartbeat is ours
+        heartbeat.note_candle(symbol, interval, warmup[-1].open_time, to_decimal(warmup[-1].close))
+    return lanes, warmups
+
+
 def _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact, monitoring: Monitoring) -> int:
     heartbeat, notifier = monitoring.heartbeat, monitoring.notifier
-    symbol, interval, interval_ms = settings.strategy.symbol, settings.strategy.interval, settings.interval_ms
-    name = settings.strategy.strategy_name
-    strategy = settings.build_runner(lambda: trader.snapshot.for_strategy(name))  # the published snapshot only
-    warmup = _warmup_candles(settings, strategy.strategy, market_data)
-    strategy.warm_up(warmup)  # history only: engines and sessions learn it, a signal from the past is not traded
-    log.info("warm-up: %d closed %s candles fed to %s", len(warmup), interval, name)
-    if warmup:   # the trader thread starts below: until then the heartbeat is the main thread's
-        heartbeat.note_candle(symbol, interval, warmup[-1].open_time, to_decimal(warmup[-1].close))
+    symbols = settings.symbols
+    lanes, warmups = _lanes(settings, trader, market_data, heartbeat)
     if journal.mode != settings.mode:
         if journal.mode is not None:
             log.info("journal %s held no positions of %s mode: it now belongs to %s mode", journal.path, journal.mode, settings.mode)
         journal.claim_mode(settings.mode)
+    feeds = list(dict.fromkeys((lane.slot.symbol, lane.interval) for lane in lanes))
     on_candle = None
     if isinstance(exchange, PaperExchange):
         exchange.connect(trader.on_order_update)  # runs on the trader thread, inside on_candle
         if exchange.resumed_from is not None:      # the trader thread starts below: this is still the only one
-            exchange.play_missed(_missed_candles(market_data, settings, exchange.resumed_from, warmup), symbol)
-        on_candle = lambda candle: exchange.on_candle(candle, symbol)  # noqa: E731
+            for symbol, interval in _fill_feeds(feeds):
+                missed = _missed_candles(market_data, symbol, interval, exchange.resumed_from, warmups.get((symbol, interval), []))
+                exchange.play_missed(missed, symbol)
+        on_candle = exchange.on_candle
     market: MarketStream | None = None
     silence_seconds = settings.exchange.stream_silence_seconds
     daily = None
@@ -165,11 +185,12 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
         daily = DailySummary(journal, notifier, settings.notify.daily_summary_utc, wall_ms(), lambda: _balance(exchange))
     pulse = Pulse(heartbeat, lambda: market is not None and time.monotonic() - market.last_data_at < silence_seconds,
                   systemd_notify.watchdog_interval_seconds(), wall_ms, daily=daily)
-    runner = ThreadedRunner(strategy, trader, on_candle=on_candle, pulse=pulse)
-    market = MarketStream(ws_base, [(symbol, interval)], on_candle=lambda s, i, candle: runner.put_candle(candle),
-                          fetch_closed_klines=lambda s, i, start: market_data.closed_klines(s, i, INTERVAL_MS[i], start_ms=start),
-                          silence_seconds=settings.exchange.stream_silence_seconds,
-                          last_open_times={(symbol, interval): warmup[-1].open_time} if warmup else None)
+    runner = ThreadedRunner(lanes, trader, on_candle=on_candle, pulse=pulse)
+    market = MarketStream(ws_base, feeds, on_candle=lambda symbol, interval, candle: runner.put_candle(candle, symbol, interval),
+                          fetch_closed_klines=lambda symbol, interval, start: market_data.closed_klines(
+                              symbol, interval, INTERVAL_MS[interval], start_ms=start),
+                          last_open_times={feed: candles[-1].open_time for feed, candles in warmups.items()},
+                          silence_seconds=silence_seconds)
     threads: list[SocketThread] = [market]
     if private is not None:
         prefix = journal.id_prefix + "-"
@@ -185,8 +206,12 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
     runner.start()
     for thread in threads:
         thread.start()
-    log.info("trading %s: Ctrl+C to stop", symbol)
-    notifier.send(messages.started(settings.mode, symbol, interval, name, len(trader.snapshot.positions)))
+    traded = ", ".join(symbols)
+    log.info("trading %s: Ctrl+C to stop", traded)
+    first = settings.strategy
+    described = first.strategy_name if len(settings.strategies) == 1 else f"{len(settings.strategies)} strategies"
+    intervals = ", ".join(dict.fromkeys(block.interval for block in settings.strategies))
+    notifier.send(messages.started(settings.mode, traded, intervals, described, len(trader.snapshot.positions)))
     last_status, ready = 0.0, False
     while not stop.is_set() and runner.failure is None:
         stop.wait(0.5)
@@ -194,10 +219,10 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
         if not ready and all(thread.connected.is_set() for thread in threads):
             # recovery protected every position before the threads started; now the streams are up too
             ready = True
-            systemd_notify.notify(ready=True, status=f"trading {settings.mode} {symbol}")
+            systemd_notify.notify(ready=True, status=f"trading {settings.mode} {traded}")
         if time.monotonic() - last_status >= STATUS_SECONDS:
             last_status = time.monotonic()
-            _status(trader, exchange, market)
+            _status(trader, exchange, market, feeds)
     log.warning("stopping: closing streams, finishing queued work")
     systemd_notify.notify(stopping=True, status="stopping: closing streams, finishing queued work")
     for thread in threads:
@@ -207,7 +232,7 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
         heartbeat.stopped(wall_ms(), "after a failure" if runner.failure is not None else "cleanly")
     held = trader.snapshot.positions
     unprotected = 0 if isinstance(exchange, PaperExchange) else sum(1 for p in held if p.open_quantity > 0 and not p.has_live_stop)
-    notifier.send(messages.stopped(settings.mode, symbol, len(held), unprotected,
+    notifier.send(messages.stopped(settings.mode, traded, len(held), unprotected,
                                    repr(runner.failure) if runner.failure is not None else None))
     if runner.failure is not None:
         log.critical("stopped after a failure: %r", runner.failure)
@@ -218,6 +243,15 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
     else:
         _say_what_stays(trader.snapshot)
     return 0
+
+
+def _fill_feeds(feeds: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Each symbol's finest (symbol, interval): the candles its simulated fills follow."""
+    finest: dict[str, str] = {}
+    for symbol, interval in feeds:
+        if symbol not in finest or INTERVAL_MS[interval] < INTERVAL_MS[finest[symbol]]:
+            finest[symbol] = interval
+    return list(finest.items())
 
 
 def _say_what_stays(snapshot: TraderSnapshot) -> None:
@@ -239,24 +273,24 @@ def _say_what_stays(snapshot: TraderSnapshot) -> None:
     log.info("stopped cleanly; %d position(s) stay open with their stop-loss on the exchange", guarded)
 
 
-def _missed_candles(market_data: BinanceExchange, settings: Settings, since_ms: int, warmup: list[Candle]) -> list[Candle]:
-    """Closed candles after the one that opened at `since_ms`, up to the last warm-up candle
-    (the market stream continues from there, so none is played twice)."""
-    symbol, interval, interval_ms = settings.strategy.symbol, settings.strategy.interval, settings.interval_ms
+def _missed_candles(market_data: BinanceExchange, symbol: str, interval: str, since_ms: int,
+                    warmup: list[Candle]) -> list[Candle]:
+    """Closed `symbol` `interval` candles after the one that opened at `since_ms`, up to the last
+    warm-up candle (the market stream continues from there, so none is played twice)."""
+    interval_ms = INTERVAL_MS[interval]
     candles = market_data.closed_klines(symbol, interval, interval_ms, start_ms=since_ms + interval_ms)
     last = warmup[-1].open_time if warmup else None
     return [c for c in candles if last is None or c.open_time <= last]
 
 
-
-def _warmup_candles(settings, strategy, market_data) -> list:
-    """`warmup_candles` candles for the largest timeframe's engine: that many × its length in
-    base candles (300 × 60 one-minute candles for a strategy reading "1h"), in pages of 1500."""
-    symbol, interval, interval_ms = settings.strategy.symbol, settings.strategy.interval, settings.interval_ms
-    needed = warmup_candles_needed(strategy, interval, settings.exchange.warmup_candles)
+def _warmup_candles(block: StrategySettings, strategy, market_data, wanted: int) -> list:
+    """`wanted` candles for the largest timeframe's engine of `block`'s strategy: that many × its
+    length in base candles (300 × 60 one-minute candles for a strategy reading "1h"), in pages of 1500."""
+    symbol, interval, interval_ms = block.symbol, block.interval, block.interval_ms
+    needed = warmup_candles_needed(strategy, interval, wanted)
     if needed > MAX_WARMUP_CANDLES:
-        log.warning("warm-up: %d %s candles wanted for the largest timeframe; loading the last %d (its engine starts "
-                    "with fewer candles)", needed, interval, MAX_WARMUP_CANDLES)
+        log.warning("warm-up: %d %s %s candles wanted for the largest timeframe; loading the last %d (its engine starts "
+                    "with fewer candles)", needed, symbol, interval, MAX_WARMUP_CANDLES)
         needed = MAX_WARMUP_CANDLES
     if needed == 0:
         return []
@@ -295,15 +329,23 @@ def _balance(exchange) -> Decimal | None:
         return None
 
 
-def _status(trader: Trader, exchange, market) -> None:
+def _status(trader: Trader, exchange, market, feeds: list[tuple[str, str]]) -> None:
+    """The minute's status line: balance, positions, and per symbol its candles and the age of the last one."""
     balance = _balance(exchange)
     if balance is None:
         balance = Decimal("NaN")
     # the main thread reads the trader's published snapshot, never its live dictionaries
-    positions = ", ".join(f"#{p.view.id} {p.view.side.value} {p.open_quantity} {p.view.state}"
+    positions = ", ".join(f"#{p.view.id} {p.symbol} {p.view.side.value} {p.open_quantity} {p.view.state}"
                           for p in trader.snapshot.positions) or "none"
-    log.info("status: balance %s USDT, positions: %s, candles received %d, stream reconnects %d",
-             balance, positions, getattr(market, "delivered", 0), getattr(market, "reconnects", 0))
+    now = wall_ms()
+    streams = []
+    for symbol, interval in feeds:
+        last = market.last_open_time(symbol, interval) if market is not None else None
+        age = "none yet" if last is None else f"last {utc_text(last)}, closed {max(0, now - last - INTERVAL_MS[interval]) // 1000} s ago"
+        delivered = market.delivered_of(symbol, interval) if market is not None else 0
+        streams.append(f"{symbol} {interval} {delivered} candles ({age})")
+    log.info("status: balance %s USDT, positions: %s; %s; stream reconnects %d", balance, positions, "; ".join(streams),
+             getattr(market, "reconnects", 0))
     systemd_notify.notify(status=f"balance {balance} USDT, positions: {positions}")
 
 

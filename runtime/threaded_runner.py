@@ -3,6 +3,10 @@
     candle feed ──▶ data queue ──▶ strategy thread ──▶ trader queue ──▶ trader thread
     order events ─────────────────────────────────────▶ trader queue
 
+The candle feed carries every symbol and interval the strategies read (one market stream);
+the strategy thread hands each closed candle to the strategies of its (symbol, interval),
+one after another, and tags their intents with the strategy's slot (`Lane`).
+
 The trader queue carries intents, order events and closed candles in arrival order,
 so the trader wakes on whichever comes first and handles them one at a time (it is
 the only thread that touches positions, orders and the journal). Each closed candle
@@ -20,9 +24,11 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from ict.intervals import INTERVAL_MS
 from ict.models import CancelEntry, Candle, ClosePosition, MoveStop, Signal
 from trade.errors import ExchangeUnavailable
 from trade.models import OrderUpdate
+from trade.strategy_slot import StrategySlot
 
 log = logging.getLogger(__name__)
 INTENTS = (Signal, CancelEntry, ClosePosition, MoveStop)
@@ -48,27 +54,61 @@ class PositionsChanged:
 
 @dataclass(frozen=True, slots=True)
 class CandleClosed:
-    """A closed candle passed on to the trader (for simulated fills and housekeeping)."""
+    """A closed candle of `symbol` at `interval` passed on to the trader (for simulated fills and
+    housekeeping); `fills`: it is its symbol's finest interval, the one prices and fills follow."""
 
     candle: Candle
+    symbol: str = ""
+    interval: str = ""
+    fills: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """An intent of the strategy in `slot`, on its way to the trader."""
+
+    intent: object
+    slot: StrategySlot
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One strategy as the threads drive it: its slot, its `StrategyRunner` (anything with
+    `on_candle(candle) -> intents`) and the interval of the candles it reads."""
+
+    slot: StrategySlot
+    runner: object
+    interval: str
 
 
 class ThreadedRunner:
-    """Runs a strategy and a trader behind two threads and two queues.
+    """Runs strategies and a trader behind two threads and two queues.
 
-    - `strategy`: a `StrategyRunner` (`on_candle(candle) -> list of intents`).
-    - `on_candle`: the trader side's candle hook (e.g. a simulated exchange's fills), or None.
+    - `strategies`: a list of `Lane`s, or one `StrategyRunner` alone (any symbol and side).
+    - `on_candle(candle, symbol)`: the trader side's candle hook (e.g. a simulated exchange's
+      fills), called for each symbol's finest interval; or None.
     - `trader`: has `on_intent`, `on_order_update`, `note_price` and `on_tick`.
-    - `pulse`: live mode's heartbeat and watchdog (runtime/pulse.py): `note_candle(symbol, interval, candle)` and
-      `tick()`, called on the trader thread after each candle and each housekeeping pass; or None.
+    - `pulse`: live mode's heartbeat and watchdog (runtime/pulse.py): `note_candle(symbol,
+      interval, candle)` and `tick()`, called on the trader thread after each candle and each
+      housekeeping pass; or None.
     Feed it with `put_candle` (closed candles only) and `put_order_update`.
     """
 
-    def __init__(self, strategy, trader, on_candle: Callable[[Candle], None] | None = None,
+    def __init__(self, strategies, trader, on_candle: Callable[[Candle, str], None] | None = None,
                  tick_seconds: float = 1.0, pulse=None) -> None:
-        self.strategy = strategy
-        owner = getattr(strategy, "strategy", strategy)   # the Strategy inside a StrategyRunner
-        self.strategy_name, self.symbol = getattr(owner, "name", ""), getattr(owner, "symbol", "")
+        if not isinstance(strategies, (list, tuple)):
+            owner = getattr(strategies, "strategy", strategies)   # the Strategy inside a StrategyRunner
+            context = getattr(strategies, "context", None)
+            strategies = [Lane(StrategySlot(getattr(owner, "name", ""), getattr(owner, "symbol", "")), strategies,
+                               getattr(context, "interval", ""))]
+        self.lanes: list[Lane] = list(strategies)
+        self._by_feed: dict[tuple[str, str], list[Lane]] = {}
+        for lane in self.lanes:
+            self._by_feed.setdefault((lane.slot.symbol, lane.interval), []).append(lane)
+        finest: dict[str, int] = {}
+        for lane in self.lanes:
+            finest[lane.slot.symbol] = min(finest.get(lane.slot.symbol, _length(lane.interval)), _length(lane.interval))
+        self._fills = {(symbol, interval): _length(interval) == finest[symbol] for symbol, interval in self._by_feed}
         self.trader = trader
         self.on_candle = on_candle
         self.tick_seconds = tick_seconds
@@ -81,8 +121,11 @@ class ThreadedRunner:
                          threading.Thread(target=self._guard, args=(self._trader_loop,), name="trader", daemon=True)]
 
     # ----- inputs (any thread) ------------------------------------------------------------------
-    def put_candle(self, candle: Candle) -> None:
-        _put(self.data_queue, candle, "data")
+    def put_candle(self, candle: Candle, symbol: str | None = None, interval: str | None = None) -> None:
+        """A closed candle of `symbol` at `interval` (both None: the first strategy's)."""
+        if symbol is None or interval is None:
+            symbol, interval = self.lanes[0].slot.symbol, self.lanes[0].interval
+        _put(self.data_queue, (symbol, interval, candle), "data")
 
     def put_order_update(self, update: OrderUpdate) -> None:
         _put(self.trader_queue, update, "trader")
@@ -137,15 +180,18 @@ class ThreadedRunner:
 
     def _strategy_loop(self) -> None:
         while True:
-            candle = self.data_queue.get()
+            item = self.data_queue.get()
             try:
-                if candle is None:
+                if item is None:
                     return
-                log.debug("candle %d closed: open %s high %s low %s close %s", candle.open_time, candle.open, candle.high,
-                          candle.low, candle.close)
-                _put(self.trader_queue, CandleClosed(candle), "trader")
-                for intent in self.strategy.on_candle(candle):
-                    _put(self.trader_queue, intent, "trader")
+                symbol, interval, candle = item
+                log.debug("%s %s candle %d closed: open %s high %s low %s close %s", symbol, interval, candle.open_time,
+                          candle.open, candle.high, candle.low, candle.close)
+                _put(self.trader_queue, CandleClosed(candle, symbol, interval, self._fills.get((symbol, interval), False)),
+                     "trader")
+                for lane in self._by_feed.get((symbol, interval), ()):
+                    for intent in lane.runner.on_candle(candle):  # type: ignore[attr-defined]
+                        _put(self.trader_queue, Intent(intent, lane.slot), "trader")
             finally:
                 self.data_queue.task_done()
 
@@ -182,8 +228,10 @@ class ThreadedRunner:
     def _handle(self, item) -> None:
         if item is None:
             self.trader.on_tick()
-        elif isinstance(item, INTENTS):
-            self.trader.on_intent(item, self.strategy_name)
+        elif isinstance(item, Intent):
+            self.trader.on_intent(item.intent, item.slot)
+        elif isinstance(item, INTENTS):   # put by a test or a tool: the first strategy's
+            self.trader.on_intent(item, self.lanes[0].slot)
         elif isinstance(item, OrderUpdate):
             self.trader.on_order_update(item)
         elif isinstance(item, PositionsChanged):
@@ -192,14 +240,19 @@ class ThreadedRunner:
             log.info("reconciling open orders with the exchange: %s", item.reason)
             self.trader.reconcile()
         elif isinstance(item, CandleClosed):
-            if self.on_candle is not None:
-                self.on_candle(item.candle)
-            self.trader.note_price(self.symbol, item.candle.close)
+            if item.fills:
+                if self.on_candle is not None:
+                    self.on_candle(item.candle, item.symbol)
+                self.trader.note_price(item.symbol, item.candle.close)
             self.trader.on_tick()
             if self.pulse is not None:
-                self.pulse.note_candle(self.symbol, self.strategy.context.interval, item.candle)
+                self.pulse.note_candle(item.symbol, item.interval, item.candle)
         else:
             log.error("trader queue got an item it does not know: %r", item)
+
+
+def _length(interval: str) -> int:
+    return INTERVAL_MS.get(interval, 0)
 
 
 def _put(target: queue.Queue, item, name: str) -> None:

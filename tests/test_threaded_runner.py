@@ -27,9 +27,9 @@ def test_threaded_runner_matches_replay_on_the_same_candles(write_settings, day_
                     interval_ms=settings.interval_ms)
     exchange.connect(trader.on_order_update)  # called on the trader thread, from the candle hook
 
-    def fill_on_candle(candle):
+    def fill_on_candle(candle, symbol):
         clock.now_ms = candle.open_time
-        exchange.on_candle(candle, "BTCUSDT")
+        exchange.on_candle(candle, symbol)
         clock.now_ms = candle.open_time + settings.interval_ms
 
     strategy = settings.build_runner(lambda: trader.snapshot.for_strategy("Mock_ThreeCandles_v1"))

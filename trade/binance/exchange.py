@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from typing import Any
+from typing import Any, Sequence
 
 from ict.models import Candle
 from trade.binance.account_settings import ensure_leverage, ensure_margin_type, read_position_mode, read_symbol_config
@@ -32,9 +32,9 @@ BALANCE_MAX_AGE = 30.0             # seconds a read balance is trusted for sizin
 class BinanceExchange:
     """The `trade.exchange.Exchange` interface over a `BinanceRest` connection.
 
-    Call `prepare(symbol, leverage, margin_type)` once before trading: it reads the
-    rules, the position mode, fees and balance, and sets margin type and leverage where
-    they differ (trade/binance/account_settings.py).
+    Call `prepare(symbols, leverage, margin_type)` once before trading: it reads the
+    position mode, balance and, per symbol, rules and fees, and sets margin type and leverage
+    where they differ (trade/binance/account_settings.py).
     """
 
     def __init__(self, rest: BinanceRest) -> None:
@@ -44,26 +44,35 @@ class BinanceExchange:
         self._rules = self.rules_book.rules
         self.taker_fee = Decimal("0.0005")
         self.maker_fee = Decimal("0.0002")
+        self.fees: dict[str, tuple[Decimal, Decimal]] = {}   # symbol -> (maker, taker), read by `prepare`
         self._balances = (ZERO, ZERO)
         self._balances_at = float("-inf")
 
     # ----- start-up -------------------------------------------------------------------------------
-    def prepare(self, symbol: str, leverage: int, margin_type: str) -> None:
-        """Everything the bot must know or set before its first order, each step logged."""
+    def prepare(self, symbols: str | Sequence[str], leverage: int, margin_type: str) -> None:
+        """Everything the bot must know or set before its first order, each step logged: the clock
+        and position mode once, then per symbol its rules, margin type, leverage and commission."""
         self.rest.sync_time()
-        self.load_rules(symbol)
         self.hedge_mode = read_position_mode(self.rest)
         log.info("position mode: %s", "hedge (LONG and SHORT held apart)" if self.hedge_mode else "one-way")
-        config = read_symbol_config(self.rest, symbol)
-        ensure_margin_type(self.rest, symbol, margin_type, config)
-        ensure_leverage(self.rest, symbol, leverage, config)
+        for symbol in [symbols] if isinstance(symbols, str) else symbols:
+            self.load_rules(symbol)
+            config = read_symbol_config(self.rest, symbol)
+            ensure_margin_type(self.rest, symbol, margin_type, config)
+            ensure_leverage(self.rest, symbol, leverage, config)
+            self._read_fees(symbol)
+        log.info("wallet balance %s USDT, available %s USDT", self.wallet_balance(), self.available_balance())
+
+    def _read_fees(self, symbol: str) -> None:
+        """`symbol`'s commission rates into `fees` (and `maker_fee`/`taker_fee`, the last read)."""
         try:
             rates = self.rest.call("futures_commission_rate", symbol=symbol)
             self.maker_fee, self.taker_fee = Decimal(rates["makerCommissionRate"]), Decimal(rates["takerCommissionRate"])
         except OrderRejected as refusal:
-            log.warning("commission rate not available (%s); assuming maker %s, taker %s", refusal.message, self.maker_fee, self.taker_fee)
-        log.info("fees: maker %s, taker %s", self.maker_fee, self.taker_fee)
-        log.info("wallet balance %s USDT, available %s USDT", self.wallet_balance(), self.available_balance())
+            log.warning("%s commission rate not available (%s); assuming maker %s, taker %s", symbol, refusal.message,
+                        self.maker_fee, self.taker_fee)
+        self.fees[symbol] = (self.maker_fee, self.taker_fee)
+        log.info("%s fees: maker %s, taker %s", symbol, self.maker_fee, self.taker_fee)
 
     def load_rules(self, symbol: str) -> SymbolRules:
         info = self.rest.call("futures_exchange_info")
@@ -72,7 +81,7 @@ class BinanceExchange:
                 self.rest.weight_limit = int(limit["limit"]) * int(limit.get("intervalNum", 1))
         entry = next((s for s in info.get("symbols", []) if s.get("symbol") == symbol), None)
         if entry is None:
-            raise ExchangeFatal(f"{symbol} is not listed on this exchange; check [strategy] symbol")
+            raise ExchangeFatal(f"{symbol} is not listed on this exchange; check the symbol of its strategy in settings.toml")
         if entry.get("status") != "TRADING" or entry.get("contractType", "PERPETUAL") != "PERPETUAL":
             raise ExchangeFatal(f"{symbol} is not a trading perpetual (status {entry.get('status')}, {entry.get('contractType')}); pick another symbol")
         rules = parse_symbol_rules(entry)
