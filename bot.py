@@ -50,7 +50,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--summary-json", metavar="PATH", help="write the replay summary as JSON to PATH")
     parser.add_argument("--report", metavar="DIR", help="replay only: write summary.json (with win rate, drawdown %%, "
                         "profit factor, expectancy in R...) and report.png (price with trades, equity, drawdown) into DIR, "
-                        "an existing directory")
+                        "an existing directory; with several symbols also report-SYMBOL.png for each")
     return parser.parse_args(argv)
 
 

@@ -125,7 +125,7 @@ def equity_curve(fills: Iterable[TimelineFill], candles: Sequence[Candle], start
     replay stamps fills with the open time of the candle that fills them). Open PnL uses each
     position's average entry fill and the candle's close. Fills after the last candle (the
     end-of-replay close) are not in the curve, as in the replay's own drawdown."""
-    return _curve(([("", candle)] for candle in candles), {"": list(fills)}, starting_balance)
+    return _curve(((("", candle),) for candle in candles), {"": list(fills)}, starting_balance)
 
 
 def account_equity_curve(fills: Iterable[TimelineFill], candles: Mapping[str, tuple[int, Sequence[Candle]]],
@@ -163,19 +163,21 @@ def _curve(steps: Iterable[Sequence[tuple[str, Candle]]], fills: Mapping[str, Se
     held: dict[str, dict[int, tuple[Decimal, Decimal, int]]] = {symbol: {} for symbol in fills}   # see _hold
     next_fill = dict.fromkeys(fills, 0)
     last_close: dict[str, float] = {}
-    wallet, curve = starting_balance, []
+    wallet, curve, holding = starting_balance, [], False
     for group in steps:
         for symbol, candle in group:
             pending, index = fills[symbol], next_fill[symbol]
-            while index < len(pending) and pending[index].at <= candle.open_time:
-                fill = pending[index]
-                wallet += fill.realized_pnl - fill.fee
-                _hold(held[symbol], fill)
-                index += 1
-            next_fill[symbol] = index
+            if index < len(pending) and pending[index].at <= candle.open_time:
+                while index < len(pending) and pending[index].at <= candle.open_time:
+                    fill = pending[index]
+                    wallet += fill.realized_pnl - fill.fee
+                    _hold(held[symbol], fill)
+                    index += 1
+                next_fill[symbol] = index
+                holding = any(held.values())
             last_close[symbol] = candle.close
-        marks = [(to_decimal(last_close[symbol]), open_) for symbol, open_ in held.items() if open_]
-        if marks:
+        if holding:
+            marks = [(to_decimal(last_close[symbol]), open_) for symbol, open_ in held.items() if open_]
             curve.append(wallet + sum(((close - price) * qty * sign for close, open_ in marks
                                        for qty, price, sign in open_.values()), ZERO))
         else:

@@ -16,7 +16,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from ict.events import Event
 from ict.models import Candle
 from ict.intervals import INTERVAL_MS, format_time
 from journal.journal import Journal, iso_time
@@ -70,7 +69,7 @@ def write_report(directory: Path, summary: ReplaySummary, journal: Journal, cand
     `candles` are the candles the replay went through (cut where it stopped)."""
     import json
 
-    from runtime.report_chart import draw_report
+    from runtime.report_chart import draw_report, find_zones
 
     candles = candles[:summary.candles]
     trades = trades_from_rows(journal.closed_trades())
@@ -78,7 +77,8 @@ def write_report(directory: Path, summary: ReplaySummary, journal: Journal, cand
     content = report_summary(summary, trades, curve, candles)
     (directory / SUMMARY_FILE).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
     if candles:
-        heading, zones = _heading(title, candles, trades, ict_settings, summary.trades, summary.net_pnl, "")
+        zones, skipped = find_zones(trades, candles, ict_settings)
+        heading = _heading(title, candles, summary.trades, summary.net_pnl, skipped)
         draw_report(str(directory / CHART_FILE), candles, trades, [float(e) for e in curve],
                     drawdowns(curve, summary.starting_balance), zones, heading)
     return content
@@ -100,7 +100,8 @@ def symbol_metrics(trades: Sequence[ClosedTrade], candles: Sequence[Candle]) -> 
 
 def write_symbols_report(directory: Path, summary: ReplaySummary, journal: Journal, feeds: Mapping[tuple[str, str],
                          Sequence[Candle]], ict_settings, titles: Mapping[str, str]) -> tuple[dict, list[Path]]:
-    """The report of a replay of several symbols; returns (summary.json's content, the files written).
+    """The report of a replay of several symbols; returns (summary.json's content, the files written:
+    summary.json, then report.png and each report-SYMBOL.png unless no candle was replayed).
 
     `feeds` are the replay's candles per (symbol, interval), each symbol's first one in `feeds`
     being its charts' (and its trades' zones'); `titles` name each symbol's strategy. summary.json
@@ -110,9 +111,9 @@ def write_symbols_report(directory: Path, summary: ReplaySummary, journal: Journ
     symbol's price, trades and zones over its own net PnL (realized plus open, after fees)."""
     import json
 
-    from runtime.report_chart import draw_report
+    from runtime.report_chart import draw_report, find_zones
 
-    charts = _charted(feeds, summary.candles)
+    charts = charted_candles(feeds, summary.candles)
     trades = trades_from_rows(journal.closed_trades())
     fills = journal.fill_timeline()
     times, curve = account_equity_curve(fills, charts, summary.starting_balance)
@@ -122,27 +123,28 @@ def write_symbols_report(directory: Path, summary: ReplaySummary, journal: Journ
         entry.update(symbol_metrics([t for t in trades if t.symbol == symbol], charts[symbol][1]))
     written = [directory / SUMMARY_FILE]
     written[0].write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
-    first, (_, candles) = next(iter(charts.items()))
-    if candles:   # the account: its equity and drawdown at every close time, under the first symbol's price
-        own = [t for t in trades if t.symbol == first]
-        title, zones = _heading(" + ".join(titles[s] for s in charts), candles, own, ict_settings, summary.trades,
-                                summary.net_pnl, f" · price: {first} (each symbol: {chart_file('SYMBOL')})")
-        draw_report(str(directory / CHART_FILE), candles, own, [float(e) for e in curve],
-                    drawdowns(curve, summary.starting_balance), zones, title, equity_times=times)
-        written.append(directory / CHART_FILE)
+    first = next(iter(charts))
     for symbol, (_, candles) in charts.items():
-        if candles:
-            own = [t for t in trades if t.symbol == symbol]
-            pnl = equity_curve([f for f in fills if f.symbol == symbol], candles, ZERO)   # from 0: its net PnL
-            title, zones = _heading(titles[symbol], candles, own, ict_settings, len(own),
-                                    sum((t.net_pnl for t in own), ZERO), "")
-            draw_report(str(directory / chart_file(symbol)), candles, own, [float(e) for e in pnl], None, zones, title,
-                        equity_label=f"{symbol} net PnL (USDT)")
-            written.append(directory / chart_file(symbol))
+        if not candles:
+            continue
+        own = [t for t in trades if t.symbol == symbol]
+        zones, skipped = find_zones(own, candles, ict_settings)
+        if symbol == first:   # the account: its equity and drawdown at every close time, under the first symbol's price
+            title = _heading(" + ".join(titles[s] for s in charts), candles, summary.trades, summary.net_pnl, skipped,
+                             f" · price: {first} (each symbol: {chart_file('SYMBOL')})")
+            draw_report(str(directory / CHART_FILE), candles, own, [float(e) for e in curve],
+                        drawdowns(curve, summary.starting_balance), zones, title, equity_times=times)
+            written.append(directory / CHART_FILE)
+        pnl = equity_curve([f for f in fills if f.symbol == symbol], candles, ZERO)   # from 0: the symbol's net PnL
+        title = _heading(titles[symbol], candles, len(own), sum((t.net_pnl for t in own), ZERO), skipped)
+        draw_report(str(directory / chart_file(symbol)), candles, own, [float(e) for e in pnl], None, zones, title,
+                    equity_label=f"{symbol} net PnL (USDT)")
+        written.append(directory / chart_file(symbol))
     return content, written
 
 
-def _charted(feeds: Mapping[tuple[str, str], Sequence[Candle]], replayed: int) -> dict[str, tuple[int, Sequence[Candle]]]:
+def charted_candles(feeds: Mapping[tuple[str, str], Sequence[Candle]],
+                    replayed: int) -> dict[str, tuple[int, Sequence[Candle]]]:
     """Each symbol's first feed as (interval ms, candles), cut where the replay stopped: its steps
     take whole close times, so the `replayed` first candles in close-time order over every feed
     end at a close time, and each feed keeps the candles closing by then."""
@@ -158,17 +160,13 @@ def _charted(feeds: Mapping[tuple[str, str], Sequence[Candle]], replayed: int) -
     return charts
 
 
-def _heading(title: str, candles: Sequence[Candle], trades: Sequence[ClosedTrade], ict_settings, count: int,
-             net: Decimal, tail: str) -> tuple[str, dict[int, Event]]:
-    """(a chart's title, the zones behind `trades`) over `candles`, worded as `write_report`'s."""
-    from runtime.report_chart import find_zones
-
-    zones, skipped = find_zones(trades, candles, ict_settings)
+def _heading(title: str, candles: Sequence[Candle], trades: int, net: Decimal, skipped: int, tail: str = "") -> str:
+    """A chart's title: `title`, the candles' dates, the trades and net PnL, and the zone refs not drawn."""
     heading = (f"{title} · {format_time(candles[0].open_time)} to {format_time(candles[-1].open_time)} UTC · "
-               f"{count} trades · net {format(net, 'f')} USDT after fees{tail}")
+               f"{trades} trades · net {format(net, 'f')} USDT after fees{tail}")
     if skipped:
         heading += f" · {skipped} higher-timeframe zone ref(s) not drawn"
-    return heading, zones
+    return heading
 
 
 def _span(candles: Sequence[Candle]) -> dict:
