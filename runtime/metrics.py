@@ -154,6 +154,7 @@ def account_equity_curve(fills: Iterable[TimelineFill], candles: Mapping[str, tu
 
 
 def _closes(symbol: str, interval: int, candles: Sequence[Candle]) -> Iterator[tuple[int, str, Candle]]:
+    # a function, not a generator expression inline: one inside a comprehension would see the last symbol only
     return ((candle.open_time + interval, symbol, candle) for candle in candles)
 
 
@@ -167,12 +168,12 @@ def _curve(steps: Iterable[Sequence[tuple[str, Candle]]], fills: Mapping[str, Se
     for group in steps:
         for symbol, candle in group:
             pending, index = fills[symbol], next_fill[symbol]
-            if index < len(pending) and pending[index].at <= candle.open_time:
-                while index < len(pending) and pending[index].at <= candle.open_time:
-                    fill = pending[index]
-                    wallet += fill.realized_pnl - fill.fee
-                    _hold(held[symbol], fill)
-                    index += 1
+            while index < len(pending) and pending[index].at <= candle.open_time:
+                fill = pending[index]
+                wallet += fill.realized_pnl - fill.fee
+                _hold(held[symbol], fill)
+                index += 1
+            if index != next_fill[symbol]:   # something was booked: look again whether anything is held
                 next_fill[symbol] = index
                 holding = any(held.values())
             last_close[symbol] = candle.close
