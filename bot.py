@@ -5,6 +5,7 @@
     python bot.py --replay                      # a replay of settings.toml's candle files, whatever the mode
     python bot.py --settings other.toml --journal run.db --summary-json summary.json
     python bot.py --replay data/FILE.csv --report reports/   # + reports/summary.json and reports/report.png
+    python bot.py --replay --report reports/    # several symbols: + reports/report-SYMBOL.png each
     python bot.py status                        # the bot's health from its journal: exit 0 healthy, 1 stale
     python bot.py backup [PATH]                 # a consistent copy of the journal, also while the bot runs
 
@@ -27,7 +28,7 @@ from journal.journal import Journal, JournalError
 from journal.lock import JournalLock
 from ict.intervals import format_time
 from runtime.replay import ReplaySummary, StrategyError, run_replay
-from runtime.report import ReportError, check_report_dir, write_report
+from runtime.report import CHART_FILE, SUMMARY_FILE, ReportError, check_report_dir, write_report, write_symbols_report
 from runtime.logs import setup_logging  # noqa: F401  (tests call bot.setup_logging)
 from runtime.output_paths import OutputPathError, check_distinct, check_output_file
 from runtime.settings import Settings, SettingsError, check_replay_file, check_replay_files, load_settings
@@ -49,7 +50,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--summary-json", metavar="PATH", help="write the replay summary as JSON to PATH")
     parser.add_argument("--report", metavar="DIR", help="replay only: write summary.json (with win rate, drawdown %%, "
                         "profit factor, expectancy in R...) and report.png (price with trades, equity, drawdown) into DIR, "
-                        "an existing directory")
+                        "an existing directory; with several symbols also report-SYMBOL.png for each")
     return parser.parse_args(argv)
 
 
@@ -139,13 +140,28 @@ def _replay(settings: Settings, args: argparse.Namespace, stop: threading.Event,
     if report_dir is not None:
         journal = Journal.open(journal_path, "replay", durable=False)
         try:
-            title = f"{settings.strategy.symbol} {settings.strategy.interval} {settings.strategy.strategy_name}"
-            content = write_report(report_dir, summary, journal, candles, settings.ict, title)
+            if len(settings.symbols) == 1:
+                title = f"{settings.strategy.symbol} {settings.strategy.interval} {settings.strategy.strategy_name}"
+                content = write_report(report_dir, summary, journal, candles, settings.ict, title)
+                written = [report_dir / SUMMARY_FILE, report_dir / CHART_FILE]
+            else:
+                content, written = write_symbols_report(report_dir, summary, journal, feeds, settings.ict,
+                                                        report_titles(settings))
         finally:
             journal.close()
         print_metrics(content)
-        print(f"  report: {report_dir / 'summary.json'} and {report_dir / 'report.png'}")
+        print(f"  report: {', '.join(map(str, written[:-1]))} and {written[-1]}")
     return 0
+
+
+def report_titles(settings: Settings) -> dict[str, str]:
+    """Each symbol's chart title: its strategies' intervals, names and sides when not both, e.g.
+    "ETHUSDT 1h FVG_Market_Entry_v1 long"."""
+    titles: dict[str, list[str]] = {}
+    for block in settings.strategies:
+        side = "" if block.sides == "both" else f" {block.sides}"
+        titles.setdefault(block.symbol, []).append(f"{block.interval} {block.strategy_name}{side}")
+    return {symbol: f"{symbol} {', '.join(names)}" for symbol, names in titles.items()}
 
 
 def _replayed_span(feeds: dict, replayed: int) -> tuple[int, int] | None:

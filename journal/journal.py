@@ -277,11 +277,13 @@ class Journal(JournalWrites, JournalReads):
 
     def fill_timeline(self) -> list[TimelineFill]:
         """Every fill in the order it was booked (see `TimelineFill`)."""
-        return [TimelineFill(epoch_ms(row["at"]), row["position_id"], row["side"], row["role"], Decimal(row["quantity"]),
-                             Decimal(row["price"]), Decimal(row["fee"]), Decimal(row["realized_pnl"])) for row in self.rows(
-            "SELECT f.at, f.position_id, p.side, o.role, f.quantity, f.price, f.fee, f.realized_pnl FROM fills f"
+        rows = self.rows(
+            "SELECT f.at, f.position_id, p.side, o.role, f.quantity, f.price, f.fee, f.realized_pnl, p.symbol FROM fills f"
             " JOIN orders o ON o.client_order_id = f.client_order_id JOIN positions p ON p.id = f.position_id"
-            " ORDER BY f.id")]
+            " ORDER BY f.id")
+        return [TimelineFill(epoch_ms(row["at"]), row["position_id"], row["side"], row["role"], Decimal(row["quantity"]),
+                             Decimal(row["price"]), Decimal(row["fee"]), Decimal(row["realized_pnl"]), row["symbol"])
+                for row in rows]
 
 
 @lru_cache(maxsize=None)   # a few dozen statements, each written thousands of times in a replay

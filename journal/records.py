@@ -230,7 +230,7 @@ class JournaledTrade:
 @dataclass(frozen=True, slots=True)
 class TimelineFill:
     """A fill in booking order with what an equity curve needs: its position's `side` (LONG/SHORT)
-    and its order's `role` (entry, stop, take_profit, exit, outside)."""
+    and `symbol` ("" when not read), and its order's `role` (entry, stop, take_profit, exit, outside)."""
 
     at: int
     position_id: int
@@ -240,3 +240,4 @@ class TimelineFill:
     price: Decimal
     fee: Decimal
     realized_pnl: Decimal
+    symbol: str = ""

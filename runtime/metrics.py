@@ -16,13 +16,19 @@ Definitions (every trade here is a closed position that was entered; money in US
   exactly as the replay measures it; max drawdown is the largest fall of equity from a previous
   peak (the starting balance counts as one), in USDT and in % of that peak;
 - duration: closed_at − opened_at (first entry fill to last exit fill), in minutes.
+
+With several symbols the equity is the account's (`account_equity_curve`: every open position
+marked at its own symbol's last close), and the trade metrics can be taken per symbol by
+passing that symbol's trades (`ClosedTrade.symbol`).
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from ict.models import Candle
 from journal.records import JournaledTrade, TimelineFill
@@ -35,7 +41,8 @@ ZERO = Decimal(0)
 class ClosedTrade:
     """One closed position as the report sees it. Prices and money are Decimals (USDT);
     times are epoch ms UTC; `quantity` is in the base asset, positive; `side` LONG or SHORT.
-    `planned_*` are None when the journal has no accepted signal for the position."""
+    `planned_*` are None when the journal has no accepted signal for the position; `symbol` is ""
+    when not given (built by hand)."""
 
     id: int
     side: str
@@ -51,6 +58,7 @@ class ClosedTrade:
     planned_stop: Decimal | None
     planned_target: Decimal | None
     basis: tuple[str, ...]
+    symbol: str = ""
 
     @property
     def planned_risk(self) -> Decimal | None:
@@ -77,7 +85,7 @@ def trades_from_rows(rows: Iterable[JournaledTrade]) -> list[ClosedTrade]:
         id=row.id, side=row.side, strategy=row.strategy, quantity=row.quantity, entry_price=row.entry_price,
         exit_price=row.exit_price, opened_at=row.opened_at, closed_at=row.closed_at, close_reason=row.close_reason,
         net_pnl=row.realized_pnl - row.fees, planned_entry=row.planned_entry, planned_stop=row.planned_stop,
-        planned_target=row.planned_target, basis=row.basis) for row in rows]
+        planned_target=row.planned_target, basis=row.basis, symbol=row.symbol) for row in rows]
 
 
 def trade_metrics(trades: Sequence[ClosedTrade], starting_balance: Decimal) -> dict:
@@ -111,24 +119,68 @@ def _money(value: Decimal) -> str:
 
 
 def equity_curve(fills: Iterable[TimelineFill], candles: Sequence[Candle], starting_balance: Decimal) -> list[Decimal]:
-    """Equity at the close of each candle, rebuilt from `Journal.fill_timeline()` rows.
+    """Equity at the close of each candle, rebuilt from `Journal.fill_timeline()` rows of one symbol.
 
     A fill stamped at or before a candle's open time is booked by that candle's close (the
     replay stamps fills with the open time of the candle that fills them). Open PnL uses each
     position's average entry fill and the candle's close. Fills after the last candle (the
     end-of-replay close) are not in the curve, as in the replay's own drawdown."""
-    pending = [(f.at, f) for f in fills]
-    held: dict[int, tuple[Decimal, Decimal, int]] = {}   # see _hold
-    wallet, curve, next_fill = starting_balance, [], 0
-    for candle in candles:
-        while next_fill < len(pending) and pending[next_fill][0] <= candle.open_time:
-            fill = pending[next_fill][1]
-            wallet += fill.realized_pnl - fill.fee
-            _hold(held, fill)
-            next_fill += 1
-        if held:
-            close = to_decimal(candle.close)
-            curve.append(wallet + sum(((close - price) * qty * sign for qty, price, sign in held.values()), ZERO))
+    return _curve(((("", candle),) for candle in candles), {"": list(fills)}, starting_balance)
+
+
+def account_equity_curve(fills: Iterable[TimelineFill], candles: Mapping[str, tuple[int, Sequence[Candle]]],
+                         starting_balance: Decimal) -> tuple[list[int], list[Decimal]]:
+    """The account's equity over several symbols: (close times in epoch ms, equity in USDT), one
+    point per close time of any symbol's candles, in time order, as the replay steps.
+
+    `candles` maps each symbol to (its candles' interval in ms, its candles); a candle closes at
+    open time + interval. Each symbol's fills are booked by its own candles as in `equity_curve`,
+    and every open position is valued at the last close of its own symbol, so for one symbol the
+    equity equals `equity_curve`'s. Raises ValueError for a fill of a symbol not in `candles`."""
+    by_symbol: dict[str, list[TimelineFill]] = {symbol: [] for symbol in candles}
+    for fill in fills:
+        if fill.symbol not in by_symbol:
+            raise ValueError(f"a fill of {fill.symbol or 'no symbol'} and no candles for it")
+        by_symbol[fill.symbol].append(fill)
+    times: list[int] = []
+    streams = [_closes(symbol, interval, series) for symbol, (interval, series) in candles.items()]
+
+    def steps() -> Iterator[list[tuple[str, Candle]]]:
+        for close, group in itertools.groupby(heapq.merge(*streams, key=lambda item: item[0]), key=lambda item: item[0]):
+            times.append(close)
+            yield [(symbol, candle) for _, symbol, candle in group]
+
+    return times, _curve(steps(), by_symbol, starting_balance)
+
+
+def _closes(symbol: str, interval: int, candles: Sequence[Candle]) -> Iterator[tuple[int, str, Candle]]:
+    # a function, not a generator expression inline: one inside a comprehension would see the last symbol only
+    return ((candle.open_time + interval, symbol, candle) for candle in candles)
+
+
+def _curve(steps: Iterable[Sequence[tuple[str, Candle]]], fills: Mapping[str, Sequence[TimelineFill]],
+           starting_balance: Decimal) -> list[Decimal]:
+    """The equity after each step of (symbol, candle)s closing together; `fills` per symbol, in booking order."""
+    held: dict[str, dict[int, tuple[Decimal, Decimal, int]]] = {symbol: {} for symbol in fills}   # see _hold
+    next_fill = dict.fromkeys(fills, 0)
+    last_close: dict[str, float] = {}
+    wallet, curve, holding = starting_balance, [], False
+    for group in steps:
+        for symbol, candle in group:
+            pending, index = fills[symbol], next_fill[symbol]
+            while index < len(pending) and pending[index].at <= candle.open_time:
+                fill = pending[index]
+                wallet += fill.realized_pnl - fill.fee
+                _hold(held[symbol], fill)
+                index += 1
+            if index != next_fill[symbol]:   # something was booked: look again whether anything is held
+                next_fill[symbol] = index
+                holding = any(held.values())
+            last_close[symbol] = candle.close
+        if holding:
+            marks = [(to_decimal(last_close[symbol]), open_) for symbol, open_ in held.items() if open_]
+            curve.append(wallet + sum(((close - price) * qty * sign for close, open_ in marks
+                                       for qty, price, sign in open_.values()), ZERO))
         else:
             curve.append(wallet)
     return curve

@@ -76,9 +76,13 @@ def _date(ms: int) -> datetime:
 
 
 def draw_report(out: str, candles: Sequence[Candle], trades: Sequence[ClosedTrade], equity: Sequence[float],
-                drawdown_percent: Sequence[float], zones: dict[int, Event], title: str) -> None:
-    """Write the three-panel PNG to `out`. `equity` and `drawdown_percent` hold one value per
-    candle (USDT, % below the running peak). Raises ValueError for no candles."""
+                drawdown_percent: Sequence[float] | None, zones: dict[int, Event], title: str,
+                equity_times: Sequence[int] | None = None, equity_label: str = "equity (USDT)") -> None:
+    """Write the PNG to `out`, three panels on one time axis: price, equity, drawdown. `equity` and `drawdown_percent`
+    hold one value per candle (USDT, % below the running peak), or one per time of `equity_times`
+    (epoch ms; a replay of several symbols steps at every symbol's close). Without
+    `drawdown_percent` the picture has two panels, the second labelled `equity_label` (a symbol's
+    own net PnL, say). Raises ValueError for no candles."""
     if not candles:
         raise ValueError("no candles to draw")
     import matplotlib
@@ -86,10 +90,15 @@ def draw_report(out: str, candles: Sequence[Candle], trades: Sequence[ClosedTrad
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (price, eq, dd) = plt.subplots(3, 1, figsize=(20, 12), dpi=100, sharex=True,
-                                        gridspec_kw={"height_ratios": [5, 2, 1.3]})
+    rows = 2 if drawdown_percent is None else 3
+    fig, axes = plt.subplots(rows, 1, figsize=(20, 10 if rows == 2 else 12), dpi=100, sharex=True,
+                             gridspec_kw={"height_ratios": [5, 2, 1.3][:rows]})
+    price, eq = axes[0], axes[1]
     buckets = downsample(candles)
     times = [_date(b[0]) for b in buckets]
+    eq_times = times
+    if equity_times is not None:   # the equity steps at its own times: each bucket's first, folded as bucket_series folds
+        eq_times = [_date(ms) for ms in equity_times[::-(-len(equity_times) // MAX_BUCKETS) or 1]]
     price.fill_between(times, [b[1] for b in buckets], [b[2] for b in buckets], color="#90a4ae", alpha=0.35,
                        linewidth=0, label="high-low range")
     price.plot(times, [b[3] for b in buckets], color="#37474f", linewidth=0.7, label="close")
@@ -98,13 +107,14 @@ def draw_report(out: str, candles: Sequence[Candle], trades: Sequence[ClosedTrad
     price.set_title(title, fontsize=11)
     price.set_ylabel("price (USDT)")
     _legend(price)
-    eq.plot(times, bucket_series(equity, MAX_BUCKETS, min), color="#1565c0", linewidth=0.9)
-    eq.set_ylabel("equity (USDT)")
-    dd.fill_between(times, [-v for v in bucket_series(drawdown_percent, MAX_BUCKETS, max)], 0, color=LOSS, alpha=0.5,
-                    linewidth=0)
-    dd.set_ylabel("drawdown (%)")
-    dd.set_xlabel("time (UTC)")
-    for ax in (price, eq, dd):
+    eq.plot(eq_times, bucket_series(equity, MAX_BUCKETS, min), color="#1565c0", linewidth=0.9)
+    eq.set_ylabel(equity_label)
+    if drawdown_percent is not None:
+        axes[2].fill_between(eq_times, [-v for v in bucket_series(drawdown_percent, MAX_BUCKETS, max)], 0, color=LOSS,
+                             alpha=0.5, linewidth=0)
+        axes[2].set_ylabel("drawdown (%)")
+    axes[-1].set_xlabel("time (UTC)")
+    for ax in axes:
         ax.grid(alpha=0.25)
         ax.margins(x=0.005)
     fig.tight_layout()

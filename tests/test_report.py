@@ -40,6 +40,7 @@ def test_bot_report_day_file_writes_summary_and_png(tmp_path):
     assert summary["first_candle"] == "2022-05-06T00:00:00.000Z" and summary["last_candle"] == "2022-05-06T23:59:00.000Z"
     assert sum(summary["trades_by_side"].values()) == summary["trades"] == sum(summary["trades_by_strategy"].values())
     assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in out.iterdir()) == ["report.png", "summary.json"]   # one symbol: no report-SYMBOL.png
     # the console: money with its unit, and the date range in UTC
     assert "2022-05-06 00:00 to 2022-05-06 23:59 UTC" in result.stdout
     assert f"net_pnl           {summary['net_pnl']} USDT" in result.stdout
