@@ -14,6 +14,7 @@ At the end, open positions are closed at their symbol's last close so every trad
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 import inspect
 import itertools
@@ -62,7 +63,12 @@ class SymbolResult:
     net_pnl: Decimal
 
     def as_json(self) -> dict:
-        return {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in asdict(self).items()}
+        return _plain(asdict(self))
+
+
+def _plain(values: dict) -> dict:
+    """Counts as numbers, money as decimal strings (exact, to the cent and beyond)."""
+    return {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in values.items()}
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,7 @@ class ReplaySummary:
     def as_json(self) -> dict:
         """Counts as numbers, money as decimal strings (exact, to the cent and beyond); with several
         symbols, `per_symbol` maps each symbol to its share."""
-        totals = {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in asdict(self).items() if k != "per_symbol"}
+        totals = _plain({k: v for k, v in asdict(self).items() if k != "per_symbol"})
         if self.per_symbol:
             totals["per_symbol"] = {result.symbol: result.as_json() for result in self.per_symbol}
         return totals
@@ -126,7 +132,7 @@ Feeds = Mapping[tuple[str, str], Sequence[Candle]]
 """Closed candles per (symbol, interval), e.g. {("BTCUSDT", "1m"): [...], ("ETHUSDT", "5m"): [...]}."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Stream:
     """One (symbol, interval)'s candles in a replay: whether the simulated exchange fills on them
     (the symbol's finest interval), and the strategies that read them."""
@@ -136,6 +142,9 @@ class _Stream:
     candles: Sequence[Candle]
     fills: bool
     lanes: list[tuple[StrategySlot, StrategySettings, StrategyRunner]] = field(default_factory=list)   # (slot, block, runner)
+
+    def close_time(self, candle: Candle) -> int:
+        return candle.open_time + self.interval_ms
 
 
 def _closes(index: int, stream: _Stream) -> Iterator[tuple[int, int, Candle]]:
@@ -198,7 +207,6 @@ def _run_replay(settings: Settings, feeds: Feeds, journal: Journal, stop: thread
     total = sum(len(stream.candles) for stream in streams)
     report_every = max(1, total // 10)
     next_report = report_every
-    last: dict[str, Candle] = {}   # each symbol's last candle filled on
     positions = trader.positions   # the trader's own dict, changed in place
     # the bound methods called once per candle, looked up once (a few per cent of a replay)
     fill, note_price, on_intent, tick = exchange.on_candle, trader.note_price, trader.on_intent, trader.on_tick
@@ -215,7 +223,6 @@ def _run_replay(settings: Settings, feeds: Feeds, journal: Journal, stop: thread
         for stream, candle in group:
             if stream.fills:
                 note_price(stream.symbol, candle.close)
-                last[stream.symbol] = candle
             for slot, block, runner in stream.lanes:
                 try:
                     intents = runner.on_candle(candle)
@@ -239,14 +246,15 @@ def _run_replay(settings: Settings, feeds: Feeds, journal: Journal, stop: thread
             equity = exchange.equity() if trader.positions else exchange.wallet_balance()
             log.info("replay %d%%: %d candles, equity %.2f USDT, %d position(s) open", 100 * seen // total, seen,
                      equity, len(trader.positions))
-    if last:
+    # how many of each symbol's candles were filled on: those closed by the replay's last close time
+    counted = {stream.symbol: bisect.bisect_right(stream.candles, clock.now_ms, key=stream.close_time)
+               for stream in streams if stream.fills}
+    if seen:
         trader.close_all("end_of_replay")
-        for symbol, candle in last.items():
-            exchange.fill_market_orders_at(to_decimal(candle.close), symbol, clock.now_ms)
-    counted = {stream.symbol: 0 for stream in streams}
-    for stream in streams:
-        if stream.fills:
-            counted[stream.symbol] = sum(1 for candle in stream.candles if candle.open_time < clock.now_ms)
+        for stream in streams:
+            if stream.fills and counted[stream.symbol]:
+                last = stream.candles[counted[stream.symbol] - 1]
+                exchange.fill_market_orders_at(to_decimal(last.close), stream.symbol, clock.now_ms)
     return summarize(journal, seen, starting, exchange.wallet_balance(), drawdown.largest,
                      counted if len(counted) > 1 else None)
 
