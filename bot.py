@@ -31,7 +31,8 @@ from runtime.replay import ReplaySummary, StrategyError, run_replay
 from runtime.report import CHART_FILE, SUMMARY_FILE, ReportError, check_report_dir, write_report, write_symbols_report
 from runtime.logs import setup_logging  # noqa: F401  (tests call bot.setup_logging)
 from runtime.output_paths import OutputPathError, check_distinct, check_output_file
-from runtime.settings import Settings, SettingsError, check_replay_file, check_replay_files, load_settings
+from runtime.settings import (Settings, SettingsError, check_replay_file, check_replay_files, load_settings,
+                              unused_replay_tables)
 
 log = logging.getLogger("bot")
 EXIT_BAD_INPUT = 2
@@ -121,6 +122,8 @@ def load_feeds(settings: Settings, files: dict[str, Path]) -> dict[tuple[str, st
 
 def _replay(settings: Settings, args: argparse.Namespace, stop: threading.Event, journal_path, report_dir) -> int:
     files = replay_files(settings, args)
+    for symbol in unused_replay_tables(settings):
+        log.warning("[replay.%s]: no strategy trades %s, so its candle file is not replayed", symbol, symbol)
     feeds = load_feeds(settings, files)
     if stop.is_set():  # Ctrl+C while the candles loaded: nothing ran, so the journal stays as it was
         log.warning("stopped before the replay began; %s is unchanged", journal_path)

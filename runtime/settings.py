@@ -276,7 +276,7 @@ def load_settings(path: str | Path) -> Settings:
     replay_table = raw.get("replay", {})
     symbol_tables: dict[str, Any] = {}
     if isinstance(replay_table, dict):   # else _table says what is wrong
-        replay_table, symbol_tables = _symbol_tables(replay_table)
+        replay_table, symbol_tables = _symbol_tables(name, replay_table)
     bot, risk, replay, exchange = (_table(name, table, values) for table, values in (
         ("bot", raw.get("bot", {})), ("risk", raw.get("risk", {})), ("replay", replay_table),
         ("exchange", raw.get("exchange", {}))))
@@ -297,11 +297,17 @@ def _strategies(name: str, path: Path, raw: dict) -> tuple[StrategySettings, ...
     if "strategy" in raw and "strategies" in raw:
         raise SettingsError(f"{name} has both [strategy] and [[strategies]]; keep one: [strategy] for one strategy, "
                             "[[strategies]] blocks for several")
+    if "strategy" not in raw and "strategies" not in raw:
+        raise SettingsError(f"{name} has no strategy; add a [strategy] table (or [[strategies]] blocks) with symbol, "
+                            "interval and strategy_name")
     if "strategies" not in raw:
         block = _table(name, "strategy", raw.get("strategy", {}))
         return (replace(block, params=_check_strategy(name, path, block, "[strategy]")),)
     blocks = raw["strategies"]
-    if not isinstance(blocks, list) or not blocks or not all(isinstance(b, dict) for b in blocks):
+    if blocks == []:
+        raise SettingsError(f"{name} strategies is empty; add a [[strategies]] block with symbol, interval and "
+                            "strategy_name, or use one [strategy] table")
+    if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
         raise SettingsError(f"{name} strategies must be [[strategies]] blocks (a table each, with symbol, interval and "
                             "strategy_name); write [[strategies]] above each one")
     found: list[StrategySettings] = []
@@ -323,9 +329,13 @@ def _strategies(name: str, path: Path, raw: dict) -> tuple[StrategySettings, ...
     return tuple(found)
 
 
-def _symbol_tables(replay: dict) -> tuple[dict, dict[str, Any]]:
+def _symbol_tables(name: str, replay: dict) -> tuple[dict, dict[str, Any]]:
     """`[replay]`'s own keys, and its `[replay.SYMBOL]` tables (upper-case names holding a table)."""
-    tables = {key: value for key, value in replay.items() if isinstance(value, dict) and key.isupper()}
+    tables = {key: value for key, value in replay.items() if isinstance(value, dict)}
+    for key in tables:
+        if not (key.isupper() and key.isalnum()):
+            raise SettingsError(f"{name} [replay.{key}] is not a symbol's table; symbols are upper case, e.g. "
+                                f"[replay.{key.upper()}]")
     return {key: value for key, value in replay.items() if key not in tables}, tables
 
 
@@ -359,26 +369,40 @@ def _check_strategy(name: str, path: Path, strategy: StrategySettings, where: st
         cls.check_timeframes(strategy.interval, built.timeframes)  # a parameter may choose them (htf)
         return built.params
     except ValueError as exc:
-        raise SettingsError(f"{name} {str(exc).replace('[strategy]', where, 1)}") from None
+        text = str(exc).replace("[strategy]", where, 1)
+        if where != "[strategy]":   # the strategy's checks name the single table's params
+            text = text.replace("[strategy.params]", f"{where} [strategies.params]", 1)
+        raise SettingsError(f"{name} {text}") from None
     except Exception as exc:  # a bug in a strategy's __init__ or check(): one line, not a traceback
         raise SettingsError(f"{name} {where} {wanted} could not be built: {type(exc).__name__}: {exc}") from None
 
 
 def check_replay_files(settings: Settings) -> dict[str, Path]:
     """Each traded symbol's candle file in a replay (settings.toml's paths), or SettingsError naming
-    the symbol whose file is missing or not a file."""
-    files = {}
+    the symbol whose file is missing, not a file, the same file as another symbol's, or set twice."""
+    files: dict[str, Path] = {}
+    first = settings.strategy.symbol
+    if first in settings.replay_symbols and settings.replay.file:
+        raise SettingsError(f"{settings.path.name} [replay] file and [replay.{first}] file both name {first}'s candles; "
+                            f"keep one: set [replay] file = \"\" or remove file from [replay.{first}]")
     for symbol in settings.symbols:
         where = f"[replay.{symbol}] file" if symbol in settings.replay_symbols else "[replay] file"
         if not settings.replay_file_of(symbol) and len(settings.symbols) > 1:
             raise SettingsError(f"{settings.path.name} has no candle file for {symbol} to replay; add a [replay.{symbol}] "
                                 f"table with file = \"data/{symbol}-....csv\" (and its tick_size, step_size, min_qty, "
                                 "min_notional)")
-        files[symbol] = check_replay_file(settings, settings.replay_file_of(symbol), where, relative_to_settings=True)
-    for unused in sorted(set(settings.replay_symbols) - set(settings.symbols)):
-        log.warning("%s [replay.%s]: no strategy trades %s, so its candle file is not replayed", settings.path.name,
-                    unused, unused)
+        path = check_replay_file(settings, settings.replay_file_of(symbol), where, relative_to_settings=True)
+        twin = next((other for other, known in files.items() if known.resolve() == path.resolve()), None)
+        if twin is not None:
+            raise SettingsError(f"{settings.path.name} {where} = \"{settings.replay_file_of(symbol)}\" is {twin}'s candle "
+                                f"file too; give {symbol} a file of its own candles")
+        files[symbol] = path
     return files
+
+
+def unused_replay_tables(settings: Settings) -> list[str]:
+    """The `[replay.SYMBOL]` tables of symbols no strategy trades (their files are not replayed)."""
+    return sorted(set(settings.replay_symbols) - set(settings.symbols))
 
 
 def check_replay_file(settings: Settings, file: str, where: str, relative_to_settings: bool = False) -> Path:

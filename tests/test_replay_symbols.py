@@ -38,7 +38,8 @@ def settings_text(blocks: list[dict[str, str]], risk: dict[str, str] | None = No
     for key, value in (risk or {}).items():
         text, found = re.subn(rf"^#?\s*{key} = [^#\n]*", f"{key} = {value} ", text, count=1, flags=re.M)
         assert found, key
-    text = text.replace('file = "data/BTCUSDT-perp-1m-2022-05-06.csv"', f'file = "{BTC_FILE.as_posix()}"')
+    btc = BTC_FILE.as_posix() if any(b["symbol"] == '"BTCUSDT"' for b in blocks) else ""   # [replay] file: BTCUSDT's
+    text = text.replace('file = "data/BTCUSDT-perp-1m-2022-05-06.csv"', f'file = "{btc}"')
     if eth_file is not None:
         text += f'\n[replay.ETHUSDT]\nfile = "{eth_file or ETH_FILE.as_posix()}"\n{ETH_RULES}'
     return text
@@ -170,6 +171,49 @@ def test_strategy_blocks_that_conflict_or_are_wrong_are_one_line(tmp_path, block
     with pytest.raises(SettingsError) as error:
         load_settings(write(tmp_path, settings_text(blocks)))
     assert str(error.value).startswith(message)
+
+
+def test_a_blocks_parameter_error_names_the_block(tmp_path):
+    text = settings_text([block("BTCUSDT"), block("ETHUSDT")])
+    text = text.replace('strategy_name = "Mock_ThreeCandles_v1"\nsides = "both"\n\n[risk]',
+                        'strategy_name = "Mock_ThreeCandles_v1"\nsides = "both"\n\n[strategies.params]\nreward_risk = "three"\n\n[risk]')
+    with pytest.raises(SettingsError) as error:
+        load_settings(write(tmp_path, text))
+    assert str(error.value).startswith("settings.toml [[strategies]] #2 [strategies.params] reward_risk = 'three' has the "
+                                       "wrong type; Mock_ThreeCandles_v1 expects float")
+
+
+def test_settings_without_any_strategy_say_what_to_add(tmp_path):
+    shipped = settings_text([block("BTCUSDT")])
+    without = shipped[:shipped.index("\n[[strategies]]\n")] + shipped[shipped.index("\n[risk]\n"):]
+    with pytest.raises(SettingsError) as error:
+        load_settings(write(tmp_path, without))
+    assert str(error.value).startswith("settings.toml has no strategy; add a [strategy] table (or [[strategies]] blocks)")
+    with pytest.raises(SettingsError) as error:
+        load_settings(write(tmp_path, "strategies = []\n" + without))
+    assert str(error.value).startswith("settings.toml strategies is empty; add a [[strategies]] block")
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda text: text.replace(f'[replay.ETHUSDT]\nfile = "{ETH_FILE.as_posix()}"', f'[replay.ETHUSDT]\nfile = "{BTC_FILE.as_posix()}"'),
+     f'settings.toml [replay.ETHUSDT] file = "{BTC_FILE.as_posix()}" is BTCUSDT\'s candle file too; give ETHUSDT a file of its own candles'),
+    (lambda text: text + f'\n[replay.BTCUSDT]\nfile = "{ETH_FILE.as_posix()}"\n',
+     "settings.toml [replay] file and [replay.BTCUSDT] file both name BTCUSDT's candles; keep one: set [replay] file = \"\" "
+     "or remove file from [replay.BTCUSDT]"),
+    (lambda text: text.replace("[replay.ETHUSDT]", "[replay.ethusdt]"),
+     "settings.toml [replay.ethusdt] is not a symbol's table; symbols are upper case, e.g. [replay.ETHUSDT]"),
+])
+def test_replay_files_given_twice_or_in_a_lower_case_table_are_one_line(tmp_path, change, message):
+    with pytest.raises(SettingsError) as error:
+        load_settings(write(tmp_path, change(settings_text([block("BTCUSDT"), block("ETHUSDT")]))))
+    assert str(error.value) == message
+
+
+def test_replay_table_of_a_symbol_no_strategy_trades_is_one_warning(tmp_path, capsys):
+    path = write(tmp_path, settings_text([block("BTCUSDT")], eth_file=""))
+    assert bot.main(["--settings", str(path), "--replay"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("[replay.ETHUSDT]: no strategy trades ETHUSDT, so its candle file is not replayed") == 1
 
 
 def test_replay_without_a_file_for_one_symbol_names_it(tmp_path, capsys):
