@@ -48,10 +48,11 @@ class StrategyError(Exception):
 
 
 @dataclass(frozen=True)
-class SymbolResult:
-    """One symbol's share of a replay of several: its candles, signals and trades (money in USDT)."""
+class Tally:
+    """What a replay counts, over the account or one symbol: candles, signals (and how many were
+    refused), trades (closed positions that had an entry fill; a win is one whose PnL net of fees is
+    above 0), and their gross PnL, fees and net PnL in USDT as exact decimals."""
 
-    symbol: str
     candles: int
     signals: int
     rejected_signals: int
@@ -61,6 +62,13 @@ class SymbolResult:
     gross_pnl: Decimal
     fees: Decimal
     net_pnl: Decimal
+
+
+@dataclass(frozen=True)
+class SymbolResult(Tally):
+    """One symbol's share of a replay of several."""
+
+    symbol: str
 
     def as_json(self) -> dict:
         return _plain(asdict(self))
@@ -72,20 +80,11 @@ def _plain(values: dict) -> dict:
 
 
 @dataclass(frozen=True)
-class ReplaySummary:
-    """The result of a replay, over every symbol. Money in USDT as exact decimals; `max_drawdown`
-    is the largest fall of the account's equity (wallet plus open PnL at each close) from a previous
-    peak. `per_symbol`: each symbol's share, in a replay of several symbols (else empty)."""
+class ReplaySummary(Tally):
+    """The result of a replay, over every symbol (`Tally`). `max_drawdown` is the largest fall of
+    the account's equity (wallet plus open PnL at each close) from a previous peak, in USDT.
+    `per_symbol`: each symbol's share, in a replay of several symbols (else empty)."""
 
-    candles: int
-    signals: int
-    rejected_signals: int
-    trades: int
-    wins: int
-    losses: int
-    gross_pnl: Decimal
-    fees: Decimal
-    net_pnl: Decimal
     max_drawdown: Decimal
     starting_balance: Decimal
     final_balance: Decimal
@@ -341,7 +340,7 @@ def summarize(journal: Journal, candles: int, starting: Decimal, final: Decimal,
 
 def _share(symbol: str, candles: int, signal_counts: tuple[int, int], results) -> SymbolResult:
     trades, wins, losses, gross, fees, net = _results(results)
-    return SymbolResult(symbol, candles, signal_counts[0], signal_counts[1], trades, wins, losses, gross, fees, net)
+    return SymbolResult(candles, signal_counts[0], signal_counts[1], trades, wins, losses, gross, fees, net, symbol=symbol)
 
 
 def _results(results) -> tuple[int, int, int, Decimal, Decimal, Decimal]:
