@@ -239,3 +239,27 @@ def test_strategy_and_strategies_together_are_refused(tmp_path):
     with pytest.raises(SettingsError) as error:
         load_settings(write(tmp_path, text))
     assert "has both [strategy] and [[strategies]]; keep one" in str(error.value)
+
+
+def test_each_strategy_sees_its_own_symbols_positions_and_refusals():
+    from ict.models import Side
+    from trade.snapshot import PublishedPosition, RefusalLog, TraderSnapshot
+    from trade.strategy_slot import StrategySlot
+    from ict.strategies.context import PositionView
+
+    def view(pid, side):
+        return PositionView(id=pid, side=side, state="OPEN", entry_type=None, entry_price=1.0, stop_price=0.5,
+                            take_profit_price=2.0, quantity=1.0, filled_quantity=1.0, age_candles=0, basis=(), candle_time=0)
+
+    log = RefusalLog()
+    log.add("S", "BTCUSDT", 1, Side.SHORT, "SIDE_NOT_TRADED", "short on BTCUSDT")
+    log.add("S", "ETHUSDT", 2, Side.LONG, "MAX_POSITIONS", "eth")
+    snapshot = TraderSnapshot((PublishedPosition("S", view(1, Side.LONG), Decimal(1), True, "BTCUSDT"),
+                               PublishedPosition("S", view(2, Side.LONG), Decimal(1), True, "ETHUSDT"),
+                               PublishedPosition("T", view(3, Side.SHORT), Decimal(1), True, "BTCUSDT")), log.frozen())
+    btc_long = StrategySlot("S", "BTCUSDT", frozenset((Side.LONG,)))
+    positions, refusals = snapshot.for_strategy("S", btc_long)
+    assert [p.id for p in positions] == [1] and [r.code for r in refusals] == ["SIDE_NOT_TRADED"]
+    positions, refusals = snapshot.for_strategy("S", StrategySlot("S", "ETHUSDT"))
+    assert [p.id for p in positions] == [2] and [r.code for r in refusals] == ["MAX_POSITIONS"]
+    assert [p.id for p in snapshot.for_strategy("S")[0]] == [1, 2]   # no slot: every symbol

@@ -40,8 +40,9 @@ class TraderSnapshot:
     refusals: tuple[tuple[tuple[str, str], tuple[RefusalView, ...]], ...] = ()
 
     def for_strategy(self, name: str, slot: StrategySlot | None = None) -> tuple[tuple[PositionView, ...], tuple[RefusalView, ...]]:
-        """(positions, refusals) of strategy `name`, as `Context` wants them; with its `slot`, only
-        those on the slot's symbol and sides (the same strategy may trade two symbols)."""
+        """(positions, refusals) of strategy `name`, as `Context` wants them; with its `slot`, only the
+        positions on the slot's symbol and sides and the refusals on its symbol (the same strategy may
+        trade two symbols; a signal on a side the slot does not trade is among the refusals)."""
         if slot is None:
             views = tuple(item.view for item in self.positions if item.strategy == name)
             found = [refusals for (strategy, _), refusals in self.refusals if strategy == name]
@@ -49,8 +50,7 @@ class TraderSnapshot:
         views = tuple(item.view for item in self.positions if slot.owns(item.strategy, item.symbol, item.view.side))
         refused = [refusals for (strategy, symbol), refusals in self.refusals
                    if strategy == name and symbol in (slot.symbol, "")]
-        mine = tuple(r for group in refused for r in group if r.side is None or r.side in slot.sides)
-        return views, mine
+        return views, tuple(r for group in refused for r in group)
 
 
 EMPTY = TraderSnapshot()
