@@ -326,6 +326,12 @@ def _strategies(name: str, path: Path, raw: dict) -> tuple[StrategySettings, ...
                                     "\"short\" in one of them, or remove one")
             owners[(block.symbol, side)] = f"{where} ({block.label})"
         found.append(replace(block, params=_check_strategy(name, path, block, where)))
+    streams = {(block.symbol, block.interval) for block in found}
+    if len(streams) > 1:   # imported here: it loads websocket-client, which a single strategy's replay never needs
+        from trade.binance.market_stream import MAX_STREAMS
+    if len(streams) > 1 and len(streams) > MAX_STREAMS:
+        raise SettingsError(f"{name} [[strategies]] read {len(streams)} symbol and interval pairs; one market-stream "
+                            f"connection carries at most {MAX_STREAMS} (Binance's limit): trade fewer")
     return tuple(found)
 
 

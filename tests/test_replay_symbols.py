@@ -263,3 +263,15 @@ def test_each_strategy_sees_its_own_symbols_positions_and_refusals():
     positions, refusals = snapshot.for_strategy("S", StrategySlot("S", "ETHUSDT"))
     assert [p.id for p in positions] == [2] and [r.code for r in refusals] == ["MAX_POSITIONS"]
     assert [p.id for p in snapshot.for_strategy("S")[0]] == [1, 2]   # no slot: every symbol
+
+
+def test_more_symbol_and_interval_pairs_than_one_stream_carries_are_refused(tmp_path, monkeypatch):
+    from trade.binance import market_stream
+
+    monkeypatch.setattr(market_stream, "MAX_STREAMS", 2)   # Binance's 1024, made small
+    blocks = [block("BTCUSDT"), block("ETHUSDT"), block("ETHUSDT", interval="4h", sides="short")]
+    blocks[1]["sides"] = '"long"'
+    with pytest.raises(SettingsError) as error:
+        load_settings(write(tmp_path, settings_text(blocks)))
+    assert str(error.value) == ("settings.toml [[strategies]] read 3 symbol and interval pairs; one market-stream "
+                                "connection carries at most 2 (Binance's limit): trade fewer")

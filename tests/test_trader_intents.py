@@ -211,3 +211,21 @@ def test_move_stop_whose_old_stop_cannot_be_cancelled_keeps_the_old_stop(memory_
     assert [r.code for r in h.trader.snapshot.for_strategy("test")[1]] == ["STOP_NOT_MOVED"]
     h.candle(100, 100.2, 97.5, 98)                  # the old stop still protects the position
     assert h.rows("SELECT close_reason, exit_price FROM positions") == [{"close_reason": "stop_loss", "exit_price": "98"}]
+
+
+def test_intent_of_the_same_strategy_on_another_symbol_or_side_is_not_yours(memory_journal):
+    from trade.strategy_slot import StrategySlot
+
+    h = Harness(memory_journal)
+    open_long(h)                                            # a BTCUSDT LONG of "test"
+    h.trader.note_price("BTCUSDT", 100.0)
+    on_eth = StrategySlot("test", "ETHUSDT")
+    short_only = StrategySlot("test", "BTCUSDT", frozenset((Side.SHORT,)))
+    h.trader.on_intent(ClosePosition(1, "from the ETHUSDT block"), on_eth)
+    h.trader.on_intent(MoveStop(1, 99.0, "from the short block"), short_only)
+    assert h.rows("SELECT state, stop_price FROM positions") == [{"state": "OPEN", "stop_price": "98"}]
+    refused = [m[3] for m in moves(h) if m[2] == "intent_refused"]
+    assert len(refused) == 2 and all("NOT_YOURS" in r and "a position of test on BTCUSDT LONG" in r for r in refused)
+    assert [r.code for r in h.trader.snapshot.for_strategy("test", on_eth)[1]] == ["NOT_YOURS"]
+    h.trader.on_intent(ClosePosition(1, "from its own block"), StrategySlot("test", "BTCUSDT"))
+    assert ("OPEN", "CLOSING", "close_requested", "strategy: from its own block") in moves(h)
