@@ -61,11 +61,12 @@ def resting_orders(journal: Journal) -> list[JournaledOrder]:
         "WHERE p.state != 'CLOSED' AND o.status IN ('NEW', 'PARTIALLY_FILLED') ORDER BY o.rowid")]
 
 
-def last_candle_ms(journal: Journal) -> int | None:
-    """Open time (epoch ms) of the last candle the journal shows the simulated exchange had
-    seen: the latest fill's candle (paper fills are timed at their candle's open) or the
-    latest signal's candle. None for a journal without either."""
-    row = journal.rows("SELECT MAX(at) AS at FROM (SELECT MAX(at) AS at FROM fills UNION ALL SELECT MAX(candle_time) FROM signals)")
+def last_candle_ms(journal: Journal, symbol: str) -> int | None:
+    """Open time (epoch ms) of the last candle of `symbol` the journal shows the simulated exchange
+    had seen: its latest fill's candle (paper fills are timed at their candle's open) or its
+    latest signal's candle. None when the journal holds neither for `symbol`."""
+    row = journal.rows("SELECT MAX(at) AS at FROM (SELECT MAX(f.at) AS at FROM fills f JOIN positions p ON p.id = f.position_id "
+                       "WHERE p.symbol = ? UNION ALL SELECT MAX(candle_time) FROM signals WHERE symbol = ?)", symbol, symbol)
     return epoch_ms(row[0]["at"]) if row and row[0]["at"] else None
 
 

@@ -29,12 +29,13 @@ class JournalReads:
 
     def signal_of(self, position_id: int) -> JournaledSignal | None:
         """The accepted signal that opened `position_id`, or None."""
-        found = self.rows("SELECT candle_time, basis, expiry_candles FROM signals WHERE position_id = ?", position_id)
+        found = self.rows("SELECT candle_time, basis, expiry_candles, entry_price FROM signals WHERE position_id = ?",
+                          position_id)
         if not found:
             return None
         row = found[0]
         return JournaledSignal(epoch_ms(row["candle_time"]), tuple(row["basis"].split(",")) if row["basis"] else (),
-                               row["expiry_candles"])
+                               row["expiry_candles"], decimal_or_none(row["entry_price"]))
 
     def orders_of(self, position_id: int) -> list[JournaledOrder]:
         """Every order of `position_id` in the order they were recorded (later attempts after earlier ones)."""

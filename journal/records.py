@@ -151,11 +151,13 @@ class JournaledPosition:
 
 @dataclass(frozen=True, slots=True)
 class JournaledSignal:
-    """What the accepted signal behind a position gave it: its candle, basis and LIMIT expiry."""
+    """What the accepted signal behind a position gave it: its candle, basis, LIMIT expiry and the
+    entry price it named (the LIMIT price, or the price seen for a MARKET entry)."""
 
     candle_time: int
     basis: tuple[str, ...]
     expiry_candles: int | None
+    entry_price: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

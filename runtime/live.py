@@ -143,22 +143,28 @@ class Monitoring:
 def _lanes(settings: Settings, trader: Trader, market_data: BinanceExchange,
            heartbeat: HeartbeatWriter) -> tuple[list[Lane], dict[tuple[str, str], list[Candle]]]:
     """Each strategy's `Lane`, warmed up with its history (engines and sessions learn it, a signal
-    from the past is not traded); and the warm-up candles per (symbol, interval)."""
-    lanes: list[Lane] = []
-    warmups: dict[tuple[str, str], list[Candle]] = {}
+    from the past is not traded); and the warm-up candles per (symbol, interval). Strategies on one
+    (symbol, interval) share one fetch, so all of them end at the candle the stream goes on from."""
+    wanted = settings.exchange.warmup_candles
+    built = []
+    counts: dict[tuple[str, str], int] = {}
     for block in settings.strategies:
         slot = block.slot()
         runner = settings.build_runner(lambda slot=slot: trader.snapshot.for_strategy(slot.name, slot), block)
-        warmup = _warmup_candles(block, runner.strategy, market_data, settings.exchange.warmup_candles)
-        runner.warm_up(warmup)
-        log.info("warm-up: %d closed %s %s candles fed to %s", len(warmup), block.symbol, block.interval, block.strategy_name)
-        feed = (block.symbol, block.interval)
-        if warmup and (feed not in warmups or warmups[feed][-1].open_time < warmup[-1].open_time):
-            warmups[feed] = warmup
+        count = _warmup_count(block, runner.strategy, wanted)
+        counts[(block.symbol, block.interval)] = max(counts.get((block.symbol, block.interval), 0), count)
+        built.append((block, slot, runner, count))
+    warmups = {feed: _closed_candles(market_data, *feed, count) for feed, count in counts.items() if count}
+    lanes: list[Lane] = []
+    for block, slot, runner, count in built:
+        history = warmups.get((block.symbol, block.interval), [])[-count:] if count else []
+        runner.warm_up(history)
+        log.info("warm-up: %d closed %s %s candles fed to %s", len(history), block.symbol, block.interval, block.strategy_name)
         lanes.append(Lane(slot, runner, block.interval))
     for (symbol, interval), warmup in warmups.items():   # the trader thread starts later: the heartbeat is ours
-        heartbeat.note_candle(symbol, interval, warmup[-1].open_time, to_decimal(warmup[-1].close))
-    return lanes, warmups
+        if warmup:
+            heartbeat.note_candle(symbol, interval, warmup[-1].open_time, to_decimal(warmup[-1].close))
+    return lanes, {feed: candles for feed, candles in warmups.items() if candles}
 
 
 def _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact, monitoring: Monitoring) -> int:
@@ -173,9 +179,10 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
     on_candle = None
     if isinstance(exchange, PaperExchange):
         exchange.connect(trader.on_order_update)  # runs on the trader thread, inside on_candle
-        if exchange.resumed_from is not None:      # the trader thread starts below: this is still the only one
-            for symbol, interval in _fill_feeds(feeds):
-                missed = _missed_candles(market_data, symbol, interval, exchange.resumed_from, warmups.get((symbol, interval), []))
+        for symbol, interval in _fill_feeds(feeds):   # the trader thread starts below: this is still the only one
+            if symbol in exchange.resumed_from:
+                missed = _missed_candles(market_data, symbol, interval, exchange.resumed_from[symbol],
+                                         warmups.get((symbol, interval), []))
                 exchange.play_missed(missed, symbol)
         on_candle = exchange.on_candle
     market: MarketStream | None = None
@@ -185,7 +192,9 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
         daily = DailySummary(journal, notifier, settings.notify.daily_summary_utc, wall_ms(), lambda: _balance(exchange))
     pulse = Pulse(heartbeat, lambda: market is not None and time.monotonic() - market.last_data_at < silence_seconds,
                   systemd_notify.watchdog_interval_seconds(), wall_ms, daily=daily)
-    runner = ThreadedRunner(lanes, trader, on_candle=on_candle, pulse=pulse)
+    filled_until = {symbol: warmups[(symbol, interval)][-1].open_time + INTERVAL_MS[interval]
+                    for symbol, interval in _fill_feeds(feeds) if (symbol, interval) in warmups}
+    runner = ThreadedRunner(lanes, trader, on_candle=on_candle, pulse=pulse, filled_until=filled_until)
     market = MarketStream(ws_base, feeds, on_candle=lambda symbol, interval, candle: runner.put_candle(candle, symbol, interval),
                           fetch_closed_klines=lambda symbol, interval, start: market_data.closed_klines(
                               symbol, interval, INTERVAL_MS[interval], start_ms=start),
@@ -283,21 +292,27 @@ def _missed_candles(market_data: BinanceExchange, symbol: str, interval: str, si
     return [c for c in candles if last is None or c.open_time <= last]
 
 
-def _warmup_candles(block: StrategySettings, strategy, market_data, wanted: int) -> list:
-    """`wanted` candles for the largest timeframe's engine of `block`'s strategy: that many × its
-    length in base candles (300 × 60 one-minute candles for a strategy reading "1h"), in pages of 1500."""
-    symbol, interval, interval_ms = block.symbol, block.interval, block.interval_ms
-    needed = warmup_candles_needed(strategy, interval, wanted)
+def _warmup_count(block: StrategySettings, strategy, wanted: int) -> int:
+    """Base candles `block`'s strategy needs at start: `wanted` for the largest timeframe's engine,
+    that many × its length in base candles (300 × 60 one-minute candles for a strategy reading
+    "1h"), at most `MAX_WARMUP_CANDLES`."""
+    needed = warmup_candles_needed(strategy, block.interval, wanted)
     if needed > MAX_WARMUP_CANDLES:
         log.warning("warm-up: %d %s %s candles wanted for the largest timeframe; loading the last %d (its engine starts "
-                    "with fewer candles)", needed, symbol, interval, MAX_WARMUP_CANDLES)
-        needed = MAX_WARMUP_CANDLES
-    if needed == 0:
+                    "with fewer candles)", needed, block.symbol, block.interval, MAX_WARMUP_CANDLES)
+        return MAX_WARMUP_CANDLES
+    return needed
+
+
+def _closed_candles(market_data, symbol: str, interval: str, count: int) -> list:
+    """The last `count` closed candles of `symbol` at `interval`, over REST in pages of 1500."""
+    interval_ms = INTERVAL_MS[interval]
+    if count == 0:
         return []
-    if needed <= 1500:
-        return market_data.closed_klines(symbol, interval, interval_ms, limit=needed)
-    start = (wall_ms() // interval_ms - needed) * interval_ms
-    return market_data.closed_klines(symbol, interval, interval_ms, start_ms=start)[-needed:]
+    if count <= 1500:
+        return market_data.closed_klines(symbol, interval, interval_ms, limit=count)
+    start = (wall_ms() // interval_ms - count) * interval_ms
+    return market_data.closed_klines(symbol, interval, interval_ms, start_ms=start)[-count:]
 
 
 def _route_user_event(item, runner: ThreadedRunner, exchange: BinanceExchange) -> None:

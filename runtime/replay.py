@@ -245,15 +245,17 @@ def _run_replay(settings: Settings, feeds: Feeds, journal: Journal, stop: thread
             equity = exchange.equity() if trader.positions else exchange.wallet_balance()
             log.info("replay %d%%: %d candles, equity %.2f USDT, %d position(s) open", 100 * seen // total, seen,
                      equity, len(trader.positions))
-    # how many of each symbol's candles were filled on: those closed by the replay's last close time
-    counted = {stream.symbol: bisect.bisect_right(stream.candles, clock.now_ms, key=stream.close_time)
-               for stream in streams if stream.fills}
+    # how many of each stream's candles the replay went through: those closed by its last close time
+    done = [bisect.bisect_right(stream.candles, clock.now_ms, key=stream.close_time) for stream in streams]
     if seen:
         trader.close_all("end_of_replay")
-        for stream in streams:
-            if stream.fills and counted[stream.symbol]:
-                last = stream.candles[counted[stream.symbol] - 1]
-                exchange.fill_market_orders_at(to_decimal(last.close), stream.symbol, clock.now_ms)
+        for stream, count in zip(streams, done):
+            if stream.fills and count:
+                last = stream.candles[count - 1]   # at its own last close, not the account's
+                exchange.fill_market_orders_at(to_decimal(last.close), stream.symbol, stream.close_time(last))
+    counted: dict[str, int] = {}
+    for stream, count in zip(streams, done):
+        counted[stream.symbol] = counted.get(stream.symbol, 0) + count
     return summarize(journal, seen, starting, exchange.wallet_balance(), drawdown.largest,
                      counted if len(counted) > 1 else None)
 

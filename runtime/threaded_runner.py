@@ -22,13 +22,14 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
 from ict.intervals import INTERVAL_MS
 from ict.models import CancelEntry, Candle, ClosePosition, MoveStop, Signal
 from trade.errors import ExchangeUnavailable
 from trade.models import OrderUpdate
 from trade.strategy_slot import StrategySlot
+from runtime.candle_order import FinestFirst
 
 log = logging.getLogger(__name__)
 INTENTS = (Signal, CancelEntry, ClosePosition, MoveStop)
@@ -91,11 +92,14 @@ class ThreadedRunner:
     - `pulse`: live mode's heartbeat and watchdog (runtime/pulse.py): `note_candle(symbol,
       interval, candle)` and `tick()`, called on the trader thread after each candle and each
       housekeeping pass; or None.
+    - `filled_until`: per symbol, the close time of its last finest-interval candle already had
+      (warm-up): a symbol read at several intervals hands a coarser candle on only after the finest
+      one closing with it (runtime/candle_order.py).
     Feed it with `put_candle` (closed candles only) and `put_order_update`.
     """
 
     def __init__(self, strategies, trader, on_candle: Callable[[Candle, str], None] | None = None,
-                 tick_seconds: float = 1.0, pulse=None) -> None:
+                 tick_seconds: float = 1.0, pulse=None, filled_until: Mapping[str, int] | None = None) -> None:
         if not isinstance(strategies, (list, tuple)):
             owner = getattr(strategies, "strategy", strategies)   # the Strategy inside a StrategyRunner
             context = getattr(strategies, "context", None)
@@ -105,10 +109,13 @@ class ThreadedRunner:
         self._by_feed: dict[tuple[str, str], list[Lane]] = {}
         for lane in self.lanes:
             self._by_feed.setdefault((lane.slot.symbol, lane.interval), []).append(lane)
-        finest: dict[str, int] = {}
+        finest: dict[str, str] = {}
         for lane in self.lanes:
-            finest[lane.slot.symbol] = min(finest.get(lane.slot.symbol, _length(lane.interval)), _length(lane.interval))
-        self._fills = {(symbol, interval): _length(interval) == finest[symbol] for symbol, interval in self._by_feed}
+            known = finest.get(lane.slot.symbol)
+            if known is None or _length(lane.interval) < _length(known):
+                finest[lane.slot.symbol] = lane.interval
+        self._fills = {(symbol, interval): interval == finest[symbol] for symbol, interval in self._by_feed}
+        self._order = FinestFirst(finest, filled_until)
         self.trader = trader
         self.on_candle = on_candle
         self.tick_seconds = tick_seconds
@@ -184,16 +191,19 @@ class ThreadedRunner:
             try:
                 if item is None:
                     return
-                symbol, interval, candle = item
-                log.debug("%s %s candle %d closed: open %s high %s low %s close %s", symbol, interval, candle.open_time,
-                          candle.open, candle.high, candle.low, candle.close)
-                _put(self.trader_queue, CandleClosed(candle, symbol, interval, self._fills.get((symbol, interval), False)),
-                     "trader")
-                for lane in self._by_feed.get((symbol, interval), ()):
-                    for intent in lane.runner.on_candle(candle):  # type: ignore[attr-defined]
-                        _put(self.trader_queue, Intent(intent, lane.slot), "trader")
+                for symbol, interval, candle in self._order.take(*item):
+                    self._hand_on(symbol, interval, candle)
             finally:
                 self.data_queue.task_done()
+
+    def _hand_on(self, symbol: str, interval: str, candle: Candle) -> None:
+        """One closed candle to the trader (fills, prices) and then to the strategies reading it."""
+        log.debug("%s %s candle %d closed: open %s high %s low %s close %s", symbol, interval, candle.open_time,
+                  candle.open, candle.high, candle.low, candle.close)
+        _put(self.trader_queue, CandleClosed(candle, symbol, interval, self._fills.get((symbol, interval), False)), "trader")
+        for lane in self._by_feed.get((symbol, interval), ()):
+            for intent in lane.runner.on_candle(candle):  # type: ignore[attr-defined]
+                _put(self.trader_queue, Intent(intent, lane.slot), "trader")
 
     def _trader_loop(self) -> None:
         ticked = time.monotonic()

@@ -275,3 +275,33 @@ def test_more_symbol_and_interval_pairs_than_one_stream_carries_are_refused(tmp_
         load_settings(write(tmp_path, settings_text(blocks)))
     assert str(error.value) == ("settings.toml [[strategies]] read 3 symbol and interval pairs; one market-stream "
                                 "connection carries at most 2 (Binance's limit): trade fewer")
+
+
+def test_paper_resume_point_is_each_symbols_own_last_candle(tmp_path, hourly):
+    from journal import paper
+    from journal.journal import epoch_ms
+
+    settings = load_settings(write(tmp_path, settings_text([block("BTCUSDT"), block("ETHUSDT", sides="long")])))
+    journal = Journal.open(":memory:", "replay", durable=False)
+    cut = {"BTCUSDT": hourly["BTCUSDT"], "ETHUSDT": hourly["ETHUSDT"][:HOURS // 2]}   # ETHUSDT stops half way
+    run_replay(settings, {("BTCUSDT", "1h"): cut["BTCUSDT"], ("ETHUSDT", "1h"): cut["ETHUSDT"]}, journal)
+    for symbol, candles in cut.items():
+        last_signal = max(epoch_ms(r["candle_time"]) for r in journal.rows("SELECT candle_time FROM signals WHERE symbol = ?", symbol))
+        seen = paper.last_candle_ms(journal, symbol)
+        assert last_signal <= seen <= candles[-1].open_time + 3_600_000, symbol
+    # ETHUSDT's end-of-replay exit is at its own last close, not the account's
+    assert paper.last_candle_ms(journal, "ETHUSDT") <= hourly["ETHUSDT"][HOURS // 2].open_time < paper.last_candle_ms(journal, "BTCUSDT")
+    assert paper.last_candle_ms(journal, "SOLUSDT") is None
+
+
+def test_a_symbol_read_at_two_intervals_counts_all_its_candles(tmp_path, hourly):
+    blocks = [block("BTCUSDT", sides="long"), block("BTCUSDT", sides="short", interval="4h"), block("ETHUSDT")]
+    settings = load_settings(write(tmp_path, settings_text(blocks, {"max_positions": "3", "max_positions_per_symbol": "2"})))
+    four_hours = fit_to_interval(BTC_FILE, hourly["BTCUSDT"], 4 * 3_600_000)
+    journal = Journal.open(":memory:", "replay", durable=False)
+    summary = run_replay(settings, {("BTCUSDT", "1h"): hourly["BTCUSDT"], ("BTCUSDT", "4h"): four_hours,
+                                    ("ETHUSDT", "1h"): hourly["ETHUSDT"]}, journal)
+    shares = {share.symbol: share.candles for share in summary.per_symbol}
+    assert shares == {"BTCUSDT": HOURS + len(four_hours), "ETHUSDT": HOURS} and sum(shares.values()) == summary.candles
+    sides = {(r["strategy"], r["side"]) for r in journal.rows("SELECT strategy, side FROM positions WHERE symbol = 'BTCUSDT'")}
+    assert sides == {("Mock_ThreeCandles_v1", "LONG"), ("Mock_ThreeCandles_v1", "SHORT")}

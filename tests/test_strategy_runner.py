@@ -264,10 +264,12 @@ def test_live_warm_up_loads_enough_base_candles_for_the_largest_timeframe(write_
     monkeypatch.setattr(live, "wall_ms", lambda: 1_000_000 * 60_000 + 30_000)
     settings = load_settings(write_settings({"exchange.warmup_candles": "300"}))
     market = MarketData()
-    candles = live._warmup_candles(settings.strategy, Recorder(timeframes=("15m", "1h")), market, 300)
+    block = settings.strategy
+    candles = live._closed_candles(market, "BTCUSDT", "1m", live._warmup_count(block, Recorder(timeframes=("15m", "1h")), 300))
     assert market.calls == [((1_000_000 - 18_000) * 60_000, 1500)] and len(candles) == 18_000
     market = MarketData()
-    assert len(live._warmup_candles(settings.strategy, Recorder(), market, 300)) == 300 and market.calls == [(None, 300)]
+    assert len(live._closed_candles(market, "BTCUSDT", "1m", live._warmup_count(block, Recorder(), 300))) == 300
+    assert market.calls == [(None, 300)]
 
 
 def test_signal_basis_names_a_higher_timeframe_event_by_its_timeframe(day_candles):

@@ -69,6 +69,7 @@ def _restore_signal(position: Position, signal: JournaledSignal | None, trader: 
         return
     position.candle_time = signal.candle_time
     position.basis = signal.basis
+    position.planned_entry = signal.entry_price   # an unfilled MARKET entry's risk (`trade.risk.open_risk`)
 
 
 def _order(row: JournaledOrder, position: Position, hedge: bool) -> Order:

@@ -28,11 +28,15 @@ log = logging.getLogger(__name__)
 class PaperExchange(SimulatedExchange):
     """The simulated exchange of paper mode, rebuilt from the journal; also lists its open orders for recovery.
 
-    `resumed_from` is the open time (epoch ms) of the last candle the journal shows was seen,
-    when positions were restored (None otherwise): later candles are played by `play_missed`."""
+    `resumed_from` maps each symbol of the restored positions to the open time (epoch ms) of its
+    last candle the journal shows was seen (empty when none was restored): later candles are
+    played by `play_missed`. Per symbol, because one symbol's fill says nothing of another's candles."""
 
-    resumed_from: int | None = None
     rules_book: RulesBook | None = None
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.resumed_from: dict[str, int] = {}
 
     def restore(self, journal: Journal, configured_balance: Decimal) -> int:
         """Wallet, holdings and resting orders as the journal left them; returns the number of
@@ -59,9 +63,10 @@ class PaperExchange(SimulatedExchange):
             self._latest[request.client_order_id] = OrderUpdate(request.client_order_id, request.symbol, OrderStatus.NEW,
                                                                 row.updated_at, row.exchange_order_id)
         self._next_order_id = paper.highest_exchange_order_id(journal) + 1
-        unfinished = len(journal.unfinished_positions())
-        if unfinished:
-            self.resumed_from = paper.last_candle_ms(journal)
+        positions = journal.unfinished_positions()
+        unfinished = len(positions)
+        seen = {symbol: paper.last_candle_ms(journal, symbol) for symbol in {p.symbol for p in positions}}
+        self.resumed_from = {symbol: at for symbol, at in seen.items() if at is not None}
         log.info("paper account restored from the journal: wallet %s USDT, %d open simulated position(s), %d resting order(s)",
                  self._wallet, unfinished, len(self._open))
         return unfinished
@@ -83,12 +88,12 @@ class PaperExchange(SimulatedExchange):
         return rules
 
     def play_missed(self, candles: list[Candle], symbol: str) -> int:
-        """Fill on the closed `candles` that opened after `resumed_from` (fills reach the trader
-        through the sink); returns how many were played. A candle seen before the crash but
-        after the last journaled fill or signal changed nothing then, and changes nothing now."""
-        if self.resumed_from is None:
+        """Fill on the closed `candles` of `symbol` that opened after its `resumed_from` (fills reach
+        the trader through the sink); returns how many were played. A candle seen before the crash
+        but after the last journaled fill or signal changed nothing then, and changes nothing now."""
+        if symbol not in self.resumed_from:
             return 0
-        missed = [c for c in candles if c.open_time > self.resumed_from]
+        missed = [c for c in candles if c.open_time > self.resumed_from[symbol]]
         for candle in missed:
             self.on_candle(candle, symbol)
         if missed:
