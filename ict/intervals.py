@@ -11,11 +11,13 @@ it; check one 3d kline's open time before relying on 3d periods. The month (`1M`
 left out: it has no fixed length, and the bot does not trade it.
 
 `INTERVAL_MS` is the one interval table: `runtime.settings.INTERVALS` is this same dict.
-`format_time` and `utc_text` write a candle time for people, in UTC.
+`format_time` and `utc_text` write a candle time for people, in UTC; `finest_intervals` picks each
+symbol's shortest interval.
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Iterable
 
 DAY_MS = 86_400_000
 WEEK_MS = 7 * DAY_MS
@@ -35,6 +37,18 @@ def interval_ms(interval: str) -> int:
     except KeyError:
         raise ValueError(f"interval {interval!r} is not a Binance kline interval; use one of "
                          + ", ".join(INTERVAL_MS)) from None
+
+
+def finest_intervals(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Each symbol's shortest interval among (symbol, interval) pairs, symbols in first-seen order:
+    the candles a symbol read at several intervals takes its prices and simulated fills from. An
+    interval this table does not know counts as 0 ms (a test's stand-in strategy)."""
+    finest: dict[str, str] = {}
+    for symbol, interval in pairs:
+        known = finest.get(symbol)
+        if known is None or INTERVAL_MS.get(interval, 0) < INTERVAL_MS.get(known, 0):
+            finest[symbol] = interval
+    return finest
 
 
 def period_offset_ms(interval: str) -> int:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ict.intervals import INTERVAL_MS, utc_text
+from ict.intervals import INTERVAL_MS, finest_intervals, utc_text
 from ict.models import Candle
 from ict.strategies.runner import warmup_candles_needed
 from journal.journal import Journal
@@ -176,10 +176,11 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
             log.info("journal %s held no positions of %s mode: it now belongs to %s mode", journal.path, journal.mode, settings.mode)
         journal.claim_mode(settings.mode)
     feeds = list(dict.fromkeys((lane.slot.symbol, lane.interval) for lane in lanes))
+    fill_feeds = finest_intervals(feeds)   # symbol -> the interval its prices and simulated fills follow
     on_candle = None
     if isinstance(exchange, PaperExchange):
         exchange.connect(trader.on_order_update)  # runs on the trader thread, inside on_candle
-        for symbol, interval in _fill_feeds(feeds):   # the trader thread starts below: this is still the only one
+        for symbol, interval in fill_feeds.items():   # the trader thread starts below: this is still the only one
             if symbol in exchange.resumed_from:
                 missed = _missed_candles(market_data, symbol, interval, exchange.resumed_from[symbol],
                                          warmups.get((symbol, interval), []))
@@ -193,7 +194,7 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
     pulse = Pulse(heartbeat, lambda: market is not None and time.monotonic() - market.last_data_at < silence_seconds,
                   systemd_notify.watchdog_interval_seconds(), wall_ms, daily=daily)
     filled_until = {symbol: warmups[(symbol, interval)][-1].open_time + INTERVAL_MS[interval]
-                    for symbol, interval in _fill_feeds(feeds) if (symbol, interval) in warmups}
+                    for symbol, interval in fill_feeds.items() if (symbol, interval) in warmups}
     runner = ThreadedRunner(lanes, trader, on_candle=on_candle, pulse=pulse, filled_until=filled_until)
     market = MarketStream(ws_base, feeds, on_candle=lambda symbol, interval, candle: runner.put_candle(candle, symbol, interval),
                           fetch_closed_klines=lambda symbol, interval, start: market_data.closed_klines(
@@ -252,15 +253,6 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
     else:
         _say_what_stays(trader.snapshot)
     return 0
-
-
-def _fill_feeds(feeds: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Each symbol's finest (symbol, interval): the candles its simulated fills follow."""
-    finest: dict[str, str] = {}
-    for symbol, interval in feeds:
-        if symbol not in finest or INTERVAL_MS[interval] < INTERVAL_MS[finest[symbol]]:
-            finest[symbol] = interval
-    return list(finest.items())
 
 
 def _say_what_stays(snapshot: TraderSnapshot) -> None:

@@ -26,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
-from ict.intervals import utc_text
+from ict.intervals import finest_intervals, utc_text
 from ict.models import Candle
 from ict.strategies.runner import StrategyRunner
 from journal.journal import Journal
@@ -177,13 +177,11 @@ def run_replay(settings: Settings, candles: Sequence[Candle] | Feeds, journal: J
 def _streams(settings: Settings, feeds: Feeds, trader: Trader) -> list[_Stream]:
     """A `_Stream` per (symbol, interval) some strategy reads, in settings order, each with its runners."""
     streams: dict[tuple[str, str], _Stream] = {}
-    finest: dict[str, int] = {}
-    for block in settings.strategies:
-        finest[block.symbol] = min(finest.get(block.symbol, block.interval_ms), block.interval_ms)
+    finest = finest_intervals((block.symbol, block.interval) for block in settings.strategies)
     for block in settings.strategies:
         key = (block.symbol, block.interval)
         if key not in streams:
-            streams[key] = _Stream(block.symbol, block.interval_ms, feeds[key], block.interval_ms == finest[block.symbol])
+            streams[key] = _Stream(block.symbol, block.interval_ms, feeds[key], block.interval == finest[block.symbol])
         slot = block.slot()
         # read after the trader handled the candle
         runner = settings.build_runner(lambda slot=slot: trader.published().for_strategy(slot.name, slot), block)

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
 
-from ict.intervals import INTERVAL_MS
+from ict.intervals import finest_intervals
 from ict.models import CancelEntry, Candle, ClosePosition, MoveStop, Signal
 from trade.errors import ExchangeUnavailable
 from trade.models import OrderUpdate
@@ -109,11 +109,7 @@ class ThreadedRunner:
         self._by_feed: dict[tuple[str, str], list[Lane]] = {}
         for lane in self.lanes:
             self._by_feed.setdefault((lane.slot.symbol, lane.interval), []).append(lane)
-        finest: dict[str, str] = {}
-        for lane in self.lanes:
-            known = finest.get(lane.slot.symbol)
-            if known is None or _length(lane.interval) < _length(known):
-                finest[lane.slot.symbol] = lane.interval
+        finest = finest_intervals(self._by_feed)
         self._fills = {(symbol, interval): interval == finest[symbol] for symbol, interval in self._by_feed}
         self._order = FinestFirst(finest, filled_until)
         self.trader = trader
@@ -259,10 +255,6 @@ class ThreadedRunner:
                 self.pulse.note_candle(item.symbol, item.interval, item.candle)
         else:
             log.error("trader queue got an item it does not know: %r", item)
-
-
-def _length(interval: str) -> int:
-    return INTERVAL_MS.get(interval, 0)
 
 
 def _put(target: queue.Queue, item, name: str) -> None:

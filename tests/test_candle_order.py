@@ -96,3 +96,10 @@ def test_strategies_on_one_symbol_and_interval_share_one_warm_up_fetch(monkeypat
     assert calls == [("BTCUSDT", "1m", 300)]                     # one fetch for both strategies
     assert warmed == [(300, 10 * H + 58 * M)] * 2                # both end where the stream goes on from
     assert warmups[("BTCUSDT", "1m")][-1].open_time == 10 * H + 58 * M and len(lanes) == 2
+
+
+def test_finest_intervals_picks_each_symbols_shortest_in_first_seen_order():
+    from ict.intervals import finest_intervals
+
+    pairs = [("ETHUSDT", "4h"), ("BTCUSDT", "1h"), ("ETHUSDT", "15m"), ("BTCUSDT", "1d"), ("ETHUSDT", "1h")]
+    assert list(finest_intervals(pairs).items()) == [("ETHUSDT", "15m"), ("BTCUSDT", "1h")]

@@ -45,8 +45,7 @@ class TraderSnapshot:
         trade two symbols; a signal on a side the slot does not trade is among the refusals)."""
         if slot is None:
             views = tuple(item.view for item in self.positions if item.strategy == name)
-            found = [refusals for (strategy, _), refusals in self.refusals if strategy == name]
-            return views, found[0] if len(found) == 1 else tuple(r for group in found for r in group)
+            return views, tuple(r for (strategy, _), group in self.refusals if strategy == name for r in group)
         views = tuple(item.view for item in self.positions if slot.owns(item.strategy, item.symbol, item.view.side))
         refused = [refusals for (strategy, symbol), refusals in self.refusals
                    if strategy == name and symbol in (slot.symbol, "")]
