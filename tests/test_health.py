@@ -162,7 +162,8 @@ def test_status_reads_a_version_3_journal_with_its_one_last_candle(tmp_path):
     connection.executescript(SCHEMA_FILE.read_text(encoding="utf-8").split("-- The last closed candle of each")[0]
                              + "PRAGMA user_version=3;")
     connection.execute("INSERT INTO meta VALUES ('mode', 'demo'), ('id_prefix', 'abcdef')")
-    connection.execute("INSERT INTO heartbeat VALUES (1, ?, ?, 42, 'demo', 'BTCUSDT', 10, ?, '91234.5', 'running')",
+    connection.execute("INSERT INTO heartbeat (id, at, started_at, pid, mode, symbol, interval_seconds, last_candle_time,"
+                       " last_price, state) VALUES (1, ?, ?, 42, 'demo', 'BTCUSDT', 10, ?, '91234.5', 'running')",
                        (iso_time(NOW - 5_000), iso_time(NOW - 3_600_000), iso_time(NOW - 60_000)))
     connection.commit()
     connection.close()
