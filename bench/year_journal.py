@@ -138,7 +138,7 @@ def _live_tail(journal: Journal, now_ms: int, prices: dict[str, Decimal], random
     journal.flush()
     marks = [MarketMark(symbol, "1m", now_ms - 60_000, price, now_ms) for symbol, price in prices.items()]
     errors = [LoggedError(now_ms - number * 3_600_000, "trade.order_desk", f"order refused on BTCUSDT: error {number}")
-              for number in range(5)]
+              for number in range(5, 0, -1)]
     write_heartbeat(journal, Heartbeat(now_ms, now_ms - 86_400_000, 4242, "demo", "BTCUSDT,ETHUSDT", 10, now_ms - 60_000,
                                        prices["BTCUSDT"], "running"), errors, marks)
     if "balance" in {row["name"] for row in journal.rows("PRAGMA table_info(heartbeat)")}:   # schema 5

@@ -12,11 +12,13 @@ Open one connection per page request and close it after: a journal opened as imm
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 from journal.journal import JournalError
 from journal.values import DAY_MS, decimal_or_none, epoch_ms, iso_time
@@ -26,6 +28,9 @@ OPEN_ORDER_STATUSES = ("INTENT", "NEW", "PARTIALLY_FILLED")   # not final: the o
 RESTING_STATUSES = ("NEW", "PARTIALLY_FILLED")                 # accepted by the exchange and not ended
 EQUITY_POINTS = 2000
 ZERO = Decimal(0)
+
+
+Connection = sqlite3.Connection   # what `connect_read_only` returns (the dashboard names no sqlite3 itself)
 
 
 def connect_read_only(path: str | Path) -> sqlite3.Connection:
@@ -48,6 +53,19 @@ def connect_read_only(path: str | Path) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         raise JournalError(f"journal {file} cannot be read ({exc}); is it a journal written by this bot?") from None
     return connection
+
+
+@contextmanager
+def reading(path: str | Path) -> Iterator[sqlite3.Connection]:
+    """`connect_read_only(path)` for the length of the block, closed after it; a read in the block
+    that fails (a table an older bot did not write, a disk error) raises JournalError (one line)."""
+    connection = connect_read_only(path)
+    try:
+        yield connection
+    except sqlite3.Error as exc:
+        raise JournalError(f"journal {path} cannot be read ({exc}); is it a journal written by this bot?") from None
+    finally:
+        connection.close()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,63 +15,14 @@ from journal.browse_lists import (SignalFilter, TradeFilter, iter_trades, refusa
                                   trades_page)
 from journal.health import Heartbeat, LoggedError, MarketMark, write_heartbeat
 from journal.journal import SCHEMA_FILE, Journal, JournalError, epoch_ms
-from journal.records import (CloseRecord, FillRecord, OrderRecord, OrderUpdateRecord, PositionRecord, PositionTotals,
-                             SignalRecord)
 from runtime.replay import run_replay
 from runtime.settings import load_settings
 from tests.conftest import ROOT
+from tests.journal_rows import closed_trade, open_book, open_position, signal
 
 DAY = 86_400_000
 MIDNIGHT = epoch_ms("2026-11-30T00:00:00.000Z")
 NOW = MIDNIGHT + 12 * 3_600_000
-
-
-def _signal(at, symbol="BTCUSDT", side="LONG", strategy="A", entry="100", stop="90", target="130", entry_type="MARKET",
-            basis=("fvg:812", "choch:799")):
-    return SignalRecord(at, at - 60_000, symbol, side, entry_type, entry, stop, target, strategy, f"{strategy} says {side}",
-                        basis)
-
-
-def _open(journal, signal, quantity, state="ENTERING"):
-    """A position, its accepted signal and its entry order (INTENT); returns (position id, entry order id)."""
-    position = journal.record_position(PositionRecord(signal.symbol, signal.side, signal.strategy, state, Decimal(quantity),
-                                                      Decimal(signal.stop_price), Decimal(signal.take_profit_price),
-                                                      signal.at))
-    journal.record_signal(signal, position)
-    entry_id = f"t-{position}-en1"
-    journal.record_order(OrderRecord(entry_id, position, "entry", signal.entry_type, "BUY" if signal.side == "LONG" else "SELL",
-                                     Decimal(quantity), Decimal(signal.entry_price) if signal.entry_type == "LIMIT" else None,
-                                     None, "INTENT", signal.at))
-    return position, entry_id
-
-
-def _fill_entry(journal, position, entry_id, at, quantity, price, fee="0.1"):
-    journal.record_order_update(OrderUpdateRecord(entry_id, "FILLED", Decimal(quantity), Decimal(price), "1", None, at))
-    journal.record_fill(FillRecord(entry_id, position, at, Decimal(quantity), Decimal(price), Decimal(fee), Decimal(0), None))
-    journal.record_totals(PositionTotals(position, Decimal(quantity), Decimal(price), at, Decimal(0), Decimal(fee)))
-    journal.record_order(OrderRecord(f"t-{position}-sl1", position, "stop", "STOP_MARKET", "SELL", None, None,
-                                     journal.rows("SELECT stop_price FROM positions WHERE id = ?", position)[0]["stop_price"],
-                                     "NEW", at))
-    journal.record_state(position, "OPEN", None)
-
-
-def _trade(journal, at, closed, side="LONG", entry="100", stop="90", exit_price="120", quantity="2", fees="1",
-           strategy="A", symbol="BTCUSDT", moved_stop=None):
-    """A closed trade written as the trader writes one; realized = (exit - entry) x quantity, side-aware."""
-    with journal.transaction():
-        position, entry_id = _open(journal, _signal(at, symbol, side, strategy, entry, stop), quantity)
-        _fill_entry(journal, position, entry_id, at, quantity, entry, fee="0")
-        if moved_stop is not None:
-            journal.record_stop_price(position, Decimal(moved_stop))
-            journal.record_order(OrderRecord(f"t-{position}-sl2", position, "stop", "STOP_MARKET", "SELL", None, None,
-                                             Decimal(moved_stop), "NEW", at + 1))
-        sign = 1 if side == "LONG" else -1
-        realized = (Decimal(exit_price) - Decimal(entry)) * Decimal(quantity) * sign
-        journal.record_fill(FillRecord(f"t-{position}-sl1", position, closed, Decimal(quantity), Decimal(exit_price),
-                                       Decimal(fees), realized, None))
-        journal.record_state(position, "CLOSED", "take_profit")
-        journal.record_close(CloseRecord(position, closed, Decimal(exit_price), realized, Decimal(fees), "take_profit"))
-    return position
 
 
 @pytest.fixture
@@ -97,7 +48,7 @@ def replay_path(tmp_path_factory):
 # ----- connecting --------------------------------------------------------------------------------
 def test_connect_read_only_closed_journal_leaves_no_wal_or_shm_files(journal_path):
     journal = Journal.open(journal_path, "demo")
-    _trade(journal, NOW - DAY, NOW - DAY + 60_000)
+    closed_trade(journal, NOW - DAY, NOW - DAY + 60_000)
     journal.close()
     assert not (journal_path.parent / "journal.db-wal").exists()
     connection = connect_read_only(journal_path)
@@ -107,7 +58,7 @@ def test_connect_read_only_closed_journal_leaves_no_wal_or_shm_files(journal_pat
 
 
 def test_connect_read_only_beside_a_running_bot_reads_its_latest_commit(journal, journal_path):
-    _trade(journal, NOW - DAY, NOW - DAY + 60_000)
+    closed_trade(journal, NOW - DAY, NOW - DAY + 60_000)
     connection = connect_read_only(journal_path)
     try:
         assert trades_page(connection, TradeFilter()).total == 1
@@ -158,7 +109,7 @@ def test_trade_r_multiple_is_net_over_the_risk_at_the_first_stop(replay_path):
 
 
 def test_trade_with_a_moved_stop_counts_r_from_the_stop_it_was_created_with(journal, journal_path):
-    _trade(journal, NOW - DAY, NOW - DAY + 60_000, entry="100", stop="90", exit_price="130", quantity="2", fees="0",
+    closed_trade(journal, NOW - DAY, NOW - DAY + 60_000, entry="100", stop="90", exit_price="130", quantity="2", fees="0",
            moved_stop="105")
     connection = connect_read_only(journal_path)
     trade = trades_page(connection, TradeFilter()).rows[0]
@@ -168,10 +119,10 @@ def test_trade_with_a_moved_stop_counts_r_from_the_stop_it_was_created_with(jour
 
 
 def test_trades_filters_side_strategy_symbol_and_closing_day(journal, journal_path):
-    _trade(journal, NOW - 3 * DAY, NOW - 3 * DAY + 1000, side="LONG", strategy="A")
-    _trade(journal, NOW - 2 * DAY, NOW - 2 * DAY + 1000, side="SHORT", strategy="B", entry="100", stop="110",
+    closed_trade(journal, NOW - 3 * DAY, NOW - 3 * DAY + 1000, side="LONG", strategy="A")
+    closed_trade(journal, NOW - 2 * DAY, NOW - 2 * DAY + 1000, side="SHORT", strategy="B", entry="100", stop="110",
            exit_price="90")
-    _trade(journal, NOW - DAY, NOW - DAY + 1000, side="LONG", strategy="B", symbol="ETHUSDT")
+    closed_trade(journal, NOW - DAY, NOW - DAY + 1000, side="LONG", strategy="B", symbol="ETHUSDT")
     connection = connect_read_only(journal_path)
 
     def ids(**chosen):
@@ -208,9 +159,9 @@ def test_signals_page_replay_journal_filters_accepted_refused_and_refusal_code(r
 
 def test_signals_filter_symbol_strategy_and_basis(journal, journal_path):
     with journal.transaction():
-        _open(journal, _signal(NOW - 3000, "BTCUSDT", strategy="A"), "1")
-    journal.record_refused_signal(_signal(NOW - 2000, "ETHUSDT", strategy="B", basis=()), "PAUSED: entries paused")
-    journal.record_refused_signal(_signal(NOW - 1000, "ETHUSDT", strategy="A"), "MAX_POSITIONS: 1 positions open")
+        open_position(journal, signal(NOW - 3000, "BTCUSDT", strategy="A"), "1")
+    journal.record_refused_signal(signal(NOW - 2000, "ETHUSDT", strategy="B", basis=()), "PAUSED: entries paused")
+    journal.record_refused_signal(signal(NOW - 1000, "ETHUSDT", strategy="A"), "MAX_POSITIONS: 1 positions open")
     connection = connect_read_only(journal_path)
 
     def ids(**chosen):
@@ -229,8 +180,8 @@ def test_signals_filter_symbol_strategy_and_basis(journal, journal_path):
 
 # ----- overview and equity -----------------------------------------------------------------------
 def test_overview_today_starts_at_utc_midnight(journal, journal_path):
-    _trade(journal, MIDNIGHT - 120_000, MIDNIGHT - 1, exit_price="110", fees="1")   # +20 yesterday, last ms
-    _trade(journal, MIDNIGHT - 60_000, MIDNIGHT, exit_price="105", fees="0.5")     # +10 today, first ms
+    closed_trade(journal, MIDNIGHT - 120_000, MIDNIGHT - 1, exit_price="110", fees="1")   # +20 yesterday, last ms
+    closed_trade(journal, MIDNIGHT - 60_000, MIDNIGHT, exit_price="105", fees="0.5")     # +10 today, first ms
     connection = connect_read_only(journal_path)
     figures = overview(connection, NOW)
     connection.close()
@@ -240,8 +191,8 @@ def test_overview_today_starts_at_utc_midnight(journal, journal_path):
 
 
 def test_overview_symbol_filter_and_heartbeat_balance(journal, journal_path):
-    _trade(journal, NOW - 60_000, NOW - 1000, exit_price="110", fees="1")
-    _trade(journal, NOW - 60_000, NOW - 1000, exit_price="95", fees="1", symbol="ETHUSDT")
+    closed_trade(journal, NOW - 60_000, NOW - 1000, exit_price="110", fees="1")
+    closed_trade(journal, NOW - 60_000, NOW - 1000, exit_price="95", fees="1", symbol="ETHUSDT")
     write_heartbeat(journal, Heartbeat(NOW, NOW - DAY, 42, "demo", "BTCUSDT,ETHUSDT", 10, NOW - 60_000, Decimal("101"),
                                        "running", Decimal("5012.5")), [])
     connection = connect_read_only(journal_path)
@@ -288,23 +239,8 @@ def test_thin_a_year_of_trades_keeps_at_most_2000_points_the_extremes_and_the_la
 
 
 # ----- open positions and their risk ---------------------------------------------------------------
-def _open_book(journal):
-    """An OPEN long (2 at 100, stop 90), an OPEN short with its stop moved past the entry (1 at 50,
-    stop 45), a resting LIMIT long (3 at 80, stop 78), and a MARKET entry sent but not yet answered."""
-    with journal.transaction():
-        long, entry = _open(journal, _signal(NOW - 9000, entry="100.5", stop="90"), "2")
-        _fill_entry(journal, long, entry, NOW - 9000, "2", "100")
-        short, entry = _open(journal, _signal(NOW - 8000, "ETHUSDT", "SHORT", entry="50", stop="55", target="40"), "1")
-        _fill_entry(journal, short, entry, NOW - 8000, "1", "50")
-        journal.record_stop_price(short, Decimal("45"))
-        resting, entry = _open(journal, _signal(NOW - 7000, entry="80", stop="78", entry_type="LIMIT", strategy="B"), "3")
-        journal.record_order_update(OrderUpdateRecord(entry, "NEW", Decimal(0), None, "7", None, NOW - 7000))
-        _open(journal, _signal(NOW - 6000, entry="100", stop="99"), "4")
-    return long, short, resting
-
-
 def test_open_positions_rows_carry_what_is_held_and_the_entry_order(journal, journal_path):
-    long, short, resting = _open_book(journal)
+    long, short, resting = open_book(journal, NOW)
     connection = connect_read_only(journal_path)
     rows = {row.id: row for row in open_positions(connection)}
     eth = open_positions(connection, "ETHUSDT")
@@ -319,7 +255,7 @@ def test_open_positions_rows_carry_what_is_held_and_the_entry_order(journal, jou
 
 
 def test_open_risk_is_side_aware_never_negative_and_counts_open_entries(journal, journal_path):
-    long, short, resting = _open_book(journal)
+    long, short, resting = open_book(journal, NOW)
     connection = connect_read_only(journal_path)
     rows = {row.id: row for row in open_positions(connection)}
     connection.close()

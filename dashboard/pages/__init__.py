@@ -4,5 +4,7 @@ line in `BLUEPRINTS` below."""
 from __future__ import annotations
 
 from dashboard.pages import bot_state
+from dashboard.pages import logs, overview, positions, signals, trades
 
 BLUEPRINTS = [bot_state.bp]
+BLUEPRINTS += [overview.bp, positions.bp, trades.bp, signals.bp, logs.bp]   # the read pages
