@@ -46,7 +46,7 @@ READS: list[tuple[str, Callable]] = [
     ("trades page 100 (last)", lambda c: browse_lists.trades_page(c, TradeFilter(), 100)),
     ("trades side+strategy+symbol", lambda c: browse_lists.trades_page(c, TradeFilter("ETHUSDT", "SHORT", "Silver_Bullet_v1"))),
     ("trades last 30 days", lambda c: browse_lists.trades_page(c, TradeFilter(from_ms=NOW - 30 * DAY, to_ms=NOW))),
-    ("trades CSV, all 5,000 rows", lambda c: sum(1 for _ in browse_lists.iter_trades(c, TradeFilter()))),
+    ("trades CSV rows, all 5,000", lambda c: sum(1 for _ in browse_lists.trade_table(c, TradeFilter()))),
     ("signals page 1", lambda c: browse_lists.signals_page(c, SignalFilter())),
     ("signals page 2,000 (last)", lambda c: browse_lists.signals_page(c, SignalFilter(), 2000)),
     ("signals accepted, ETHUSDT", lambda c: browse_lists.signals_page(c, SignalFilter("ETHUSDT", True))),

@@ -1,5 +1,6 @@
 """The dashboard's long lists, read-only: closed trades and signals, newest first, filtered and
-paged (`PAGE_SIZE` rows a page), and every matching trade as a stream for the CSV download.
+paged (`PAGE_SIZE` rows a page), and every matching trade as a stream (`iter_trades`; as text
+for the CSV download, `trade_table`).
 
 Connections come from `journal.browse.connect_read_only`. Values as in `journal.browse`:
 decimal text as Decimal (USDT, base asset for quantities), times epoch ms UTC. Filters take
@@ -164,10 +165,37 @@ def trades_page(connection: sqlite3.Connection, chosen: TradeFilter, number: int
 
 
 def iter_trades(connection: sqlite3.Connection, chosen: TradeFilter) -> Iterator[TradeRow]:
-    """Every closed trade matching `chosen`, newest close first, read as it is consumed (CSV download)."""
+    """Every closed trade matching `chosen`, newest close first, read as it is consumed (the CSV
+    download uses `trade_table`, the same rows as text)."""
     where, params = _trade_where(chosen)
     for row in connection.execute(f"{_TRADE_COLUMNS}{where} ORDER BY p.closed_at DESC, p.id DESC", params):
         yield _trade(row)
+
+
+TABLE_COLUMNS = ("id", "symbol", "side", "strategy", "quantity", "entry_price", "exit_price", "initial_stop", "stop_price",
+                 "take_profit_price", "opened_at", "closed_at", "duration_seconds", "close_reason", "reason",
+                 "realized_pnl", "fees", "net_pnl", "r_multiple")
+
+
+def trade_table(connection: sqlite3.Connection, chosen: TradeFilter) -> Iterator[tuple]:
+    """Every closed trade matching `chosen`, newest close first, as a tuple in `TABLE_COLUMNS` order
+    for a CSV: the journal's own text (decimal text, ISO-8601 UTC times; None for NULL), with
+    `duration_seconds`, `net_pnl` and `r_multiple` (to 0.01, None without a risk) worked out as
+    `TradeRow` does. Read as it is consumed; several times cheaper per row than `iter_trades`."""
+    where, params = _trade_where(chosen)
+    for row in connection.execute(f"{_TRADE_COLUMNS}{where} ORDER BY p.closed_at DESC, p.id DESC", params):
+        (number, symbol, side, strategy, quantity, entry, exit_price, stop, target, opened, closed, close_reason,
+         realized, fees, reason, first_stop) = row
+        net = Decimal(realized) - Decimal(fees)
+        risk = abs(Decimal(entry) - Decimal(first_stop or stop)) * Decimal(quantity)
+        yield (number, symbol, side, strategy, quantity, entry, exit_price, first_stop or stop, stop, target, opened, closed,
+               (iso_ms(closed) - iso_ms(opened)) // 1000, close_reason, reason, realized, fees, _plain(net),
+               _plain((net / risk).quantize(R_PLACES)) if risk else None)
+
+
+def _plain(value: Decimal) -> str:
+    text = str(value)   # str is the fast one; a tiny or zero result (0E-8) needs format's plain digits
+    return format(value, "f") if "E" in text else text
 
 
 def _trade(row: sqlite3.Row) -> TradeRow:

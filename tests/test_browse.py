@@ -11,8 +11,8 @@ import pytest
 from dashboard.open_risk import open_risk, total_open_risk
 from journal.browse import (EquityPoint, connect_read_only, equity_curve, last_prices, open_positions, overview,
                             recent_errors, thin)
-from journal.browse_lists import (SignalFilter, TradeFilter, iter_trades, refusal_codes, signals_page, strategies,
-                                  trades_page)
+from journal.browse_lists import (TABLE_COLUMNS, SignalFilter, TradeFilter, iter_trades, refusal_codes, signals_page,
+                                  strategies, trade_table, trades_page)
 from journal.health import Heartbeat, LoggedError, MarketMark, write_heartbeat
 from journal.journal import SCHEMA_FILE, Journal, JournalError, epoch_ms
 from runtime.replay import run_replay
@@ -138,6 +138,16 @@ def test_trades_filters_side_strategy_symbol_and_closing_day(journal, journal_pa
     short = trades_page(connection, TradeFilter(side="SHORT")).rows[0]
     connection.close()
     assert short.realized_pnl == Decimal("20") and short.r_multiple == Decimal("0.95")   # (20 - 1) / (10 x 2)
+
+
+def test_trade_table_gives_the_journals_text_and_plain_digits_for_a_zero_net(journal, journal_path):
+    # realized 2 x 0.00000001, fees as much: the net is a zero with 8 places, which str() would write as 0E-8
+    closed_trade(journal, NOW - DAY, NOW - DAY + 90_000, exit_price="100.00000001", fees="0.00000002")
+    connection = connect_read_only(journal_path)
+    row = dict(zip(TABLE_COLUMNS, next(trade_table(connection, TradeFilter()))))
+    connection.close()
+    assert row["net_pnl"] == "0.00000000" and row["r_multiple"] == "0.00" and row["fees"] == "0.00000002"
+    assert row["initial_stop"] == "90" and row["duration_seconds"] == 90 and row["closed_at"].endswith("Z")
 
 
 # ----- signals --------------------------------------------------------------------------------------

@@ -177,6 +177,15 @@ def test_replay_journal_is_a_backtest_viewer(replay):
     assert len(list(csv.reader(io.StringIO(client.get("/api/trades.csv").get_data(as_text=True))))) == 22
 
 
+def test_api_trades_csv_rows_say_what_the_json_says(replay):
+    client = _client(replay)
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/trades.csv").get_data(as_text=True))))
+    trades = client.get("/api/trades").get_json()["trades"]
+    assert len(rows) == len(trades) == 21
+    for row, trade in zip(rows, trades):
+        assert row == {column: "" if trade[column] is None else str(trade[column]) for column in row}
+
+
 @pytest.mark.parametrize("url", ["/api/overview", "/api/positions", "/api/trades", "/api/trades.csv", "/api/signals"])
 def test_missing_journal_is_one_line_not_a_traceback(tmp_path, url):
     answer = _client(tmp_path / "absent.db").get(url)

@@ -11,14 +11,12 @@ from typing import Iterator
 from flask import Blueprint, Response, abort, jsonify, render_template, stream_with_context
 
 from dashboard.query import choice_arg, day_arg, dec, journal_connection, name_arg, open_journal, page_arg, symbol_arg, when
-from journal.browse_lists import TradeFilter, TradeRow, iter_trades, strategies, trades_page
+from journal.browse_lists import TABLE_COLUMNS, TradeFilter, TradeRow, strategies, trade_table, trades_page
 
 bp = Blueprint("trades", __name__)
 SIDES: dict[str, str | None] = {"": None, "long": "LONG", "short": "SHORT"}
-CSV_COLUMNS = ("id", "symbol", "side", "strategy", "quantity", "entry_price", "exit_price", "initial_stop", "stop_price",
-               "take_profit_price", "opened_at", "closed_at", "duration_seconds", "close_reason", "reason",
-               "realized_pnl", "fees", "net_pnl", "r_multiple")
 CSV_BATCH = 500   # rows per chunk sent
+TEXT_INDEXES = [TABLE_COLUMNS.index(name) for name in ("strategy", "close_reason", "reason")]   # words: see _text
 
 
 @bp.get("/trades")
@@ -58,7 +56,8 @@ def api_trades():
 
 @bp.get("/api/trades.csv")
 def api_trades_csv():
-    """Every trade of the filter, newest first, one CSV row each (columns `CSV_COLUMNS`), streamed:
+    """Every trade of the filter, newest first, one CSV row each (`journal.browse_lists.TABLE_COLUMNS`: the
+    journal's own decimal text and ISO-8601 UTC times, as the JSON gives them), streamed:
     the journal is read as the download goes, never held whole in memory."""
     chosen = trade_filter()
     connection = open_journal()
@@ -67,9 +66,12 @@ def api_trades_csv():
         try:
             buffer = io.StringIO()
             out = csv.writer(buffer, lineterminator="\r\n")
-            out.writerow(CSV_COLUMNS)
-            for count, trade in enumerate(iter_trades(connection, chosen), start=1):
-                out.writerow(csv_row(trade))
+            out.writerow(TABLE_COLUMNS)
+            for count, row in enumerate(trade_table(connection, chosen), start=1):
+                cells = list(row)
+                for index in TEXT_INDEXES:
+                    cells[index] = _text(cells[index])
+                out.writerow(cells)
                 if count % CSV_BATCH == 0:
                     yield _take(buffer)
             yield _take(buffer)
@@ -86,14 +88,6 @@ def _take(buffer: io.StringIO) -> str:
     buffer.seek(0)
     buffer.truncate()
     return text
-
-
-def csv_row(trade: TradeRow) -> list:
-    """A trade's CSV cells in `CSV_COLUMNS` order: decimal text as in the JSON, times ISO-8601 UTC."""
-    return [trade.id, trade.symbol, trade.side, _text(trade.strategy), dec(trade.quantity), dec(trade.entry_price),
-            dec(trade.exit_price), dec(trade.initial_stop), dec(trade.stop_price), dec(trade.take_profit_price),
-            when(trade.opened_at_ms), when(trade.closed_at_ms), trade.duration_ms // 1000, _text(trade.close_reason),
-            _text(trade.reason), dec(trade.realized_pnl), dec(trade.fees), dec(trade.net_pnl), dec(trade.r_multiple)]
 
 
 def _text(value: str | None) -> str | None:
