@@ -27,7 +27,9 @@ class Heartbeat:
     """One beat. Times in epoch ms (UTC); `symbol` is the symbols traded joined with ","
     ("BTCUSDT,ETHUSDT"); `last_candle_ms` and `last_price` are the most recent closed candle
     of any symbol (its open time, its close in quote asset, USDT), None before the first
-    candle (per symbol: `MarketMark`); `state` is one line for people."""
+    candle (per symbol: `MarketMark`); `state` is one line for people: "running", "paused" (no new
+    entries, from the dashboard) or "stopped: why"; `balance` the wallet balance (USDT) at the
+    beat, None when unknown or written by a bot before schema version 5."""
 
     at_ms: int
     started_at_ms: int
@@ -38,6 +40,7 @@ class Heartbeat:
     last_candle_ms: int | None
     last_price: Decimal | None
     state: str
+    balance: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -129,12 +132,13 @@ def write_heartbeat(journal: Journal, beat: Heartbeat, errors: list[LoggedError]
     no order, so it must not count as a trading step (crash points count those)."""
     row = (iso_time(beat.at_ms), iso_time(beat.started_at_ms), beat.pid, beat.mode, beat.symbol, beat.interval_seconds,
            iso_time(beat.last_candle_ms) if beat.last_candle_ms is not None else None,
-           format(beat.last_price, "f") if beat.last_price is not None else None, beat.state)
+           format(beat.last_price, "f") if beat.last_price is not None else None, beat.state,
+           format(beat.balance, "f") if beat.balance is not None else None)
     connection = journal.connection
     connection.execute("BEGIN")
     try:
         connection.execute("INSERT OR REPLACE INTO heartbeat (id, at, started_at, pid, mode, symbol, interval_seconds,"
-                           " last_candle_time, last_price, state) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+                           " last_candle_time, last_price, state, balance) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
         connection.execute("DELETE FROM market_marks")
         connection.executemany("INSERT INTO market_marks (symbol, interval, candle_open_time, close, seen_at) "
                                "VALUES (?, ?, ?, ?, ?)", [(m.symbol, m.interval, iso_time(m.open_time_ms),
@@ -214,7 +218,8 @@ def _today_by_symbol(connection: sqlite3.Connection, now_ms: int) -> tuple[Symbo
 def _heartbeat(row: sqlite3.Row) -> Heartbeat:
     return Heartbeat(epoch_ms(row["at"]), epoch_ms(row["started_at"]), row["pid"], row["mode"], row["symbol"],
                      row["interval_seconds"], epoch_ms(row["last_candle_time"]) if row["last_candle_time"] else None,
-                     Decimal(row["last_price"]) if row["last_price"] else None, row["state"])
+                     Decimal(row["last_price"]) if row["last_price"] else None, row["state"],
+                     Decimal(row["balance"]) if "balance" in row.keys() and row["balance"] else None)
 
 
 def _open_position(row: sqlite3.Row) -> OpenPosition:

@@ -30,7 +30,7 @@ from journal.writes import JournalWrites
 
 __all__ = ["Journal", "JournalError", "SCHEMA_FILE", "SCHEMA_VERSION", "epoch_ms", "iso_time"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
 
 

@@ -33,6 +33,13 @@ STEPS: dict[int, str] = {
             candle_open_time TEXT NOT NULL, close TEXT NOT NULL, seen_at TEXT NOT NULL,
             PRIMARY KEY (symbol, interval));
 """,
+    5: """
+        ALTER TABLE heartbeat ADD COLUMN balance TEXT;
+        CREATE TABLE IF NOT EXISTS commands (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, kind TEXT NOT NULL,
+            target TEXT NOT NULL DEFAULT '', value TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'pending',
+            result TEXT, done_at TEXT);
+        CREATE INDEX IF NOT EXISTS commands_pending ON commands(status) WHERE status = 'pending';
+""",
 }
 
 

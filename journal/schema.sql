@@ -1,5 +1,5 @@
 -- The journal: every table the bot writes, in one place.
--- Version 4 (PRAGMA user_version = 4); journal/migrations.py upgrades older files. Times are UTC ISO-8601 text
+-- Version 5 (PRAGMA user_version = 5); journal/migrations.py upgrades older files. Times are UTC ISO-8601 text
 -- (2025-05-04T15:33:00.000Z); prices, quantities and money are decimal text, never floats.
 -- Read it with `sqlite3 journal.db`; the README lists audit queries.
 
@@ -117,7 +117,8 @@ CREATE TABLE IF NOT EXISTS heartbeat (
     interval_seconds  INTEGER NOT NULL,     -- [bot] heartbeat_seconds of the run that wrote it
     last_candle_time  TEXT,                 -- open time of the most recent closed candle the bot handled, any symbol
     last_price        TEXT,                 -- that candle's close (per symbol: market_marks)
-    state             TEXT NOT NULL         -- one line: running, or stopped (and why)
+    state             TEXT NOT NULL,        -- one line: running, paused (no new entries), or stopped (and why)
+    balance           TEXT                  -- wallet balance at the beat, quote asset (USDT); NULL when unknown
 );
 
 -- The log's ERROR lines (secrets masked), so `status` shows the last ones without the log file.
@@ -138,3 +139,18 @@ CREATE TABLE IF NOT EXISTS market_marks (
     seen_at           TEXT NOT NULL,        -- the heartbeat that first wrote this candle: when the bot had it
     PRIMARY KEY (symbol, interval)
 );
+
+-- Commands from the web dashboard (python -m dashboard), the only rows it writes. The trader applies each on its
+-- next idle tick, checked like settings.toml, and writes the outcome into the same row. A command older than a
+-- minute when the bot sees it (the bot was not running) is not applied: status `expired`.
+CREATE TABLE IF NOT EXISTS commands (
+    id                INTEGER PRIMARY KEY,
+    created_at        TEXT NOT NULL,        -- when the dashboard wrote it
+    kind              TEXT NOT NULL,        -- pause | resume | close_position | close_all | stop | set_risk
+    target            TEXT NOT NULL DEFAULT '',  -- close_position: the position id; set_risk: the [risk] key
+    value             TEXT NOT NULL DEFAULT '',  -- set_risk: the new value, as typed
+    status            TEXT NOT NULL DEFAULT 'pending',  -- pending | applied | rejected | expired
+    result            TEXT,                 -- what the bot did, or why not, in one line
+    done_at           TEXT                  -- when the bot wrote the result
+);
+CREATE INDEX IF NOT EXISTS commands_pending ON commands(status) WHERE status = 'pending';

@@ -172,9 +172,19 @@ class NotifySettings:
     daily_summary_utc: str = setting(Check(str, "a UTC time of day \"HH:MM\" such as \"00:00\"", _is_hhmm), "00:00")
 
 
+@dataclass(frozen=True, kw_only=True)
+class DashboardSettings:
+    """The optional `[dashboard]` table: where `python -m dashboard` listens. Any address other
+    than loopback also needs a dashboard password in secrets.toml (dashboard/security.py)."""
+
+    host: str = setting(Check(str, "an address such as \"127.0.0.1\" (this machine only) or \"0.0.0.0\" (every interface)",
+                              lambda v: bool(v.strip()) and " " not in v), "127.0.0.1")
+    port: int = setting(whole(1, 65535), 8080)
+
+
 TABLES: dict[str, type] = {"bot": BotSettings, "strategy": StrategySettings, "risk": RiskSettings,
                            "replay": ReplaySettings, "exchange": ExchangeSettings, "notify": NotifySettings,
-                           "ict": IctSettings}
+                           "dashboard": DashboardSettings, "ict": IctSettings}
 """Every table of settings.toml and the dataclass that checks it, in the file's order."""
 
 
@@ -192,6 +202,7 @@ class Settings:
     exchange: ExchangeSettings
     ict: IctSettings
     notify: NotifySettings = field(default_factory=lambda: NotifySettings())   # [notify] is optional
+    dashboard: DashboardSettings = field(default_factory=lambda: DashboardSettings())   # [dashboard] is optional
     replay_symbols: dict[str, ReplaySymbolSettings] = field(default_factory=dict)
 
     @property
@@ -285,7 +296,8 @@ def load_settings(path: str | Path) -> Settings:
     strategies = _strategies(name, path, raw)
     replay_symbols = {symbol: _replay_symbol(name, symbol, values) for symbol, values in symbol_tables.items()}
     settings = Settings(path, bot, strategies, risk, replay, exchange, _ict(name, raw.get("ict", {})),
-                        _table(name, "notify", raw.get("notify", {})), replay_symbols)
+                        _table(name, "notify", raw.get("notify", {})), _table(name, "dashboard", raw.get("dashboard", {})),
+                        replay_symbols)
     if settings.mode == "replay":
         check_replay_files(settings)
     return settings

@@ -77,7 +77,7 @@ def test_journal_of_schema_version_1_is_upgraded_keeping_its_rows(tmp_path):
     journal = Journal.open(path, "demo")
     assert journal.rows("SELECT symbol, basis, expiry_candles FROM signals") == [
         {"symbol": "BTCUSDT", "basis": None, "expiry_candles": None}]
-    assert journal.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert journal.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     assert "trade_id" in [row[1] for row in journal.connection.execute("PRAGMA table_info(fills)")]
     tables = {row[0] for row in journal.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"heartbeat", "errors", "market_marks"} <= tables
@@ -102,7 +102,7 @@ def test_journal_of_schema_version_2_gains_heartbeat_and_errors_keeping_its_rows
 
 def test_journal_of_schema_version_3_gains_market_marks_keeping_its_heartbeat(tmp_path):
     path = tmp_path / "v3.db"
-    v3_schema = SCHEMA_FILE.read_text(encoding="utf-8").split("-- The last closed candle of each")[0]
+    v3_schema = _without_v5(SCHEMA_FILE.read_text(encoding="utf-8")).split("-- The last closed candle of each")[0]
     assert "TABLE IF NOT EXISTS market_marks" not in v3_schema and "TABLE IF NOT EXISTS heartbeat" in v3_schema
     connection = sqlite3.connect(path)
     connection.executescript(v3_schema + "PRAGMA user_version=3;")
@@ -113,13 +113,40 @@ def test_journal_of_schema_version_3_gains_market_marks_keeping_its_heartbeat(tm
     connection.commit()
     connection.close()
     journal = Journal.open(path, "demo")
-    assert journal.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert journal.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     assert journal.rows("SELECT symbol, last_price FROM heartbeat") == [{"symbol": "BTCUSDT", "last_price": "91234.5"}]
     assert journal.rows("SELECT message FROM errors") == [{"message": "boom"}]
     assert journal.rows("SELECT COUNT(*) AS n FROM market_marks") == [{"n": 0}]
     columns = [row[1] for row in journal.connection.execute("PRAGMA table_info(market_marks)")]
     journal.close()
     assert columns == ["symbol", "interval", "candle_open_time", "close", "seen_at"]
+
+
+def _without_v5(schema: str) -> str:
+    """The schema as version 4 had it: no heartbeat balance, no commands table."""
+    lines = [line for line in schema.split("-- Commands from the web dashboard")[0].splitlines()
+             if not line.lstrip().startswith("balance ")]
+    return "\n".join(line.replace("NOT NULL,", "NOT NULL") if "-- one line: running" in line else line for line in lines)
+
+
+def test_journal_of_schema_version_4_gains_commands_and_heartbeat_balance_keeping_its_rows(tmp_path):
+    path = tmp_path / "v4.db"
+    v4_schema = _without_v5(SCHEMA_FILE.read_text(encoding="utf-8"))
+    assert "commands" not in v4_schema and "balance" not in v4_schema
+    connection = sqlite3.connect(path)
+    connection.executescript(v4_schema + "PRAGMA user_version=4;")
+    connection.execute("INSERT INTO meta VALUES ('mode', 'demo'), ('id_prefix', 'abcdef')")
+    connection.execute("INSERT INTO heartbeat VALUES (1, '2026-11-30T12:00:00.000Z', '2026-11-30T11:00:00.000Z', 42, "
+                       "'demo', 'BTCUSDT', 10, '2026-11-30T11:59:00.000Z', '91234.5', 'running')")
+    connection.commit()
+    connection.close()
+    journal = Journal.open(path, "demo")
+    assert journal.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+    assert journal.rows("SELECT state, balance FROM heartbeat") == [{"state": "running", "balance": None}]
+    journal.insert("commands", created_at="2026-11-30T12:00:01.000Z", kind="pause")
+    assert journal.rows("SELECT kind, status, target, value FROM commands") == [
+        {"kind": "pause", "status": "pending", "target": "", "value": ""}]
+    journal.close()
 
 
 def _add_position(journal: Journal) -> None:

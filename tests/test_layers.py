@@ -1,4 +1,4 @@
-"""Dependencies point one way: bot.py → runtime → trade (core ← binance, simulated) → ict, journal.
+"""Dependencies point one way: bot.py, dashboard → runtime → trade (core ← binance, simulated) → ict, journal.
 
 Read from the source with `ast`, so an import inside a function counts as much as one at
 the top. A new module in a package inherits its package's rule.
@@ -13,12 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 # package (most specific first) → top-level names or subpackages it must not import
 SQL = re.compile(r"\b(SELECT\b.+\bFROM|INSERT INTO|UPDATE \w+ SET|DELETE FROM|CREATE (TABLE|INDEX|VIEW))\b", re.S)
 FORBIDDEN = {
-    "ict": ("trade", "runtime", "journal", "bot"),
-    "journal": ("trade", "runtime", "ict", "bot"),
-    "trade.binance": ("runtime", "trade.simulated", "bot"),
-    "trade.simulated": ("runtime", "trade.binance", "bot"),
-    "trade": ("runtime", "trade.binance", "trade.simulated", "bot"),
-    "runtime": ("bot",),
+    "ict": ("trade", "runtime", "journal", "bot", "dashboard"),
+    "journal": ("trade", "runtime", "ict", "bot", "dashboard"),
+    "trade.binance": ("runtime", "trade.simulated", "bot", "dashboard"),
+    "trade.simulated": ("runtime", "trade.binance", "bot", "dashboard"),
+    "trade": ("runtime", "trade.binance", "trade.simulated", "bot", "dashboard"),
+    "runtime": ("bot", "dashboard"),
+    "dashboard": ("bot",),   # the web process reads the journal and the settings; it never drives the bot's objects
 }
 
 
@@ -47,7 +48,7 @@ def rule_for(package: str) -> tuple[str, ...]:
 
 def violations() -> list[str]:
     found = []
-    for top in ("ict", "journal", "trade", "runtime"):
+    for top in ("ict", "journal", "trade", "runtime", "dashboard"):
         for path in sorted((ROOT / top).rglob("*.py")):
             package = package_of(path)
             for module in sorted(imported_modules(path)):
@@ -73,7 +74,7 @@ def test_layers_rule_catches_an_upward_import(tmp_path):
 def test_only_the_journal_speaks_sql():
     """#9: the journal owns its schema; no other package opens SQLite or writes SQL text."""
     offenders = []
-    for top in ("ict", "trade", "runtime"):
+    for top in ("ict", "trade", "runtime", "dashboard"):
         for path in sorted((ROOT / top).rglob("*.py")):
             if "sqlite3" in imported_modules(path):
                 offenders.append(f"{path.relative_to(ROOT)} imports sqlite3")

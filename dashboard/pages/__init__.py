@@ -1,0 +1,8 @@
+"""One blueprint per page (its HTML page and its JSON under /api/). A new page: a module
+with `bp = Blueprint("<name>", __name__)`, its template extending base.html, and one
+line in `BLUEPRINTS` below."""
+from __future__ import annotations
+
+from dashboard.pages import bot_state
+
+BLUEPRINTS = [bot_state.bp]
