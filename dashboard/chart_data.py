@@ -22,6 +22,7 @@ from typing import Any, Sequence
 from dashboard.chart_candles import CandleSource
 from ict.engine import Engine
 from ict.events import RUN, SWEEP, Event
+from ict.intervals import INTERVAL_MS
 from ict.models import Candle
 from ict.plot import zone_ends
 from ict.settings import IctSettings
@@ -76,8 +77,10 @@ class ChartData:
     problem: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        """The /api/chart answer: prices and money as decimal strings, times as epoch ms."""
-        return {"symbol": self.symbol, "interval": self.interval, "mode": self.mode, "source": self.source,
+        """The /api/chart answer: prices and money as decimal strings, times as epoch ms (`interval_ms`:
+        the candle length)."""
+        return {"symbol": self.symbol, "interval": self.interval, "interval_ms": INTERVAL_MS[self.interval],
+                "mode": self.mode, "source": self.source,
                 "problem": self.problem,
                 "candles": [{"time_ms": c.open_time, "open": price_text(c.open), "high": price_text(c.high),
                              "low": price_text(c.low), "close": price_text(c.close), "volume": price_text(c.volume)}
