@@ -47,7 +47,7 @@
   /* ----- the series primitive: zones and trade segments, behind the candles ----------------------- */
   function Drawings() {
     this.boxes = [];      // {from, to (bar indexes, to = null: the right edge), top, bottom, fill, edge, label, dashed}
-    this.levels = [];     // {from, to, price, colour, label, dash, width}
+    this.levels = [];     // {from, to, price, price2 (a sloped segment's end; else level), colour, alpha, label, dash, width}
     this.keepInView = []; // prices
     this.views = [{zOrder: function () { return 'bottom'; }, renderer: this.renderer.bind(this)}];
   }
@@ -72,10 +72,11 @@
       target.useMediaCoordinateSpace(function (scope) { self.paint(scope.context, scope.mediaSize.width); });
     }};
   };
+  /* The x of bar `index` (off the pane when the bar is scrolled out: the canvas clips); null: the right edge. */
   Drawings.prototype.x = function (index, width, rightEdge) {
     if (index === null) { return rightEdge ? width : 0; }
     var x = this.chart.timeScale().logicalToCoordinate(index);
-    return x === null ? (rightEdge ? width : 0) : Math.max(0, Math.min(width, x));
+    return x === null ? (rightEdge ? width : 0) : x;
   };
   Drawings.prototype.paint = function (ctx, width) {
     var self = this;
@@ -93,17 +94,20 @@
       ctx.setLineDash(box.dashed ? [4, 3] : []);
       ctx.lineWidth = 1;
       ctx.strokeRect(x1, y1, Math.max(1, x2 - x1), h);
-      if (x2 - x1 > 24 && h > 9) { ctx.fillStyle = box.edge; ctx.fillText(box.label, x1 + 2, y1 + 1); }
+      if (x2 - Math.max(x1, 0) > 24 && h > 9) { ctx.fillStyle = box.edge; ctx.fillText(box.label, Math.max(x1, 0) + 2, y1 + 1); }
     });
     this.levels.forEach(function (level) {
       var y = self.series.priceToCoordinate(level.price);
-      if (y === null) { return; }
+      var y2 = level.price2 === undefined ? y : self.series.priceToCoordinate(level.price2);
+      if (y === null || y2 === null) { return; }
       var x1 = self.x(level.from, width, false), x2 = self.x(level.to, width, true);
       ctx.strokeStyle = level.colour;
+      ctx.globalAlpha = level.alpha || 1;
       ctx.lineWidth = level.width || 1;
       ctx.setLineDash(level.dash || []);
-      ctx.beginPath(); ctx.moveTo(x1, y); ctx.lineTo(x2, y); ctx.stroke();
+      ctx.beginPath(); ctx.moveTo(x1, y); ctx.lineTo(x2, y2); ctx.stroke();
       if (level.label) { ctx.fillStyle = level.colour; ctx.fillText(level.label, Math.min(x2 + 2, width - 28), y - 11); }
+      ctx.globalAlpha = 1;
     });
     ctx.restore();
   };
@@ -151,7 +155,11 @@
       levels.push({from: Math.max(from, 0), to: to, price: num(t.take_profit_price), colour: WIN, dash: [2, 2]});
       if (from >= 0) {
         markers.push({time: seconds(times[from]), position: 'atPriceMiddle', price: num(t.entry_price),
-                      shape: long ? 'arrowUp' : 'arrowDown', color: colour, text: '#' + t.id});
+                      shape: long ? 'arrowUp' : 'arrowDown', color: colour, size: 1.2, text: '#' + t.id});
+        if (exitMs !== null) {   // entry to exit, so each exit reads with its entry
+          levels.push({from: from, to: to, price: num(t.entry_price), price2: num(t.exit_price), colour: colour,
+                       alpha: 0.55});
+        }
       }
       if (exitMs === null) {
         open.push(t);
@@ -194,19 +202,23 @@
       return {time: seconds(c.time_ms), open: num(c.open), high: num(c.high), low: num(c.low), close: num(c.close)};
     });
     var key = data.symbol + ' ' + data.interval;
-    var lastTime = this.times.length ? this.times[this.times.length - 1] : null;
     var times = data.candles.map(function (c) { return c.time_ms; });
-    var joins = lastTime !== null && key === this.key && times.indexOf(lastTime) >= 0;
-    if (joins) {   // the same chart: add the candles that closed since the last poll
+    var lastTime = this.times.length ? this.times[this.times.length - 1] : null;
+    var at = lastTime === null || key !== this.key ? -1 : times.indexOf(lastTime);
+    // the same chart, and not grown to twice the window: add the candles closed since the last poll. The
+    // series keeps its older candles, so `this.times` (the series' times) keeps them too: the bar indexes
+    // the zones and trades are drawn at must be the series' own
+    if (at >= 0 && this.times.length + times.length - at <= 2 * times.length + 50) {
       var self = this;
-      candles.slice(times.indexOf(lastTime) + 1).forEach(function (candle) { self.series.update(candle); });
+      candles.slice(at + 1).forEach(function (candle) { self.series.update(candle); });
+      this.times = this.times.concat(times.slice(at + 1));
     } else {
       this.series.setData(candles);
+      this.times = times;
       this.firstView(candles.length);
     }
     this.key = key;
-    this.times = times;
-    this.drawOverlays(data, times);
+    this.drawOverlays(data, this.times);
   };
 
   /* All the candles when they fit, else the newest ones at MIN_BAR_PIXELS each (scroll or pinch for more). */
@@ -226,7 +238,7 @@
     this.markers.setMarkers(zones.markers.concat(trades.markers).sort(function (a, b) { return a.time - b.time; }));
     this.openLines(trades.open);
     var parts = [data.symbol + ' ' + data.interval, data.candles.length + ' candles from ' + data.source,
-                 data.zones.length + ' zones', trades.drawn + ' of ' + data.trades.length + ' trades shown'];
+                 data.zones.length + ' zones', trades.drawn + ' of ' + data.trades.length + ' trades in these candles'];
     this.say(data.problem ? data.problem : parts.join(' · '), Boolean(data.problem));
     window.dashboardChart = {candles: data.candles.length, zones: data.zones.length, trades: trades.drawn,
                              symbol: data.symbol};
