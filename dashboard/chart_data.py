@@ -7,7 +7,8 @@
   the fair value gaps, order blocks, breakers and liquidity pools it still tracks at the last
   candle (`Engine.active_*`), each ending where `python -m ict plot` ends it (`ict.plot.zone_ends`:
   a filled gap), and the sweeps and runs of pools within the window;
-- trades: every position of the symbol in the journal (`journal.chart_reads`), open ones too.
+- trades: the symbol's positions in the journal held within those candles, open ones too
+  (`journal.chart_reads`); a poll costs a few rows, however long the journal.
 
 Display only: nothing here feeds a strategy. `ChartData.as_json` is the /api/chart answer:
 prices and money as decimal strings, times as epoch ms (`*_ms`) for the chart library.
@@ -26,7 +27,7 @@ from ict.intervals import INTERVAL_MS
 from ict.models import Candle
 from ict.plot import zone_ends
 from ict.settings import IctSettings
-from journal.chart_reads import ChartPosition, read_chart_journal
+from journal.chart_reads import ChartPosition, read_chart_journal, read_chart_positions
 from journal.journal import JournalError
 from runtime.settings import Settings
 
@@ -64,8 +65,9 @@ class Zone:
 @dataclass(frozen=True)
 class ChartData:
     """The chart of `symbol` at `interval` ("1m", "1h"): `candles` oldest first, `zones`, `trades`
-    (every position of the symbol, oldest first); `mode` of the settings; `source` the candle file
-    or REST host; `problem` one line when candles or the journal could not be read, else None."""
+    (the symbol's positions held within the candles, and those waiting for their entry; oldest first),
+    `trades_total` (the symbol's positions in the whole journal); `mode` of the settings; `source` the
+    candle file or REST host; `problem` one line when candles or the journal could not be read, else None."""
 
     symbol: str
     interval: str
@@ -74,6 +76,7 @@ class ChartData:
     candles: tuple[Candle, ...]
     zones: tuple[Zone, ...]
     trades: tuple[ChartPosition, ...]
+    trades_total: int = 0
     problem: str | None = None
 
     def as_json(self) -> dict[str, Any]:
@@ -86,30 +89,36 @@ class ChartData:
                              "low": price_text(c.low), "close": price_text(c.close), "volume": price_text(c.volume)}
                             for c in self.candles],
                 "zones": [_zone_json(zone) for zone in self.zones],
-                "trades": [_trade_json(trade) for trade in self.trades]}
+                "trades": [_trade_json(trade) for trade in self.trades], "trades_total": self.trades_total}
 
 
 def build_chart(settings: Settings, journal_path: Path, source: CandleSource, symbol: str, interval: str,
                 limit: int) -> ChartData:
     """The chart of `symbol` at `interval`, the last `limit` closed candles. Never raises for a
     missing or unreadable journal or candle source: `problem` says it in one line."""
-    trades: tuple[ChartPosition, ...] = ()
-    end_ms = None
-    problems = []
-    try:
-        journal = read_chart_journal(journal_path, symbol)
-    except JournalError as exc:   # the chart still draws the candles and zones
-        journal = None
-        problems.append(f"{exc}; trades not shown")
-    if journal is not None:
-        trades = journal.positions
-        if settings.mode == "replay" and journal.mode == "replay":
-            end_ms = journal.last_ms
+    problems: list[str] = []
+    journal = _journal_reading(problems, read_chart_journal, journal_path, symbol)
+    end_ms = journal.last_ms if journal and settings.mode == "replay" and journal.mode == "replay" else None
     window = source.window(symbol, interval, limit, end_ms)
     if window.problem:
         problems.insert(0, window.problem)
+    trades: list[ChartPosition] = []
+    if journal and journal.positions and window.candles:
+        first, last = window.candles[0].open_time, window.candles[-1].open_time + INTERVAL_MS[interval]
+        trades = _journal_reading(problems, read_chart_positions, journal_path, symbol, first, last) or []
     return ChartData(symbol, interval, settings.mode, window.source, window.candles,
-                     tuple(active_zones(window.candles, settings.ict)), trades, "; ".join(problems) or None)
+                     tuple(active_zones(window.candles, settings.ict)), tuple(trades),
+                     journal.positions if journal else 0, "; ".join(problems) or None)
+
+
+def _journal_reading(problems: list[str], read, *args):
+    """`read(*args)`, or None with the journal's one line added to `problems`: the chart still draws
+    the candles and zones of a journal it cannot read."""
+    try:
+        return read(*args)
+    except JournalError as exc:
+        problems.append(f"{exc}; trades not shown")
+        return None
 
 
 def active_zones(candles: Sequence[Candle], settings: IctSettings) -> list[Zone]:

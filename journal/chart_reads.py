@@ -1,5 +1,6 @@
-"""The journal's reads for the dashboard's chart: every position of one symbol, the mode that wrote
-the journal, and the last time the journal mentions that symbol (`read_chart_journal`: all three).
+"""The journal's reads for the dashboard's chart: the mode that wrote the journal, the last time it
+mentions a symbol and how many positions that symbol has (`read_chart_journal`), then the symbol's
+positions held within the candles shown, open ones included (`read_chart_positions`).
 
 Read-only: `open_read_only` never creates the journal, nor -wal/-shm files of its own (the rule of
 `journal.health`), so the dashboard can read a journal a running bot writes, or a replay journal.
@@ -8,13 +9,15 @@ Times come back as epoch ms (UTC), decimal text as Decimal, a NULL as None.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Iterator
 
 from journal.health import _read_only_options
 from journal.journal import JournalError
-from journal.values import decimal_or_none, epoch_ms, epoch_or_none
+from journal.values import decimal_or_none, epoch_ms, epoch_or_none, iso_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,23 +52,40 @@ class ChartPosition:
 
 @dataclass(frozen=True)
 class ChartJournal:
-    """What the chart needs from the journal for one symbol: its `positions` (oldest first), the
-    journal's `mode` (None when unclaimed) and `last_ms` (`last_time_of`)."""
+    """What the chart needs to know of the journal for one symbol before it picks its candles: the
+    journal's `mode` (None when unclaimed), `last_ms` (`last_time_of`) and `positions`, how many
+    positions the symbol has in all."""
 
-    positions: tuple[ChartPosition, ...]
     mode: str | None
     last_ms: int | None
+    positions: int
 
 
 def read_chart_journal(path: str | Path, symbol: str) -> ChartJournal | None:
-    """`ChartJournal` of `symbol` from the journal at `path`, read in one read-only connection;
-    None when there is no journal file yet. Raises JournalError (one line) when it cannot be read."""
+    """`ChartJournal` of `symbol` from the journal at `path`; None when there is no journal file
+    yet. Raises JournalError (one line) when it cannot be read."""
     if not Path(path).is_file():
         return None
+    with _reading(path) as connection:
+        count = connection.execute("SELECT COUNT(*) FROM positions WHERE symbol = ?", (symbol,)).fetchone()[0]
+        return ChartJournal(journal_mode(connection), last_time_of(connection, symbol), count)
+
+
+def read_chart_positions(path: str | Path, symbol: str, from_ms: int, to_ms: int) -> list[ChartPosition]:
+    """The positions of `symbol` in the journal at `path` that were held at some time in
+    [from_ms, to_ms) (entered before `to_ms`, not closed before `from_ms`), and those still waiting
+    for their entry; oldest first. [] without a journal file; JournalError (one line) when unreadable."""
+    if not Path(path).is_file():
+        return []
+    with _reading(path) as connection:
+        return chart_positions(connection, symbol, from_ms, to_ms)
+
+
+@contextmanager
+def _reading(path: str | Path) -> Iterator[sqlite3.Connection]:
     connection = open_read_only(path)
     try:
-        return ChartJournal(tuple(chart_positions(connection, symbol)), journal_mode(connection),
-                            last_time_of(connection, symbol))
+        yield connection
     except (sqlite3.Error, ValueError, ArithmeticError) as exc:   # ValueError, ArithmeticError: a damaged row
         raise JournalError(f"journal {path} cannot be read ({type(exc).__name__}: {exc})") from None
     finally:
@@ -86,12 +106,13 @@ def open_read_only(path: str | Path) -> sqlite3.Connection:
     return connection
 
 
-def chart_positions(connection: sqlite3.Connection, symbol: str) -> list[ChartPosition]:
-    """Every position of `symbol`, oldest first, open ones included."""
+def chart_positions(connection: sqlite3.Connection, symbol: str, from_ms: int, to_ms: int) -> list[ChartPosition]:
+    """See `read_chart_positions`. (ISO-8601 text of one format sorts as the times do.)"""
     rows = connection.execute(
         "SELECT id, symbol, side, strategy, state, quantity, entry_price, stop_price, take_profit_price, opened_at, "
-        "closed_at, exit_price, close_reason, realized_pnl, fees FROM positions WHERE symbol = ? ORDER BY id",
-        (symbol,)).fetchall()
+        "closed_at, exit_price, close_reason, realized_pnl, fees FROM positions WHERE symbol = ? AND "
+        "((opened_at < ? AND (closed_at IS NULL OR closed_at >= ?)) OR (opened_at IS NULL AND state != 'CLOSED')) "
+        "ORDER BY id", (symbol, iso_time(to_ms), iso_time(from_ms))).fetchall()
     return [ChartPosition(row["id"], row["symbol"], row["side"], row["strategy"], row["state"], Decimal(row["quantity"]),
                           decimal_or_none(row["entry_price"]), Decimal(row["stop_price"]),
                           Decimal(row["take_profit_price"]), epoch_or_none(row["opened_at"]),

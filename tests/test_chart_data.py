@@ -54,7 +54,7 @@ def test_chart_replay_trades_match_the_journals_positions_rows(write_settings, d
     journal = Journal.open(journal_path, "replay", durable=False, fresh=True)
     run_replay(settings, day_candles, journal)
     journal.close()
-    chart = build_chart(settings, journal_path, ReplayCandles(settings), "BTCUSDT", "1m", 500)
+    chart = build_chart(settings, journal_path, ReplayCandles(settings), "BTCUSDT", "1m", 1440)   # the whole day
     rows = sqlite3.connect(journal_path).execute(
         "SELECT id, side, entry_price, stop_price, take_profit_price, exit_price, opened_at, closed_at, close_reason "
         "FROM positions WHERE symbol = 'BTCUSDT' ORDER BY id").fetchall()
@@ -65,6 +65,21 @@ def test_chart_replay_trades_match_the_journals_positions_rows(write_settings, d
     first = chart.trades[0]
     assert (first.opened_at_ms, first.closed_at_ms) == (1651795620000, 1651795740000)   # 00:07 and 00:09 UTC
     assert chart.candles[-1] == day_candles[-1]   # the replay ran to the end of the file
+    assert chart.trades_total == 21
+
+
+def test_chart_trades_are_those_held_within_the_candles_shown(write_settings, day_candles, tmp_path):
+    settings = load_settings(write_settings())
+    journal_path = tmp_path / "journal.db"
+    journal = Journal.open(journal_path, "replay", durable=False, fresh=True)
+    run_replay(settings, day_candles, journal)
+    journal.close()
+    rows = sqlite3.connect(journal_path).execute("SELECT id, opened_at, closed_at FROM positions ORDER BY id").fetchall()
+    # the last 900 candles open at 09:00 UTC: the positions entered before their end and closed at or after 09:00
+    chart = build_chart(settings, journal_path, ReplayCandles(settings), "BTCUSDT", "1m", 900)
+    assert chart.candles[0].open_time == 1651827600000   # 2022-05-06 09:00 UTC
+    assert [t.id for t in chart.trades] == [r[0] for r in rows if r[2] >= "2022-05-06T09:00:00.000Z"]
+    assert 0 < len(chart.trades) < chart.trades_total == 21
 
 
 def test_chart_journal_that_is_not_a_journal_gives_one_line_and_still_the_candles(write_settings, tmp_path):

@@ -44,13 +44,14 @@ def test_chart_page_is_200_with_the_chart_div_and_the_vendored_library(replayed)
 
 def test_chart_api_answer_has_candles_zones_and_trades_with_prices_as_decimal_strings(replayed, day_candles):
     client, journal_path = replayed
-    answer = client.get("/api/chart?symbol=BTCUSDT&interval=1m&limit=120")
+    answer = client.get("/api/chart?symbol=BTCUSDT&interval=1m&limit=1440")
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
     data = answer.get_json()
-    assert set(data) == {"symbol", "interval", "interval_ms", "mode", "source", "problem", "candles", "zones", "trades"}
+    assert set(data) == {"symbol", "interval", "interval_ms", "mode", "source", "problem", "candles", "zones", "trades",
+                         "trades_total"}
     assert (data["symbol"], data["interval"], data["interval_ms"], data["mode"], data["problem"]) == \
         ("BTCUSDT", "1m", 60_000, "replay", None)
-    assert [c["time_ms"] for c in data["candles"]] == [c.open_time for c in day_candles[-120:]]
+    assert [c["time_ms"] for c in data["candles"]] == [c.open_time for c in day_candles]
     assert data["candles"][-1] == {"time_ms": 1651881540000, "open": "36004.8", "high": "36009.7", "low": "35991",
                                    "close": "35995.3", "volume": "35.97"}
     zone = data["zones"][0]
@@ -61,6 +62,7 @@ def test_chart_api_answer_has_candles_zones_and_trades_with_prices_as_decimal_st
         "ORDER BY id").fetchall()
     assert [(t["id"], t["entry_price"], t["stop_price"], t["take_profit_price"], t["exit_price"], t["quantity"],
              t["realized_pnl"], t["fees"]) for t in data["trades"]] == [tuple(row) for row in rows]
+    assert data["trades_total"] == len(rows) == 21
     assert all(isinstance(t["entry_ms"], int) for t in data["trades"])
 
 
@@ -102,7 +104,8 @@ def test_chart_of_several_symbols_offers_each_symbols_own_intervals(tmp_path):
     page = client.get("/chart?symbol=ETHUSDT").get_data(as_text=True)
     assert '<option value="1h" selected>1h</option><option value="4h">4h</option>' in page
     data = client.get("/api/chart?symbol=ETHUSDT&interval=4h&limit=50").get_json()
-    assert (data["symbol"], data["interval_ms"], len(data["candles"]), data["trades"]) == ("ETHUSDT", 14_400_000, 50, [])
+    assert (data["symbol"], data["interval_ms"], len(data["candles"]), data["trades"], data["trades_total"]) == \
+        ("ETHUSDT", 14_400_000, 50, [], 0)
     assert {c["time_ms"] % 14_400_000 for c in data["candles"]} == {0}   # the 1h file made into UTC 4h candles
     assert client.get("/api/chart?symbol=ETHUSDT&interval=1m").get_json() == {
         "error": "interval 1m is not one the strategies of ETHUSDT use; use one of 1h, 4h"}
