@@ -113,9 +113,8 @@
   };
 
   /* ----- turning the JSON into drawings ------------------------------------------------------------ */
-  function zoneDrawings(zones, times, interval) {
+  function zoneDrawings(zones, times) {
     var boxes = [], levels = [], markers = [];
-    var last = times.length - 1;
     zones.forEach(function (zone) {
       var from = Math.max(barIndex(times, zone.start_ms), 0);
       var to = zone.end_ms === null ? null : barIndex(times, zone.end_ms);
@@ -132,7 +131,7 @@
       } else if ((zone.kind === 'sweep' || zone.kind === 'run') && barIndex(times, zone.start_ms) >= 0) {
         // a buy-side take (the wick or close went up through the pool) sits above the bar
         var above = (zone.kind === 'sweep') !== bull;
-        markers.push({time: seconds(times[Math.min(barIndex(times, zone.start_ms), last)]), shape: 'square', size: 0.6,
+        markers.push({time: seconds(times[barIndex(times, zone.start_ms)]), shape: 'square', size: 0.6,
                       position: above ? 'aboveBar' : 'belowBar', color: TAKE_COLOUR, text: zone.kind});
       }
     });
@@ -230,7 +229,7 @@
 
   ChartPage.prototype.drawOverlays = function (data, times) {
     var interval = data.interval_ms;
-    var zones = times.length ? zoneDrawings(data.zones, times, interval) : {boxes: [], levels: [], markers: []};
+    var zones = times.length ? zoneDrawings(data.zones, times) : {boxes: [], levels: [], markers: []};
     var trades = times.length ? tradeDrawings(data.trades, times, interval) : {levels: [], markers: [], open: [], drawn: 0};
     var keep = [];
     trades.open.forEach(function (t) { keep.push(num(t.stop_price), num(t.take_profit_price)); });
