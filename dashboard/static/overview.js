@@ -27,7 +27,8 @@
     if (key === drawn || !window.LightweightCharts) { return; }
     if (!chart) {
       chart = LightweightCharts.createChart(box, {
-        autoSize: true, layout: { background: { color: "#171d24" }, textColor: "#d8dee6" },
+        // the library's logo needs an inline style the dashboard's CSP refuses: the page carries the attribution
+        autoSize: true, layout: { background: { color: "#171d24" }, textColor: "#d8dee6", attributionLogo: false },
         grid: { vertLines: { color: "#2a323c" }, horzLines: { color: "#2a323c" } },
         timeScale: { timeVisible: true, secondsVisible: false } });
       series = chart.addSeries(LightweightCharts.LineSeries, { color: "#4c8dff", lineWidth: 2 });
