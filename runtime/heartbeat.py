@@ -70,6 +70,8 @@ class HeartbeatWriter:
         self._candles: dict[tuple[str, str], tuple[int, Decimal]] = {}   # (symbol, interval) -> (open time, close)
         self._marks: dict[tuple[str, str], MarketMark] = {}               # as last written
         self._last_beat_ms: int | None = None
+        self.state_of: Callable[[], str] = lambda: "running"          # the trader's: "running" or "paused"
+        self.balance_of: Callable[[], Decimal | None] = lambda: None   # the wallet balance (USDT), None when unknown
 
     def note_candle(self, symbol: str, interval: str, open_time_ms: int, close: Decimal) -> None:
         """Keep the closed candle of `symbol` and `interval` ("1m") that opened at `open_time_ms`
@@ -89,12 +91,13 @@ class HeartbeatWriter:
                 self._marks[(symbol, interval)] = MarketMark(symbol, interval, open_time_ms, close, now_ms)
         return list(self._marks.values())
 
-    def beat(self, now_ms: int, state: str = "running", force: bool = False) -> bool:
-        """Write a beat when one is due (or `force`); return True when one was written."""
+    def beat(self, now_ms: int, state: str | None = None, force: bool = False) -> bool:
+        """Write a beat when one is due (or `force`); return True when one was written. `state`
+        None: `state_of()` ("running" or "paused")."""
         if not force and self._last_beat_ms is not None and now_ms - self._last_beat_ms < self.interval_ms:
             return False
         beat = Heartbeat(now_ms, self.started_at_ms, os.getpid(), self.mode, self.symbol, self.interval_seconds,
-                         self.last_candle_ms, self.last_price, state)
+                         self.last_candle_ms, self.last_price, state or self.state_of(), self.balance_of())
         write_heartbeat(self.journal, beat, self.errors.take(), self.marks(now_ms))
         self._last_beat_ms = now_ms
         return True

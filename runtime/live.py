@@ -43,6 +43,7 @@ from trade.snapshot import TraderSnapshot
 from trade.symbol_rules import to_decimal
 from runtime.threaded_runner import Lane, PositionsChanged, ThreadedRunner
 from runtime import systemd_notify
+from runtime.commands import CommandDesk
 from runtime.heartbeat import ErrorCollector, HeartbeatWriter
 from runtime.pulse import Pulse
 from runtime.notify import ErrorAlerts, TradeNotices, build_notifier, messages
@@ -115,6 +116,8 @@ def _run_live(settings: Settings, stop: threading.Event, redact: RedactSecrets |
         trader = Trader(exchange, journal, settings.risk, wall_ms, limit_entry_timeout_ms=slots[0].limit_entry_timeout_ms,
                         reconcile_every_ms=None if private is None else RECONCILE_EVERY_MS, interval_ms=settings.interval_ms,
                         listener=TradeNotices(notifier), slots=slots)
+        heartbeat.state_of = lambda: "paused" if trader.paused else "running"
+        heartbeat.balance_of = lambda: _balance(exchange)
         recover(trader, journal, symbols)   # paper: against the simulated account rebuilt from the journal
         return _trade(settings, stop, trader, exchange, market_data, private, ws_base, journal, redact,
                       Monitoring(heartbeat, notifier, alerts))
@@ -191,8 +194,16 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
     daily = None
     if settings.notify.telegram:
         daily = DailySummary(journal, notifier, settings.notify.daily_summary_utc, wall_ms(), lambda: _balance(exchange))
+    stopped_by: list[str] = []   # why a command stopped the bot, for its last heartbeat
+
+    def stop_from_command(why: str) -> None:
+        log.warning("stop requested %s: finishing the current step", why)
+        stopped_by.append(why)
+        stop.set()
+
+    commands = CommandDesk(journal, trader, settings.path, stop_from_command)
     pulse = Pulse(heartbeat, lambda: market is not None and time.monotonic() - market.last_data_at < silence_seconds,
-                  systemd_notify.watchdog_interval_seconds(), wall_ms, daily=daily)
+                  systemd_notify.watchdog_interval_seconds(), wall_ms, daily=daily, commands=commands)
     filled_until = {symbol: warmups[(symbol, interval)][-1].open_time + INTERVAL_MS[interval]
                     for symbol, interval in fill_feeds.items() if (symbol, interval) in warmups}
     runner = ThreadedRunner(lanes, trader, on_candle=on_candle, pulse=pulse, filled_until=filled_until)
@@ -239,7 +250,8 @@ def _trade(settings, stop, trader, exchange, market_data, private, ws_base, jour
         thread.stop()
     runner.stop()
     if runner.trader_finished():   # the trader thread no longer writes the journal: the last beat is ours to write
-        heartbeat.stopped(wall_ms(), "after a failure" if runner.failure is not None else "cleanly")
+        heartbeat.stopped(wall_ms(), "after a failure" if runner.failure is not None
+                          else f"cleanly, {stopped_by[0]}" if stopped_by else "cleanly")
     held = trader.snapshot.positions
     unprotected = 0 if isinstance(exchange, PaperExchange) else sum(1 for p in held if p.open_quantity > 0 and not p.has_live_stop)
     notifier.send(messages.stopped(settings.mode, traded, len(held), unprotected,

@@ -30,16 +30,20 @@ class Pulse:
     - `clock_ms()`: wall-clock epoch ms.
     - `daily`: anything with `tick(now_ms)` that must run on the trader thread now and then (the
       daily summary message, which reads the journal), or None.
+    - `commands`: the dashboard's commands (runtime/commands.py `CommandDesk`), answered at every
+      tick before the beat; a beat follows at once when one was applied. None: no commands.
     """
 
     def __init__(self, heartbeat: HeartbeatWriter, market_fresh: Callable[[], bool], watchdog_seconds: float | None,
-                 clock_ms: Callable[[], int], send: Callable[..., bool] = systemd_notify.notify, daily=None) -> None:
+                 clock_ms: Callable[[], int], send: Callable[..., bool] = systemd_notify.notify, daily=None,
+                 commands=None) -> None:
         self.heartbeat = heartbeat
         self.market_fresh = market_fresh
         self.watchdog_every_ms = None if watchdog_seconds is None else max(1, int(watchdog_seconds * 500))
         self.clock_ms = clock_ms
         self.send = send
         self.daily = daily
+        self.commands = commands
         self._last_ping_ms: int | None = None
         self._stale_logged = False
 
@@ -49,8 +53,14 @@ class Pulse:
 
     def tick(self) -> None:
         now = self.clock_ms()
+        applied = False
+        if self.commands is not None:
+            try:
+                applied = self.commands.tick(now)
+            except Exception:   # a command that fails must not stop the trader; it stays pending and is logged
+                log.error("dashboard commands: could not be read or answered", exc_info=True)
         try:
-            self.heartbeat.beat(now)
+            self.heartbeat.beat(now, force=applied)
         except Exception:   # a failed beat must not stop the trader; `status` will call the bot stale
             log.error("heartbeat: could not write to the journal", exc_info=True)
         if self.daily is not None:

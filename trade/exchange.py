@@ -26,6 +26,10 @@ class Exchange(Protocol):
     def available_balance(self) -> Decimal:
         """USDT free for new margin."""
 
+    def change_leverage(self, leverage: int) -> None:
+        """Set `leverage` for every symbol this exchange was prepared for (a change from the
+        dashboard). Raises trade.errors.ExchangeFatal when a symbol's bracket does not allow it."""
+
     def on_tick(self) -> None:
         """Called about once a second from the trader thread: refresh cached account data."""
 

@@ -101,9 +101,17 @@ class IntentHandling:
             self._actions.append(("cancel", entry))
 
     def _close_intent(self, intent: ClosePosition, position: Position) -> None:
+        if not self.close_position(position, "strategy_close", f"strategy: {intent.reason}"):
+            self._refuse_intent(intent, position.strategy, position, "CANNOT_CLOSE",
+                                f"position {position.id} is {position.state.value} holding {position.open_quantity}")
+
+    def close_position(self, position: Position, close_reason: str, detail: str) -> bool:
+        """Journal and queue the close of `position` at market (or the cancel of its resting entry,
+        when nothing is held yet); False when its state allows neither (nothing journaled).
+        `close_reason` goes to positions.close_reason, `detail` to the transition row.
+        The caller runs the queued actions (`_run_actions`)."""
         entry = position.orders.get(OrderRole.ENTRY)
         resting = entry is not None and entry.is_open and entry.status is not OrderStatus.INTENT
-        detail = f"strategy: {intent.reason}"
         with self.journal.transaction():
             if position.state is ENTERING and position.filled_entry_quantity == 0 and resting:
                 assert entry is not None  # resting: the entry is there and open
@@ -114,11 +122,11 @@ class IntentHandling:
                     assert entry is not None  # resting: the entry is there and open
                     self._actions.append(("cancel", entry))
                     detail += f"; the rest of entry {entry.client_order_id} is cancelled"
-                position.close_reason = "strategy_close"
+                position.close_reason = close_reason
                 self._start_exit(position, "close_requested", detail)
             else:
-                self._refuse_intent(intent, position.strategy, position, "CANNOT_CLOSE",
-                                    f"position {position.id} is {position.state.value} holding {position.open_quantity}")
+                return False
+        return True
 
     def _move_stop_intent(self, intent: MoveStop, position: Position) -> None:
         rules = self.exchange.symbol_rules(position.symbol)

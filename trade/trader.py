@@ -29,6 +29,7 @@ from trade.account_truth import AccountTruth, is_reduce_only_refusal
 from trade.exchange import Exchange
 from trade.fills import book_fill, new_fills, quantity_of
 from trade.intents import IntentHandling
+from trade.manual_control import ManualControl
 from trade.order_desk import OrderDesk
 from trade.protection_guard import ProtectionGuard
 from trade.models import ZERO, Order, OrderRole, OrderStatus, OrderType, OrderUpdate, TradeFill
@@ -46,7 +47,7 @@ CLOSE_TRIGGERS = {OrderRole.STOP: ("stop_filled", "stop_loss"), OrderRole.TAKE_P
                   OrderRole.EXIT: ("exit_filled", "exit"), OrderRole.OUTSIDE: ("closed_outside", "closed_outside_bot")}
 
 
-class Trader(IntentHandling):
+class Trader(IntentHandling, ManualControl):
     """Signals in, orders out. Build one per run; call `on_signal` (or `on_intent`),
     `on_order_update`, `on_tick`. After each, `snapshot` holds what other threads may read.
 
@@ -101,8 +102,9 @@ class Trader(IntentHandling):
         side, the trader's interval and timeout), or journal why not."""
         rules = self.exchange.symbol_rules(signal.symbol)
         open_sides = [(p.symbol, p.side) for p in self.positions.values()]
-        sized = size_entry(signal, rules, self.risk, self._balances, open_sides, self.exchange.hedge_mode,
-                           sides=None if slot is None else slot.sides, open_risk=self._open_risk)
+        sized = self.paused_refusal() or size_entry(signal, rules, self.risk, self._balances, open_sides,
+                                                    self.exchange.hedge_mode, sides=None if slot is None else slot.sides,
+                                                    open_risk=self._open_risk)
         now = self.clock()
         record = SignalRecord(now, signal.candle_time, signal.symbol, signal.side.value, signal.entry_type.value,
                               str(signal.entry_price), str(signal.stop_price), str(signal.take_profit_price), signal.strategy,

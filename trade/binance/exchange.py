@@ -45,6 +45,7 @@ class BinanceExchange:
         self.taker_fee = Decimal("0.0005")
         self.maker_fee = Decimal("0.0002")
         self.fees: dict[str, tuple[Decimal, Decimal]] = {}   # symbol -> (maker, taker), read by `prepare`
+        self.prepared: list[str] = []   # the symbols `prepare` set up, in its order
         self._balances = (ZERO, ZERO)
         self._balances_at = float("-inf")
 
@@ -55,13 +56,21 @@ class BinanceExchange:
         self.rest.sync_time()
         self.hedge_mode = read_position_mode(self.rest)
         log.info("position mode: %s", "hedge (LONG and SHORT held apart)" if self.hedge_mode else "one-way")
-        for symbol in [symbols] if isinstance(symbols, str) else symbols:
+        self.prepared = [symbols] if isinstance(symbols, str) else list(symbols)
+        for symbol in self.prepared:
             self.load_rules(symbol)
             config = read_symbol_config(self.rest, symbol)
             ensure_margin_type(self.rest, symbol, margin_type, config)
             ensure_leverage(self.rest, symbol, leverage, config)
             self._read_fees(symbol)
         log.info("wallet balance %s USDT, available %s USDT", self.wallet_balance(), self.available_balance())
+
+    def change_leverage(self, leverage: int) -> None:
+        """Set `leverage` on every symbol `prepare` set up (binance.md §5: checked against the
+        symbol's brackets). Raises ExchangeFatal above a bracket's maximum, OrderRejected when
+        Binance refuses it (e.g. too little margin for an open position at a lower leverage)."""
+        for symbol in self.prepared:
+            ensure_leverage(self.rest, symbol, leverage, None)
 
     def _read_fees(self, symbol: str) -> None:
         """`symbol`'s commission rates into `fees` (and `maker_fee`/`taker_fee`, the last read)."""

@@ -137,6 +137,10 @@ class SimulatedExchange:
     def symbol_rules(self, symbol: str) -> SymbolRules:
         return self._rules[symbol]
 
+    def change_leverage(self, leverage: int) -> None:
+        """The margin of positions opened from now on is notional / `leverage`."""
+        self._leverage = Decimal(leverage)
+
     def wallet_balance(self) -> Decimal:
         return self._wallet
 

@@ -1,0 +1,217 @@
+"""The dashboard's commands as the bot applies them (#12): pause and resume, close one or all,
+stop, a risk change checked like settings.toml and written back keeping its comments, stale
+commands expired; each answered once in the journal's `commands` table."""
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from journal.commands import append_command, paused_since, recent_commands
+from journal.journal import Journal
+from runtime.commands import EXPIRE_MS, CommandDesk
+from runtime.settings import load_settings
+from tests.test_trader import Harness, long_signal
+from trade.simulated.exchange import SimulatedExchange
+from trade.symbol_rules import SymbolRules
+
+NOW = 1_764_504_000_000   # 2025-11-30T12:00:00Z
+
+
+@pytest.fixture
+def setup(tmp_path, write_settings):
+    path = tmp_path / "journal.db"
+    journal = Journal.open(path, "paper")
+    harness = Harness(journal)
+    stops: list[str] = []
+    settings_file = write_settings()
+    desk = CommandDesk(journal, harness.trader, settings_file, stops.append)
+    yield path, journal, harness, desk, stops, settings_file
+    journal.close()
+
+
+def answers(journal):
+    return [(r["kind"], r["status"], r["result"]) for r in journal.rows("SELECT * FROM commands ORDER BY id")]
+
+
+def send(path, kind, target="", value="", at=NOW):
+    return append_command(path, kind, target, value, at)
+
+
+def test_pause_refuses_the_next_signal_as_paused_and_resume_trades_again(setup):
+    path, journal, h, desk, _, _ = setup
+    send(path, "pause")
+    assert desk.tick(NOW + 500) is True
+    assert h.trader.on_signal(long_signal()) is None
+    refused = journal.rows("SELECT accepted, refusal FROM signals")
+    assert refused == [{"accepted": 0, "refusal": "PAUSED: new entries are paused from the dashboard; resume there to trade again"}]
+    send(path, "resume", at=NOW + 1000)
+    desk.tick(NOW + 1500)
+    assert h.trader.on_signal(long_signal()) is not None
+    assert [a[:2] for a in answers(journal)] == [("pause", "applied"), ("resume", "applied")]
+
+
+def test_paused_bot_keeps_its_stop_and_target_working(setup):
+    path, journal, h, desk, _, _ = setup
+    h.trader.on_signal(long_signal())              # stop 98, target 104
+    h.candle(100, 100.5, 99.5, 100)                # entry fills, protection goes out
+    send(path, "pause")
+    desk.tick(NOW)
+    h.candle(100, 105, 99.5, 104)                  # the target trades while paused
+    assert journal.rows("SELECT state, close_reason FROM positions") == [{"state": "CLOSED", "close_reason": "take_profit"}]
+
+
+def test_pause_is_kept_across_a_restart_until_resumed(setup):
+    path, journal, h, desk, stops, settings_file = setup
+    send(path, "pause")
+    desk.tick(NOW + 100)
+    assert paused_since(journal) == NOW + 100
+    again = Harness(journal)
+    CommandDesk(journal, again.trader, settings_file, stops.append)
+    assert again.trader.paused and again.trader.on_signal(long_signal()) is None
+
+
+def test_close_position_closes_at_market_with_reason_manual_close(setup):
+    path, journal, h, desk, _, _ = setup
+    h.trader.on_signal(long_signal())
+    h.candle(100, 100.5, 99.5, 100)
+    send(path, "close_position", "1")
+    desk.tick(NOW)
+    h.candle(101, 101.5, 100.5, 101)               # the exit fills at this open
+    row = journal.rows("SELECT state, close_reason, exit_price FROM positions")[0]
+    assert row == {"state": "CLOSED", "close_reason": "manual_close", "exit_price": "101"}
+    assert answers(journal) == [("close_position", "applied", "position 1 BTCUSDT LONG: closing at market")]
+
+
+def test_close_of_an_unknown_or_bad_position_is_rejected_with_one_line(setup):
+    path, journal, h, desk, _, _ = setup
+    send(path, "close_position", "7")
+    send(path, "close_position", "x")
+    desk.tick(NOW)
+    assert answers(journal) == [
+        ("close_position", "rejected", "position 7 is not open in this bot (closed already, or never its own)"),
+        ("close_position", "rejected", "position 'x' is not a position id")]
+
+
+def test_close_all_closes_every_position(tmp_path, write_settings):
+    journal = Journal.open(tmp_path / "j.db", "paper")
+    rules = [SymbolRules("BTCUSDT", D("0.1"), D("0.001"), D("0.001"), D("5")),
+             SymbolRules("ETHUSDT", D("0.01"), D("0.001"), D("0.001"), D("5"))]
+    h = Harness(journal, SimulatedExchange(rules, D(10_000), leverage=10))
+    desk = CommandDesk(journal, h.trader, write_settings(), lambda why: None)
+    h.trader.on_signal(long_signal())
+    h.candle(100, 100.5, 99.5, 100)
+    send(tmp_path / "j.db", "close_all")
+    desk.tick(NOW)
+    h.candle(101, 101.5, 100.5, 101)
+    assert journal.rows("SELECT state, close_reason FROM positions") == [{"state": "CLOSED", "close_reason": "manual_close"}]
+    assert answers(journal) == [("close_all", "applied", "closing 1 position(s) at market: 1")]
+    journal.close()
+
+
+def test_stop_asks_the_bot_to_stop(setup):
+    path, journal, h, desk, stops, _ = setup
+    send(path, "stop")
+    desk.tick(NOW)
+    assert stops == ["from the dashboard"] and answers(journal)[0][1] == "applied"
+
+
+def test_set_risk_is_used_for_the_next_signal_and_kept_in_settings_toml_with_its_comments(setup):
+    path, journal, h, desk, _, settings_file = setup
+    before = settings_file.read_text(encoding="utf-8")
+    send(path, "set_risk", "loss_per_trade_percent", "0.5")
+    desk.tick(NOW)
+    assert h.trader.risk.loss_per_trade_percent == D("0.5")
+    h.trader.on_signal(long_signal())              # 0.5 % of 10,000 = 50 USDT over a 2 USDT stop: 25
+    assert journal.rows("SELECT quantity FROM positions") == [{"quantity": "25"}]
+    after = settings_file.read_text(encoding="utf-8")
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    assert len(before.splitlines()) == len(after.splitlines()) and len(changed) == 1
+    assert changed[0][1].startswith("loss_per_trade_percent = 0.5  # USDT lost if the stop is hit")
+    assert load_settings(settings_file).risk.loss_per_trade_percent == D("0.5")
+
+
+def test_set_risk_fixed_loss_replaces_the_percent(setup):
+    path, journal, h, desk, _, settings_file = setup
+    send(path, "set_risk", "fixed_loss_usdt", "20")
+    desk.tick(NOW)
+    risk = load_settings(settings_file).risk
+    assert (risk.fixed_loss_usdt, risk.loss_per_trade_percent) == (D(20), None)
+    assert (h.trader.risk.fixed_loss_usdt, h.trader.risk.loss_per_trade_percent) == (D(20), None)
+    assert "# fixed_loss_usdt = 10        # ...or a fixed USDT loss" in settings_file.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("key, value, line", [
+    ("leverage", "200", "[risk] leverage = 200 is out of range; use a whole number from 1 to 125"),
+    ("loss_per_trade_percent", "12", "[risk] loss_per_trade_percent = 12 is out of range; use a number above 0 and at most 10"),
+    ("max_positions", "two", '[risk] max_positions = "two" has the wrong type; use a whole number from 1 to 100'),
+    ("margin_type", "CROSSED", "[risk] margin_type cannot be changed from the dashboard; change one of "
+                               "loss_per_trade_percent, fixed_loss_usdt, max_positions, leverage"),
+])
+def test_set_risk_out_of_range_is_rejected_with_the_settings_line_and_nothing_changes(setup, key, value, line):
+    path, journal, h, desk, _, settings_file = setup
+    before = settings_file.read_text(encoding="utf-8")
+    risk = h.trader.risk
+    send(path, "set_risk", key, value)
+    desk.tick(NOW)
+    assert answers(journal) == [("set_risk", "rejected", line)]
+    assert settings_file.read_text(encoding="utf-8") == before and h.trader.risk == risk
+
+
+def test_set_leverage_goes_to_the_exchange_and_the_file(setup):
+    path, journal, h, desk, _, settings_file = setup
+    send(path, "set_risk", "leverage", "3")
+    desk.tick(NOW)
+    assert h.trader.risk.leverage == 3 and h.exchange._leverage == 3
+    assert load_settings(settings_file).risk.leverage == 3
+
+
+def test_command_sent_while_no_bot_ran_expires_unapplied(setup):
+    path, journal, h, desk, stops, _ = setup
+    send(path, "stop", at=NOW)
+    desk.tick(NOW + EXPIRE_MS + 1)
+    assert stops == [] and answers(journal) == [
+        ("stop", "expired", "sent while no bot was running; not carried out (send it again)")]
+
+
+def test_each_command_is_answered_once(setup):
+    path, journal, h, desk, _, _ = setup
+    send(path, "pause")
+    desk.tick(NOW)
+    assert desk.tick(NOW + 1000) is False
+    assert len(journal.rows("SELECT * FROM commands")) == 1
+
+
+def test_recent_commands_newest_first(setup):
+    path, journal, h, desk, _, _ = setup
+    first, second = send(path, "pause"), send(path, "resume", at=NOW + 1)
+    desk.tick(NOW + 2)
+    rows = recent_commands(journal.connection)
+    assert [(r.id, r.kind, r.status) for r in rows] == [(second, "resume", "applied"), (first, "pause", "applied")]
+    assert rows[0].done_at_ms == NOW + 2
+
+
+def test_append_command_refuses_an_unknown_kind_and_a_missing_journal(tmp_path):
+    with pytest.raises(ValueError, match="not one of pause"):
+        append_command(tmp_path / "x.db", "explode")
+    with pytest.raises(Exception, match="does not exist; start the bot once"):
+        append_command(tmp_path / "x.db", "pause")
+
+
+def test_heartbeat_says_paused_with_the_balance_at_once_after_a_pause(setup):
+    from journal.health import read_status
+    from runtime.heartbeat import ErrorCollector, HeartbeatWriter
+    from runtime.pulse import Pulse
+    path, journal, h, desk, _, _ = setup
+    clock = [NOW]
+    heartbeat = HeartbeatWriter(journal, "paper", ["BTCUSDT"], 10, NOW, ErrorCollector(lambda: clock[0]))
+    heartbeat.state_of = lambda: "paused" if h.trader.paused else "running"
+    heartbeat.balance_of = h.exchange.wallet_balance
+    pulse = Pulse(heartbeat, lambda: True, None, lambda: clock[0], commands=desk)
+    pulse.tick()
+    assert read_status(path, NOW).heartbeat.state == "running"
+    send(path, "pause")
+    clock[0] = NOW + 1000                           # well before the next beat is due
+    pulse.tick()
+    beat = read_status(path, NOW + 1000).heartbeat
+    assert (beat.state, beat.balance, beat.at_ms) == ("paused", D(10_000), NOW + 1000)
