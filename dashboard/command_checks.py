@@ -3,35 +3,26 @@ the kind, its target and value, and that a bot runs to read it. The bot checks a
 applies the command (it alone knows its state at that moment); these checks give the person
 at the page the answer at once, in the same words.
 
-A `set_risk` value is checked by the settings loader's own rule for that key: the `Check` that
-`trade.risk.RiskSettings` declares for it, applied by `ict.settings_file.check_value`, so the
-refusal reads exactly like settings.toml's, e.g.
-`[risk] leverage = 200 is out of range; use a whole number from 1 to 125`.
+A `set_risk` value is checked by the function the bot applies it with
+(`runtime.settings_writer.checked_value`: the `Check` that `trade.risk.RiskSettings` declares for
+the key, through `ict.settings_file.check_value`), so the refusal reads exactly like settings.toml's,
+e.g. `[risk] leverage = 200 is out of range; use a whole number from 1 to 125`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
 
 from dashboard.config import DashboardConfig
 from dashboard.pages.bot_state import BotState, how_to_start
-from ict.settings_file import SettingError, checks, check_value
 from journal.commands import KINDS
 from journal.health import read_status
 from journal.journal import JournalError
 from runtime.settings import SettingsError, load_settings
+from runtime.settings_writer import checked_value
 from trade.risk import RiskSettings
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
-RISK_KEYS = ("loss_per_trade_percent", "fixed_loss_usdt", "max_positions", "leverage")
-ONE_OF_TWO = ("loss_per_trade_percent", "fixed_loss_usdt")   # settings.toml sets exactly one of them
 NO_TARGET = ("pause", "resume", "close_all", "stop")
-MAX_VALUE_LENGTH = 40
+MAX_VALUE_LENGTH = 40   # a risk value is a short number; anything longer is refused before any parsing
 
 
 class CommandRefused(ValueError):
@@ -67,7 +58,7 @@ def check_command(config: DashboardConfig, state: BotState, now_ms: int, kind: s
         if value:
             raise CommandRefused("close_position takes a target (the position id) and no value")
         return Command(kind, str(_open_position_id(config, now_ms, target)))
-    return Command(kind, target, check_risk_value(config, target, value))
+    return Command(kind, target, check_risk_value(target, value))
 
 
 def _open_position_id(config: DashboardConfig, now_ms: int, target: str) -> int:
@@ -82,35 +73,17 @@ def _open_position_id(config: DashboardConfig, now_ms: int, target: str) -> int:
     return int(target)
 
 
-def check_risk_value(config: DashboardConfig, key: str, text: str) -> str:
-    """`text` as the bot will read it, if the settings loader takes it for `[risk] key`; else
-    CommandRefused with the loader's words. Only the keys of RISK_KEYS, and of the two ways to
-    size a trade only the one settings.toml uses."""
-    if key not in RISK_KEYS:
-        raise CommandRefused(f"set_risk target {key!r} is not a risk setting the page changes; use one of {', '.join(RISK_KEYS)}")
-    current = current_risk(config)
-    if key in ONE_OF_TWO and getattr(current, key) is None:
-        used = ONE_OF_TWO[1 - ONE_OF_TWO.index(key)]
-        raise CommandRefused(f"[risk] {key} is not used: settings.toml sizes trades with {used}; change that one, or "
-                             "switch in settings.toml and restart the bot")
-    try:
-        check_value("risk", key, parse_value(key, text), checks(RiskSettings)[key])
-    except SettingError as problem:
-        raise CommandRefused(str(problem)) from None
-    return text
-
-
-def parse_value(key: str, text: str) -> Any:
-    """`text` read as a TOML value the way settings.toml's loader reads one (floats as Decimal).
-    CommandRefused for text that is no single TOML value."""
-    if not text:
-        raise CommandRefused(f"[risk] {key} needs a value")
-    if len(text) > MAX_VALUE_LENGTH or any(ch in text for ch in "\r\n#="):
+def check_risk_value(key: str, text: str) -> str:
+    """`text` as typed, if the bot will take it for `[risk] key` (runtime.settings_writer.checked_value,
+    the very check the bot applies: settings.toml's rule for that key); else CommandRefused with the
+    settings loader's words. Setting one way of sizing (percent or fixed USDT) replaces the other."""
+    if len(text) > MAX_VALUE_LENGTH or not text.isprintable():
         raise CommandRefused(f"[risk] {key} = {text[:MAX_VALUE_LENGTH]!r} is not a number; type a number such as 1.5")
     try:
-        return tomllib.loads(f"value = {text}", parse_float=Decimal)["value"]
-    except tomllib.TOMLDecodeError:
-        raise CommandRefused(f"[risk] {key} = {text!r} is not a number; type a number such as 1.5") from None
+        checked_value(key, text)
+    except SettingsError as problem:
+        raise CommandRefused(str(problem)) from None
+    return text
 
 
 def current_risk(config: DashboardConfig) -> RiskSettings:

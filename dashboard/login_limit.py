@@ -46,19 +46,24 @@ class LoginLimiter:
                 return 0
             return max(1, int(times[0] + self.window_seconds - now + 0.999))
 
-    def failed(self, address: str | None) -> None:
-        """Count one wrong password from `address`."""
+    def attempt(self, address: str | None) -> int:
+        """Begin a login from `address`: 0 when it may try now, the try then counting as a wrong
+        password until `succeeded` clears it; else whole seconds until it may try again. Check
+        and count in one step, so parallel requests cannot slip past the limit together."""
         key, now = client_key(address), self.clock()
         with self._lock:
             times = self._recent(key, now)
+            if len(times) >= self.max_failures:
+                return max(1, int(times[0] + self.window_seconds - now + 0.999))
             times.append(now)
             self._failures[key] = times
             self._failures.move_to_end(key)
             while len(self._failures) > self.max_clients:
                 self._failures.popitem(last=False)
+            return 0
 
     def succeeded(self, address: str | None) -> None:
-        """A correct password from `address`: forget its failures."""
+        """A correct password from `address`: forget its failures (the attempt's own included)."""
         with self._lock:
             self._failures.pop(client_key(address), None)
 

@@ -154,11 +154,11 @@ def test_login_limiter_counts_per_address_and_remembers_a_bounded_number():
     clock = Clock()
     limiter = LoginLimiter(max_failures=2, window_seconds=60, max_clients=3, clock=clock)
     for n in range(10):
-        limiter.failed(f"10.0.0.{n}")
+        assert limiter.attempt(f"10.0.0.{n}") == 0
     assert len(limiter) == 3
-    limiter.failed("2001:db8::1")
-    limiter.failed("2001:db8::2")   # the same /64 network: one client
-    assert limiter.retry_after("2001:db8::99") == 60 and limiter.retry_after("10.0.0.9") == 0
+    assert limiter.attempt("2001:db8::1") == 0 and limiter.attempt("2001:db8::2") == 0   # the same /64 network: one client
+    assert limiter.attempt("2001:db8::99") == 60 and limiter.retry_after("2001:db8::99") == 60
+    assert limiter.retry_after("10.0.0.9") == 0
     assert client_key("::ffff:10.1.2.3") == "10.1.2.3"
     clock.now += 60
     assert limiter.retry_after("2001:db8::1") == 0

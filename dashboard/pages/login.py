@@ -31,13 +31,12 @@ def submit():
     if not config.password_hash:
         return redirect(target)
     limiter = current_app.extensions.setdefault(LIMITER_KEY, LoginLimiter())
-    wait = limiter.retry_after(address)
+    wait = limiter.attempt(address)
     if wait:
         log.warning("dashboard login refused for %s: too many wrong passwords", address)
         message = f"too many wrong passwords from your address; try again in {wait} s"
         return render_template("login.html", next=target, message=message), 429, {"Retry-After": str(wait)}
     if not password_matches(config.password_hash, request.form.get("password", "")):
-        limiter.failed(address)
         log.warning("dashboard login: wrong password from %s", address)
         return render_template("login.html", next=target, message="wrong password"), 401
     limiter.succeeded(address)

@@ -14,7 +14,8 @@ from flask import Blueprint, current_app, jsonify, render_template
 
 from dashboard.app import dashboard_config
 from dashboard.bot_starter import BotStarter, StartRefused
-from dashboard.command_checks import RISK_KEYS, CommandRefused, current_risk
+from dashboard.command_checks import CommandRefused, current_risk
+from runtime.settings_writer import RISK_KEYS
 
 bp = Blueprint("settings", __name__)
 STARTER_KEY = "bot_starter"   # app.extensions: one BotStarter per app, it remembers the bot it started
