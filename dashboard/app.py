@@ -13,9 +13,9 @@ import secrets
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from dashboard import security
 from dashboard.config import DashboardConfig
 from dashboard.csrf import check_csrf, csrf_token
-from dashboard import security
 
 log = logging.getLogger(__name__)
 CONFIG_KEY = "DASHBOARD"
