@@ -42,6 +42,7 @@ def create_app(config: DashboardConfig) -> Flask:
                                  mode=config.settings.mode, password_set=bool(config.password_hash))
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.add_url_rule("/favicon.ico", "favicon", lambda: ("", 204))   # browsers ask for one; none is shipped
     return app
 
 

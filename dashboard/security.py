@@ -27,7 +27,7 @@ from dashboard.config import DashboardConfig
 from runtime.settings import SettingsError
 
 LOGGED_IN = "logged_in"          # the session key `/login` sets
-OPEN_ENDPOINTS = ("static", "login.page", "login.submit")   # reachable before logging in
+OPEN_ENDPOINTS = ("static", "favicon", "login.page", "login.submit")   # reachable before logging in
 MIN_PASSWORD_LENGTH = 10
 
 
