@@ -6,7 +6,8 @@
 # Layout under the prefix (default /opt/ict-bot):
 #   bot.py ict/ journal/ runtime/ trade/ data/ ...  the code, replaced on every run (root-owned, read-only to the bot)
 #   venv/                                           the virtual environment, its packages updated on every run
-#   settings.toml                                   copied once, never overwritten (root:ictbot, 640)
+#   settings.toml                                   copied once, never overwritten (root:ictbot, 660: the bot
+#                                                   writes a dashboard risk change back into it)
 #   secrets.toml                                    created once from secrets.example.toml, never overwritten (ictbot, 600)
 #   var/                                            the only folder the service may write: journal.db, log.txt, backups/
 # The unit goes to /etc/systemd/system/ict-bot.service (with ict-bot-backup.service and .timer) and is enabled,
@@ -163,7 +164,7 @@ make_venv() {
 
 first_settings() {  # a copy of the shipped settings with the journal and log in the state folder
     local new="$PREFIX/settings.toml.new"  # named settings.toml only once edited: a failed edit is not "kept" later
-    install -m 640 "$SOURCE/settings.toml" "$new"
+    install -m 660 "$SOURCE/settings.toml" "$new"
     "$PYTHON" "$SOURCE/deploy/state_paths.py" "$new" var/journal.db var/log.txt
     if [ "$DO_USER" = 1 ]; then
         chown "root:$BOT_USER" "$new"
@@ -230,6 +231,8 @@ main() {
 
     if [ -e "$PREFIX/settings.toml" ]; then
         note "kept $PREFIX/settings.toml"
+        step "let the bot write a dashboard risk change back into $PREFIX/settings.toml (group-writable)" \
+            chmod g+w "$PREFIX/settings.toml"
     else
         step "copy settings.toml to $PREFIX/settings.toml with [bot] journal = \"var/journal.db\", log_file = \"var/log.txt\"" first_settings
     fi
