@@ -12,6 +12,7 @@ import pytest
 
 from dashboard.app import create_app
 from dashboard.config import DashboardConfig
+from dashboard.security import LOGGED_IN
 from journal.health import Heartbeat, LoggedError, MarketMark, write_heartbeat
 from journal.journal import Journal
 from journal.values import DAY_MS, iso_time
@@ -236,7 +237,10 @@ def test_api_logs_never_shows_the_dashboards_password_hash(live, tmp_path):
     secret = "scrypt:32768:8:1$abcdefgh$0123456789abcdef"
     log = tmp_path / "log.txt"
     _log(log, [f"2026-11-30 10:00:00,001 INFO    MainThread x: leaked {secret} here"])
-    text = _client(live, log, password_hash=secret).get("/api/logs").get_data(as_text=True)
+    client = _client(live, log, password_hash=secret)
+    with client.session_transaction() as session:   # signed in (a password is set: dashboard/security.py)
+        session[LOGGED_IN] = True
+    text = client.get("/api/logs").get_data(as_text=True)
     assert secret not in text and "leaked [hidden] here" in text
 
 
