@@ -59,8 +59,9 @@ ROUTES = ["/", "/api/overview", "/api/overview?symbol=ETHUSDT", "/positions", "/
           "/api/trades", "/api/trades?page=100", "/api/trades?side=SHORT&strategy=Silver_Bullet_v1&symbol=ETHUSDT",
           "/api/trades?from=2025-11-01&to=2025-11-30", "/api/trades.csv", "/signals", "/api/signals",
           "/api/signals?page=2000", "/api/signals?accepted=refused&refusal=PAUSED&page=400", "/logs", "/api/logs",
-          "/api/logs?level=ERROR", "/chart", "/api/chart", "/settings", "/api/settings", "/api/bot"]
-POLLED = ["/api/overview", "/api/positions", "/api/trades", "/api/signals", "/api/logs", "/api/chart", "/api/bot"]
+          "/api/logs?level=ERROR", "/chart", "/api/chart", "/settings", "/api/settings", "/api/commands", "/api/bot"]
+POLLED = ["/api/overview", "/api/positions", "/api/trades", "/api/signals", "/api/logs", "/api/chart", "/api/settings",
+          "/api/commands", "/api/bot"]
 
 
 def timed(runs: int, once: Callable[[], object]) -> tuple[float, float]:
