@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
+from journal.health import read_only_uri
 from journal.journal import JournalError
 from journal.values import DAY_MS, decimal_or_none, epoch_ms, iso_time
 
@@ -45,9 +46,8 @@ def connect_read_only(path: str | Path) -> sqlite3.Connection:
     if not file.is_file():
         raise JournalError(f"journal {file} does not exist; start the bot (or a replay) with this journal, "
                            "or point [bot] journal in settings.toml at the bot's journal")
-    options = "?mode=ro" if Path(f"{file}-wal").exists() else "?mode=ro&immutable=1"
     try:
-        connection = sqlite3.connect(file.resolve().as_uri() + options, uri=True, timeout=2.0, check_same_thread=False)
+        connection = sqlite3.connect(read_only_uri(file), uri=True, timeout=2.0, check_same_thread=False)
         connection.row_factory = sqlite3.Row
         connection.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
     except sqlite3.Error as exc:
@@ -64,6 +64,8 @@ def reading(path: str | Path) -> Iterator[sqlite3.Connection]:
         yield connection
     except sqlite3.Error as exc:
         raise JournalError(f"journal {path} cannot be read ({exc}); is it a journal written by this bot?") from None
+    except (ValueError, ArithmeticError) as exc:   # a damaged row: text where a number or a time should be
+        raise JournalError(f"journal {path} cannot be read ({type(exc).__name__}: {exc})") from None
     finally:
         connection.close()
 
