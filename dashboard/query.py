@@ -97,12 +97,23 @@ def day_arg(name: str, end: bool = False) -> int | None:
     return int(day.timestamp() * 1000) + (DAY_MS if end else 0)
 
 
+PRICE_STEP = Decimal("1e-8")
+
+
 def dec(value: Decimal | None) -> str | None:
     """A Decimal as JSON text: plain digits, never an exponent or a float (None stays null)."""
     if value is None:
         return None
     text = str(value)   # several times faster than format(); the same text unless it has an exponent
     return format(value, "f") if "E" in text else text
+
+
+def strategy_price(value: Decimal | None) -> str | None:
+    """A price as a strategy gave it (float text such as 36100.20000000001) shown to 8 decimals at
+    most, trailing zeros dropped: the journal keeps the exact text, the page a readable one."""
+    if value is None:
+        return None
+    return dec(value.quantize(PRICE_STEP).normalize() if value.as_tuple().exponent < -8 else value)
 
 
 def when(ms: int | None) -> str | None:

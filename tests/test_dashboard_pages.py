@@ -247,3 +247,12 @@ def test_api_logs_never_shows_the_dashboards_password_hash(live, tmp_path):
 def test_api_logs_without_a_log_file_or_journal_says_so_in_one_line(tmp_path):
     data = _client(tmp_path / "absent.db", tmp_path / "log.txt").get("/api/logs").get_json()
     assert data["lines"] == [] and "does not exist yet" in data["note"] and "absent.db does not exist" in data["journal_note"]
+
+
+def test_strategy_price_float_text_is_shown_to_8_decimals_and_exact_text_otherwise():
+    from decimal import Decimal
+
+    from dashboard.query import strategy_price
+    assert strategy_price(Decimal("36100.20000000001")) == "36100.2"
+    assert strategy_price(Decimal("35960.09999999999")) == "35960.1"
+    assert strategy_price(Decimal("36002.60")) == "36002.60" and strategy_price(None) is None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
 
-from dashboard.query import choice_arg, dec, journal_connection, name_arg, page_arg, symbol_arg, when
+from dashboard.query import choice_arg, journal_connection, name_arg, page_arg, strategy_price, symbol_arg, when
 from journal.browse_lists import SignalFilter, SignalRow, refusal_codes, signals_page, strategies
 
 bp = Blueprint("signals", __name__)
@@ -19,12 +19,12 @@ def page():
 
 
 def signal_json(signal: SignalRow) -> dict:
-    """A signal as JSON: prices as decimal text (USDT, as the strategy gave them), ISO times and
+    """A signal as JSON: prices as decimal text (USDT, as the strategy gave them, to 8 decimals), ISO times and
     `*_ms`, `refusal` "CODE: words" (null when accepted), `basis` the engine event refs."""
     return {"id": signal.id, "at": when(signal.at_ms), "at_ms": signal.at_ms, "candle_time": when(signal.candle_time_ms),
             "symbol": signal.symbol, "side": signal.side, "entry_type": signal.entry_type,
-            "entry_price": dec(signal.entry_price), "stop_price": dec(signal.stop_price),
-            "take_profit_price": dec(signal.take_profit_price), "strategy": signal.strategy, "reason": signal.reason,
+            "entry_price": strategy_price(signal.entry_price), "stop_price": strategy_price(signal.stop_price),
+            "take_profit_price": strategy_price(signal.take_profit_price), "strategy": signal.strategy, "reason": signal.reason,
             "accepted": signal.accepted, "refusal": signal.refusal, "refusal_code": signal.refusal_code,
             "position_id": signal.position_id, "basis": list(signal.basis)}
 
