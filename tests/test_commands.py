@@ -283,3 +283,58 @@ def test_a_burst_of_commands_is_carried_out_a_few_per_tick(setup):
     assert statuses == ["applied"] * PER_TICK + ["pending"] * 2
     desk.tick(NOW + 1100)
     assert [status for _, status, _ in answers(journal)] == ["applied"] * (PER_TICK + 2)
+
+
+class _RefusingLeverage(SimulatedExchange):
+    """Refuses the `refuse`-th leverage change and after (a symbol's bracket, a timeout)."""
+
+    def __init__(self, *args, refuse: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.asked: list[int] = []
+        self.refuse = refuse
+
+    def change_leverage(self, leverage: int) -> None:
+        from trade.errors import ExchangeFatal
+        self.asked.append(leverage)
+        if len(self.asked) >= self.refuse:
+            raise ExchangeFatal(f"[risk] leverage = {leverage} is above ETHUSDT's maximum 50; set a value from 1 to 50")
+        super().change_leverage(leverage)
+
+
+def test_set_leverage_refused_by_the_exchange_is_rejected_and_puts_the_old_one_back(tmp_path, write_settings):
+    from tests.test_trader import RULES
+    journal = Journal.open(tmp_path / "j.db", "paper")
+    exchange = _RefusingLeverage(RULES, D(10_000), leverage=10, refuse=1)
+    h = Harness(journal, exchange)
+    settings_file = write_settings()
+    before = settings_file.read_text(encoding="utf-8")
+    desk = CommandDesk(journal, h.trader, settings_file, lambda why: None)
+    send(tmp_path / "j.db", "set_risk", "leverage", "75")
+    desk.tick(NOW)
+    assert answers(journal) == [("set_risk", "rejected", "the exchange refused it: [risk] leverage = 75 is above "
+                                 "ETHUSDT's maximum 50; set a value from 1 to 50")]
+    assert exchange.asked == [75, 10] and h.trader.risk.leverage == 10   # 10 put back on the symbols already set
+    assert settings_file.read_text(encoding="utf-8") == before
+    journal.close()
+
+
+def test_set_leverage_in_force_but_not_written_says_so_and_is_not_called_rejected(tmp_path, write_settings, monkeypatch):
+    from runtime import commands as commands_module
+    from runtime.settings import SettingsError
+    from tests.test_trader import RULES
+    journal = Journal.open(tmp_path / "j.db", "paper")
+    exchange = _RefusingLeverage(RULES, D(10_000), leverage=10, refuse=2)   # the put-back fails too
+    h = Harness(journal, exchange)
+    desk = CommandDesk(journal, h.trader, write_settings(), lambda why: None)
+
+    def cannot_write(*args):
+        raise SettingsError("settings file settings.toml cannot be written (Permission denied); the bot applied nothing")
+
+    monkeypatch.setattr(commands_module, "write_risk_setting", cannot_write)
+    send(tmp_path / "j.db", "set_risk", "leverage", "7")
+    desk.tick(NOW)
+    (kind, status, line), = answers(journal)
+    assert status == "applied" and line.startswith("[risk] leverage = 7 is in force on the exchange and in the bot, "
+                                                   "but NOT kept in settings.toml")
+    assert h.trader.risk.leverage == 7 and exchange._leverage == 7
+    journal.close()
