@@ -99,15 +99,23 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as problem:
         print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
-    from waitress import serve   # imported here: `--help` and bad settings stay fast
+    from waitress import create_server   # imported here: `--help` and bad settings stay fast
 
     from dashboard.app import create_app
 
+    try:
+        # a TLS reverse proxy on this machine says https in X-Forwarded-Proto (the session cookie is then
+        # Secure) and the browser's address in X-Forwarded-For (the login limit counts per browser, not per proxy)
+        server = create_server(create_app(config), host=config.host, port=config.port, threads=THREADS, ident="",
+                               trusted_proxy="127.0.0.1", trusted_proxy_count=1,
+                               trusted_proxy_headers={"x-forwarded-proto", "x-forwarded-for"})
+    except (OSError, ValueError) as problem:   # port taken, an address this machine does not have, not an address
+        print(f"the dashboard cannot listen on {config.host}:{config.port} ({getattr(problem, 'strerror', None) or problem}); "
+              "pass another --port or --host, or change [dashboard] host and port in settings.toml", file=sys.stderr)
+        return EXIT_BAD_INPUT
     log.info("dashboard on http://%s:%d/ reading %s (%s)", config.host, config.port, config.journal_path,
              "password set" if config.password_hash else "no password: this machine only")
-    # a TLS reverse proxy on this machine says https in X-Forwarded-Proto: the session cookie is then Secure
-    serve(create_app(config), host=config.host, port=config.port, threads=THREADS, ident="", _quiet=True,
-          trusted_proxy="127.0.0.1", trusted_proxy_headers={"x-forwarded-proto"})
+    server.run()
     return 0
 
 

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import secrets
+import threading
 
-from flask import Flask, jsonify, redirect, request, session, url_for
+from flask import Flask, current_app, jsonify, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -27,6 +29,8 @@ from dashboard.config import DashboardConfig
 from runtime.settings import SettingsError
 
 LOGGED_IN = "logged_in"          # the session key `/login` sets
+SESSION_ID = "session_id"        # the login's id among the app's LiveSessions (Log out ends it on the server too)
+MAX_SESSIONS = 1000              # logins kept at most; the oldest is signed out first
 OPEN_ENDPOINTS = ("static", "favicon", "login.page", "login.submit")   # reachable before logging in
 MIN_PASSWORD_LENGTH = 10
 
@@ -79,9 +83,43 @@ def install(app: Flask, config: DashboardConfig) -> None:
     app.before_request(lambda: require_login(config))
 
 
+class LiveSessions:
+    """The logins of this dashboard process. The session lives in a signed cookie, which a copy
+    would keep valid after Log out; the cookie also names its login here, and Log out ends it.
+    Thread-safe, at most MAX_SESSIONS (the oldest go first); a restart ends them all."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, None] = {}
+        self._lock = threading.Lock()
+
+    def open(self) -> str:
+        session_id = secrets.token_urlsafe(24)
+        with self._lock:
+            self._ids[session_id] = None
+            while len(self._ids) > MAX_SESSIONS:
+                del self._ids[next(iter(self._ids))]
+        return session_id
+
+    def close(self, session_id: str | None) -> None:
+        with self._lock:
+            self._ids.pop(session_id or "", None)
+
+    def __contains__(self, session_id: object) -> bool:
+        with self._lock:
+            return session_id in self._ids
+
+
+def live_sessions(app: Flask) -> LiveSessions:
+    return app.extensions.setdefault("live_sessions", LiveSessions())
+
+
 def logged_in(config: DashboardConfig) -> bool:
     """True when this request may see the dashboard: no password is set, or its session logged in."""
-    return not config.password_hash or session.get(LOGGED_IN) is True
+    return not config.password_hash or _session_live()
+
+
+def _session_live() -> bool:
+    return session.get(LOGGED_IN) is True and session.get(SESSION_ID) in live_sessions(current_app)
 
 
 def require_local_host(config: DashboardConfig):
@@ -114,7 +152,7 @@ def require_login(config: DashboardConfig):
             return jsonify(error="this dashboard has no password and was reached through an https proxy; set one with "
                                  "python -m dashboard --hash-password and restart it"), 403
         return None
-    if request.endpoint in OPEN_ENDPOINTS or session.get(LOGGED_IN) is True:
+    if request.endpoint in OPEN_ENDPOINTS or _session_live():
         return None
     if request.path.startswith("/api/") or request.method != "GET":
         return jsonify(error="log in first: open /login"), 401

@@ -70,8 +70,9 @@ class CommandDesk:
                     log.error("dashboard command %d %s failed", command.id, command.kind, exc_info=True)
                     status, line = "rejected", f"failed inside the bot ({type(failure).__name__}); see log.txt"
             finish_command(self.journal, command.id, status, line, now_ms)
-            (log.info if status == "applied" else log.warning)("dashboard command %d %s %s %s: %s, %s", command.id,
-                                                                 command.kind, command.target, command.value, status, line)
+            asked = " ".join(word for word in (command.kind, command.target, command.value) if word)
+            (log.info if status == "applied" else log.warning)("dashboard command %d %s: %s, %s", command.id, asked,
+                                                                 status, line)
             applied = applied or status == "applied"
         return applied
 

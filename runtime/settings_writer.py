@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import replace
@@ -68,21 +69,11 @@ def write_risk_setting(path: Path, key: str, value: int | Decimal, spare_folder:
     a copy of the file as it was is kept in `spare_folder` (the journal's folder) as
     `settings.toml.before-change`, so a crash halfway through leaves a file to copy back."""
     try:
-        document = tomlkit.parse(path.read_text(encoding="utf-8"))
+        original = path.read_text(encoding="utf-8")
+        text = _with_value(original, key, format(value, "f") if isinstance(value, Decimal) else str(value))
     except (OSError, tomlkit.exceptions.TOMLKitError) as problem:
         raise SettingsError(f"settings file {path} cannot be read back to keep the change ({problem}); "
                             "the bot applied nothing") from None
-    risk = document.get("risk")
-    if risk is None:
-        risk = document["risk"] = tomlkit.table()
-    other = OTHER_WAY.get(key)
-    if other is not None and other in risk:
-        del risk[other]
-    new = key not in risk
-    risk[key] = tomlkit.value(format(value, "f") if isinstance(value, Decimal) else str(value))
-    if new:
-        risk[key].comment("set from the dashboard")
-    text = tomlkit.dumps(document)
     temporary = path.with_name(path.name + ".dashboard.tmp")
     try:
         try:
@@ -100,6 +91,57 @@ def write_risk_setting(path: Path, key: str, value: int | Decimal, spare_folder:
     finally:
         temporary.unlink(missing_ok=True)
     return written
+
+
+def _with_value(text: str, key: str, value: str) -> str:
+    """`text` (a settings file) with `[risk] key = value`, every comment kept (tomlkit). Switching
+    the way of sizing comments the other key's line out and takes `key`'s commented line back in
+    where settings.toml has one (`# fixed_loss_usdt = 10  # ...`), so both comments stay."""
+    other = OTHER_WAY.get(key)
+    if other is not None:
+        switched = _switch_lines(text, key, value, other)
+        if switched is not None:
+            return switched
+    document = tomlkit.parse(text)
+    risk = document.get("risk")
+    if risk is None:
+        risk = document["risk"] = tomlkit.table()
+    if other is not None and other in risk:
+        del risk[other]
+    new = key not in risk
+    risk[key] = tomlkit.value(value)
+    if new:
+        risk[key].comment("set from the dashboard")
+    return tomlkit.dumps(document)
+
+
+def _switch_lines(text: str, key: str, value: str, other: str) -> str | None:
+    """The [risk] table's `other = ...` line commented out and its `# key = ...` line set to `value`,
+    each keeping its comment and column; None when the table lacks either line as such."""
+    lines = text.splitlines(keepends=True)
+    table, active, template = None, None, None
+    for number, line in enumerate(lines):
+        header = re.match(r"\s*\[([^\]]+)\]", line)
+        if header:
+            table = header.group(1).strip()
+        elif table == "risk" and re.match(rf"{other}\s*=", line):
+            active = number
+        elif table == "risk" and template is None and re.match(rf"#\s*{key}\s*=", line):
+            template = number
+    if active is None or template is None:
+        return None
+    found = re.match(rf"#\s*{key}\s*=\s*[^\s#]+\s*(#.*)?(\r?\n)?$", lines[template])
+    if found is None:
+        return None
+    # the comments of the table stay in one column: the one the line that gives way had its comment in
+    gone = re.match(r"([^#]*?)(\s*)(#.*)?(\r?\n)?$", lines[active])
+    assert gone is not None   # the pattern takes any line
+    column = len(gone.group(1)) + len(gone.group(2)) if gone.group(3) else 0
+    shrink = 2 if len(gone.group(2)) >= 4 else 0   # "# " in front, the comment where it was
+    lines[active] = "# " + gone.group(1) + gone.group(2)[shrink:] + (gone.group(3) or "") + (gone.group(4) or "")
+    setting, comment, ending = f"{key} = {value}", found.group(1) or "", found.group(2) or ""
+    lines[template] = setting + (" " * max(2, column - len(setting)) + comment if comment else "") + ending
+    return "".join(lines)
 
 
 def _read_back(written: Path, original: Path) -> RiskSettings:

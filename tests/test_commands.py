@@ -138,7 +138,7 @@ def test_set_risk_fixed_loss_replaces_the_percent(setup):
     risk = load_settings(settings_file).risk
     assert (risk.fixed_loss_usdt, risk.loss_per_trade_percent) == (D(20), None)
     assert (h.trader.risk.fixed_loss_usdt, h.trader.risk.loss_per_trade_percent) == (D(20), None)
-    assert "# fixed_loss_usdt = 10        # ...or a fixed USDT loss" in settings_file.read_text(encoding="utf-8")
+    assert "\n# loss_per_trade_percent = 1.0  # USDT lost if the stop is hit" in settings_file.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("key, value, line", [
@@ -338,3 +338,26 @@ def test_set_leverage_in_force_but_not_written_says_so_and_is_not_called_rejecte
                                                    "but NOT kept in settings.toml")
     assert h.trader.risk.leverage == 7 and exchange._leverage == 7
     journal.close()
+
+
+def test_switching_the_way_of_sizing_keeps_both_lines_and_their_comments(setup):
+    path, journal, h, desk, _, settings_file = setup
+    before = settings_file.read_text(encoding="utf-8").splitlines()
+    send(path, "set_risk", "fixed_loss_usdt", "25")
+    desk.tick(NOW)
+    after = settings_file.read_text(encoding="utf-8").splitlines()
+    changed = [(a, b) for a, b in zip(before, after) if a != b]
+    assert len(after) == len(before) and changed == [
+        ("loss_per_trade_percent = 1.0  # USDT lost if the stop is hit, as % of the wallet balance (above 0, at most 10); "
+         "fees come on top",
+         "# loss_per_trade_percent = 1.0  # USDT lost if the stop is hit, as % of the wallet balance (above 0, at most 10); "
+         "fees come on top"),
+        ("# fixed_loss_usdt = 10        # ...or a fixed USDT loss per trade instead (set exactly one of the two)",
+         "fixed_loss_usdt = 25          # ...or a fixed USDT loss per trade instead (set exactly one of the two)")]
+    send(path, "set_risk", "loss_per_trade_percent", "1.0", at=NOW + 1)
+    desk.tick(NOW + 2)
+    back = settings_file.read_text(encoding="utf-8").splitlines()
+    assert [(a, b) for a, b in zip(before, back) if a != b] == [   # back as it was, but for the value tried
+        ("# fixed_loss_usdt = 10        # ...or a fixed USDT loss per trade instead (set exactly one of the two)",
+         "# fixed_loss_usdt = 25        # ...or a fixed USDT loss per trade instead (set exactly one of the two)")]
+    assert load_settings(settings_file).risk.loss_per_trade_percent == D("1.0")

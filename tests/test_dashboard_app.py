@@ -106,3 +106,18 @@ def test_dashboard_bad_port_or_settings_exit_2_with_one_line(capsys, tmp_path):
     bad.write_text(open("settings.toml", encoding="utf-8").read().replace("port = 8080", "port = 0"), encoding="utf-8")
     assert main(["--settings", str(bad)]) == 2
     assert "[dashboard] port = 0" in capsys.readouterr().err
+
+
+def test_dashboard_on_a_port_in_use_exits_2_with_one_line(capsys):
+    import socket
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        assert main(["--settings", "settings.toml", "--port", str(port)]) == 2
+    finally:
+        taken.close()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"the dashboard cannot listen on 127.0.0.1:{port} (")
+    assert "pass another --port" in err[0]

@@ -314,3 +314,15 @@ def test_csrf_token_of_non_ascii_text_is_refused_400_not_a_crash(tmp_path):
     client = create_app(DashboardConfig.from_settings(load_settings("settings.toml"), tmp_path / "journal.db")).test_client()
     client.get("/api/bot")
     assert client.post("/api/commands", data={"kind": "pause", "csrf_token": "ünïcode"}).status_code == 400
+
+
+def test_a_cookie_copied_before_logout_is_worthless_after_it(app):
+    client = app.test_client()
+    _login(client)
+    page = client.get("/settings").get_data(as_text=True)
+    copied = client.get_cookie("ict_dashboard").value
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    client.post("/logout", data={"csrf_token": token})
+    thief = app.test_client()
+    thief.set_cookie("ict_dashboard", copied)
+    assert thief.get("/api/bot").status_code == 401

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from dashboard.app import dashboard_config
 from dashboard.csrf import csrf_token
 from dashboard.login_limit import LoginLimiter
-from dashboard.security import LOGGED_IN, password_matches, safe_next
+from dashboard.security import LOGGED_IN, SESSION_ID, live_sessions, logged_in, password_matches, safe_next
 
 bp = Blueprint("login", __name__)
 log = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ LIMITER_KEY = "login_limiter"   # app.extensions: one LoginLimiter per app, like
 
 @bp.get("/login")
 def page():
-    if not dashboard_config().password_hash or session.get(LOGGED_IN) is True:
+    if logged_in(dashboard_config()):
         return redirect(safe_next(request.args.get("next")))
     return render_template("login.html", next=safe_next(request.args.get("next")), message="")
 
@@ -42,6 +42,7 @@ def submit():
     limiter.succeeded(address)
     session.clear()          # nothing from before the login survives it, the CSRF token included
     session[LOGGED_IN] = True
+    session[SESSION_ID] = live_sessions(current_app).open()
     csrf_token()
     log.info("dashboard login from %s", address)
     return redirect(target)
@@ -49,5 +50,6 @@ def submit():
 
 @bp.post("/logout")
 def logout():
+    live_sessions(current_app).close(session.get(SESSION_ID))   # a copy of the cookie is worthless from now on
     session.clear()
     return redirect(url_for("login.page"))

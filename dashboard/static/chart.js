@@ -237,7 +237,7 @@
     this.markers.setMarkers(zones.markers.concat(trades.markers).sort(function (a, b) { return a.time - b.time; }));
     this.openLines(trades.open);
     var parts = [data.symbol + ' ' + data.interval, data.candles.length + ' candles from ' + data.source,
-                 data.zones.length + ' zones', trades.drawn + ' trades here (' + data.trades_total + ' in the journal)'];
+                 data.zones.length + ' zones', trades.drawn + (trades.drawn === 1 ? ' trade' : ' trades') + ' here (' + data.trades_total + ' in the journal)'];
     this.say(data.problem ? data.problem : parts.join(' · '), Boolean(data.problem));
     window.dashboardChart = {candles: data.candles.length, zones: data.zones.length, trades: trades.drawn,
                              symbol: data.symbol};

@@ -56,13 +56,24 @@
     });
   }
 
-  // decimal text as given (the journal's), with a sign class; never through floats
+  // decimal text (the journal's) rounded to cents, half away from zero as sqlite's printf('%.2f')
+  // and `python bot.py status` round; on the digits, never through floats
   function money(text) {
     if (text === null || text === undefined || text === "") { return "–"; }
-    var s = String(text), negative = s.charAt(0) === "-";
-    var parts = s.replace("-", "").split(".");
-    var cents = ((parts[1] || "") + "00").slice(0, 2);
-    return (negative ? "-" : "") + parts[0] + "." + cents;
+    var s = String(text).trim(), negative = s.charAt(0) === "-";
+    var parts = s.replace(/^[-+]/, "").split(".");
+    var whole = parts[0] || "0", fraction = (parts[1] || "") + "000";
+    var digits = (whole + fraction.slice(0, 2)).split("").map(Number);
+    if (Number(fraction.charAt(2)) >= 5) {
+      for (var i = digits.length - 1; i >= 0; i--) {
+        if (digits[i] < 9) { digits[i] += 1; break; }
+        digits[i] = 0;
+        if (i === 0) { digits.unshift(1); }
+      }
+    }
+    var joined = digits.join("").replace(/^0+(?=\d{3})/, "");
+    var shown = joined.slice(0, -2) + "." + joined.slice(-2);
+    return (negative && /[1-9]/.test(shown) ? "-" : "") + shown;
   }
 
   function time(value) {
@@ -124,8 +135,21 @@
     document.dispatchEvent(new CustomEvent("dashboard:bot", { detail: bot }));
   }
 
+  // the bot's answer to command `id`: onAnswer(row) once it is no longer pending or taken (checked each second, a minute at most)
+  function awaitAnswer(id, onAnswer) {
+    var tries = 0;
+    var timer = setInterval(function () {
+      tries += 1;
+      get("/api/commands?limit=50").then(function (answer) {
+        var row = (answer.commands || []).filter(function (each) { return each.id === id; })[0];
+        if (row && row.status !== "pending" && row.status !== "taken") { clearInterval(timer); onAnswer(row); }
+      }).catch(function () { /* the next try */ });
+      if (tries >= 60) { clearInterval(timer); }
+    }, 1000);
+  }
+
   window.Dashboard = { symbol: symbol, get: get, post: post, poll: poll, esc: esc, money: money, time: time,
-                       signClass: signClass, table: table };
+                       signClass: signClass, table: table, awaitAnswer: awaitAnswer };
   document.addEventListener("DOMContentLoaded", function () {
     keepSymbolInLinks();
     poll("/api/bot", 3000, showBot);

@@ -49,8 +49,12 @@
     var line = document.getElementById("command-line");
     line.textContent = "sending…";
     D.post("/api/commands", fields).then(function (answer) {
-      line.textContent = answer.line || answer.result || ("command " + (answer.id || "") + " sent: the bot applies it on its next tick");
-      if (polling) { polling.refresh(); }
+      line.textContent = "command " + answer.id + " sent: the bot applies it on its next tick…";
+      D.awaitAnswer(answer.id, function (row) {
+        line.textContent = "command " + row.id + " " + row.status + ": " + (row.result || "");
+        line.className = row.status === "applied" ? "muted" : "error-line";
+        if (polling) { polling.refresh(); }
+      });
     }).catch(function (error) { line.textContent = error.message; });
   }
 

@@ -6,15 +6,19 @@
   var D = window.Dashboard;
   var current = {};      // the risk settings as settings.toml says now: key -> text
   var watched = {};      // command id -> true while the page waits for the bot's answer
+  var hasKeys = false, botLive = false;   // Save needs both: keys to change and a bot to apply them
   var KIND_WORDS = { pause: "pause", resume: "resume", stop: "stop", set_risk: "set", close_position: "close",
                      close_all: "close all" };
 
   function byId(id) { return document.getElementById(id); }
 
+  // each message its own line, newest first, the last few kept: one command's answer never hides another's
   function say(text, isError) {
-    var line = byId("command-result");
+    var box = byId("command-result"), line = document.createElement("div");
     line.textContent = text;
     line.className = isError ? "error-line" : "muted";
+    box.insertBefore(line, box.firstChild);
+    while (box.children.length > 5) { box.removeChild(box.lastChild); }
   }
 
   function loadSettings() {
@@ -28,7 +32,8 @@
         label.hidden = answer.keys.indexOf(key) < 0;
         if (!label.hidden && document.activeElement !== input) { input.value = current[key]; }
       });
-      byId("risk-save").disabled = answer.keys.length === 0;
+      hasKeys = answer.keys.length > 0;
+      byId("risk-save").disabled = !hasKeys || !botLive;
     }).catch(function (error) { say(error.message, true); });
   }
 
@@ -87,6 +92,9 @@
     byId("pause-button").hidden = bot.state !== "running";
     byId("resume-button").hidden = bot.state !== "paused";
     byId("stop-bot").hidden = !live;
+    botLive = live;
+    byId("risk-save").disabled = !hasKeys || !live;
+    byId("risk-save").title = live ? "" : "no bot is running: a change is applied by the running bot";
     var idle = !live && bot.mode !== "replay";
     byId("start-box").hidden = !idle;
     byId("how-to-start").textContent = bot.how_to_start || "";
