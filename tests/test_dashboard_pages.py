@@ -12,7 +12,7 @@ import pytest
 
 from dashboard.app import create_app
 from dashboard.config import DashboardConfig
-from dashboard.security import LOGGED_IN
+from dashboard.security import LOGGED_IN, SESSION_ID, live_sessions
 from journal.health import Heartbeat, LoggedError, MarketMark, write_heartbeat
 from journal.journal import Journal
 from journal.values import DAY_MS, iso_time
@@ -240,6 +240,7 @@ def test_api_logs_never_shows_the_dashboards_password_hash(live, tmp_path):
     client = _client(live, log, password_hash=secret)
     with client.session_transaction() as session:   # signed in (a password is set: dashboard/security.py)
         session[LOGGED_IN] = True
+        session[SESSION_ID] = live_sessions(client.application).open()
     text = client.get("/api/logs").get_data(as_text=True)
     assert secret not in text and "leaked [hidden] here" in text
 
