@@ -35,7 +35,7 @@ def browser_paths() -> tuple[str, str] | str:
     browser = next((found for name in BROWSERS if (found := shutil.which(name))), None)
     driver = next((found for name in DRIVERS if (found := shutil.which(name))), None)
     if browser is None or driver is None:
-        missing = " and ".join(what for what, path in (("a Chromium or Chrome", browser), ("chromedriver", driver)) if not path)
+        missing = " and ".join(what for what, path in (("Chromium (or Chrome)", browser), ("chromedriver", driver)) if not path)
         return (f"no {missing} on PATH: install Debian's chromium and chromium-driver (.ci/run does when it runs as root), "
                 "or put Chrome and its chromedriver on PATH")
     try:

@@ -111,18 +111,33 @@ class Page:
         return self.driver.execute_script(ROW_JS, row_css)
 
     def click(self, css: str) -> None:
+        """Click `css` once it shows; accept the confirm() it may raise, as a user would."""
+        from selenium.common.exceptions import NoAlertPresentException
+
         self.wait(lambda: [e for e in self.elements(css) if e.is_displayed() and e.is_enabled()], f"{css} to be clickable")[0].click()
+        try:
+            self.driver.switch_to.alert.accept()
+        except NoAlertPresentException:
+            pass
 
     def badge(self, state: str) -> None:
         self.wait(lambda: self.text("#bot-state") == state, f"#bot-state to say {state!r} (it says {self.text('#bot-state')!r})")
 
-    def command_applied(self, kind: str, target: str = "") -> dict:
-        """The newest `kind` command reaches the journal, the bot applies it, the command log shows it applied."""
-        row = self.wait(lambda: next(iter(self.bot.rows("SELECT * FROM commands WHERE kind = ? AND target = ? ORDER BY id DESC "
-                                                        "LIMIT 1", kind, target)), None), f"the page to send {kind}")
-        applied = f'#command-log [data-id="{row["id"]}"][data-status="applied"]'
-        self.wait(lambda: self.elements(applied), f"{applied} (journal: {self.bot.rows('SELECT * FROM commands')})", 8)
-        return self.bot.rows("SELECT * FROM commands WHERE id = ?", row["id"])[0]
+    def command_applied(self, kind: str, target: str = "", shown: bool = True) -> dict:
+        """The newest `kind` command reaches the journal and the bot applies it; with `shown`, the
+        settings page's command log shows it applied."""
+        sent = self.wait(lambda: self.newest_command(kind, target), f"the page to send {kind}")
+        applied = self.wait(lambda: (row := self.newest_command(kind, target)) and row["status"] != "pending" and row,
+                            f"the bot to answer command {sent['id']} {kind}")
+        assert applied["status"] == "applied", applied
+        if shown:
+            css = f'#command-log [data-id="{sent["id"]}"][data-status="applied"]'
+            self.wait(lambda: self.elements(css), css, 8)
+        return applied
+
+    def newest_command(self, kind: str, target: str) -> dict | None:
+        return next(iter(self.bot.rows("SELECT * FROM commands WHERE kind = ? AND target = ? ORDER BY id DESC LIMIT 1",
+                                       kind, target)), None)
 
     # ----- the bot's side ---------------------------------------------------------------------------
     def signal(self) -> dict:
@@ -245,18 +260,24 @@ def check_risk_change(page: Page) -> None:
 def check_close_button(page: Page, position_id: int) -> None:
     page.open("/positions")
     page.click(f'button.close-position[data-id="{position_id}"]')
-    page.command_applied("close_position", str(position_id))
+    page.command_applied("close_position", str(position_id), shown=False)   # the command log is on the settings page
     assert page.position(position_id, "CLOSED")["close_reason"] == "manual_close"
 
 
 def save_screenshots(page: Page, path: Path) -> None:
-    """The overview at desktop and phone width, once its numbers and equity curve are in."""
+    """The overview at desktop and phone width, once its numbers and equity curve are in and the
+    heartbeat carries the wallet after the last fill (one beat later)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    wallet = page.bot.fake.wallet_balance
+    page.wait(lambda: Decimal(page.bot.rows("SELECT balance FROM heartbeat")[0]["balance"] or 0) == wallet,
+              f"the heartbeat to carry the wallet {wallet}")
+    balance = f"{wallet.quantize(Decimal('0.01'), ROUND_DOWN)}"
     for size, file in ((DESKTOP, path), (PHONE, path.with_name(f"{path.stem}-phone{path.suffix}"))):
         page.driver.set_window_size(*size)
         page.open("/")
         page.badge("running")
-        for css in ("#balance", "#pnl-today", "#pnl-total", "#fees-total", "#open-risk"):
+        page.wait(lambda: page.text("#balance") == balance, f"#balance to say {balance}")
+        for css in ("#pnl-today", "#pnl-total", "#fees-total", "#open-risk"):
             page.wait(lambda: re.search(r"\d", page.text(css)), f"{css} to show a number")
         page.wait(lambda: page.elements("#equity-chart canvas"), "the equity curve")
         time.sleep(0.5)   # the chart's first paint after its data arrives (a picture only, nothing asserted)
