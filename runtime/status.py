@@ -50,8 +50,11 @@ def status_lines(status: Status, now_ms: int) -> list[str]:
         lines.append(f"bot: NOT RUNNING? last heartbeat {_age(now_ms - beat.at_ms)} ago at {utc_text(beat.at_ms)} "
                      f"(expected every {beat.interval_seconds} s; stale after {MISSED_BEATS} missed)")
     else:
-        lines.append(f"bot: running (pid {beat.pid}, {' '.join(beat.symbol.split(','))}, heartbeat "
+        doing = "PAUSED (no new entries; resume in the dashboard)" if beat.state == "paused" else "running"
+        lines.append(f"bot: {doing} (pid {beat.pid}, {' '.join(beat.symbol.split(','))}, heartbeat "
                      f"{_age(now_ms - beat.at_ms)} ago, up since {utc_text(beat.started_at_ms)})")
+    if beat is not None and beat.balance is not None:
+        lines.append(f"wallet balance: {beat.balance} USDT (at the last heartbeat)")
     if status.marks:
         stale = stale_marks(status, now_ms)
         lines.extend(_mark_line(mark, mark in stale, now_ms) for mark in _by_symbol(status.marks))

@@ -368,3 +368,16 @@ def test_replay_onto_the_journal_of_a_stale_or_stopped_bot_without_positions_rep
     _live_journal(path, state, beat_age_ms)
     assert bot.main(["--settings", str(write_settings()), "--journal", str(path)]) == 0
     assert read_status(path, NOW).mode == "replay"
+
+
+def test_status_of_a_paused_bot_says_paused_with_its_balance_and_exit_0(tmp_path):
+    path = tmp_path / "journal.db"
+    journal = Journal.open(path, "demo")
+    beat = _beat(NOW - 2_000, state="paused")
+    write_heartbeat(journal, Heartbeat(*[getattr(beat, f) for f in beat.__dataclass_fields__][:-1], Decimal("5012.5")), [])
+    journal.close()
+    status = read_status(path, NOW)
+    lines = status_lines(status, NOW)
+    assert lines[1].startswith("bot: PAUSED (no new entries; resume in the dashboard) (pid 4242")
+    assert lines[2] == "wallet balance: 5012.5 USDT (at the last heartbeat)"
+    assert exit_status(status, NOW) == 0
