@@ -3,18 +3,26 @@
     python -m dashboard                         # [dashboard] host and port of settings.toml (127.0.0.1:8080)
     python -m dashboard --port 8081             # another port
     python -m dashboard --journal run.db        # another journal (a backtest's, say)
+    python -m dashboard --hash-password         # make the password hash for secrets.toml
+    python -m dashboard --start-bot             # a Start button that runs bot.py with these settings
+
+`--start-bot` is the foreground use case: a desktop user who runs only the dashboard starts and
+stops the bot from the page. Under systemd the page shows the systemctl command instead.
 
 A bad setting or option is one line on stderr and exit code 2.
 """
 from __future__ import annotations
 
 import argparse
-import ipaddress
+import getpass
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from dashboard.config import DashboardConfig
+from dashboard.security import check_binding, hash_password, is_loopback  # noqa: F401 (is_loopback: tests import it here)
+from runtime.secrets import load_dashboard_password_hash
 from runtime.settings import SettingsError, load_settings
 
 log = logging.getLogger("dashboard")
@@ -28,17 +36,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", help="address to listen on (default: [dashboard] host)")
     parser.add_argument("--port", type=int, help="TCP port (default: [dashboard] port)")
     parser.add_argument("--journal", metavar="PATH", help="journal file (default: [bot] journal)")
+    parser.add_argument("--hash-password", action="store_true",
+                        help="ask for a dashboard password twice and print the lines to paste into secrets.toml")
+    parser.add_argument("--start-bot", action="store_true",
+                        help="show a Start button that runs bot.py with these settings when no bot runs (not under systemd)")
     return parser.parse_args(argv)
-
-
-def is_loopback(host: str) -> bool:
-    """True for an address only this machine reaches (127.0.0.0/8, ::1, localhost)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def build_config(args: argparse.Namespace) -> DashboardConfig:
@@ -53,16 +55,47 @@ def build_config(args: argparse.Namespace) -> DashboardConfig:
         if not 1 <= args.port <= 65535:
             raise SettingsError(f"--port {args.port} is out of range; pass a port from 1 to 65535")
         overrides["port"] = args.port
-    return DashboardConfig.from_settings(settings, Path(args.journal) if args.journal else None, **overrides)
+    overrides["password_hash"] = load_dashboard_password_hash(settings.path.parent)
+    config = DashboardConfig.from_settings(settings, Path(args.journal) if args.journal else None, **overrides)
+    if getattr(args, "start_bot", False) and not config.under_systemd:   # under systemd: the systemctl line instead
+        bot = Path(__file__).resolve().parent.parent / "bot.py"   # run in the settings file's folder
+        config = replace(config, start_command=(sys.executable, str(bot), "--settings", str(settings.path.resolve())))
+    return config
+
+
+def print_password_hash(stdin=None) -> int:
+    """`--hash-password`: the password twice (from the terminal, hidden; or the first two lines
+    of stdin when it is not a terminal, the second optional), then the two lines for
+    secrets.toml on stdout. A short or mismatched password is one line and exit 2."""
+    stdin = stdin or sys.stdin
+    if stdin.isatty():
+        password, again = getpass.getpass("Dashboard password: "), getpass.getpass("Once more: ")
+    else:
+        lines = stdin.read().splitlines()
+        password = lines[0] if lines else ""
+        again = lines[1] if len(lines) > 1 else password
+    if password != again:
+        print("the two passwords differ; run it again", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        line = f'password_hash = "{hash_password(password)}"'
+    except ValueError as problem:
+        print(problem, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print("[dashboard]")
+    print(line)
+    print("paste these two lines into secrets.toml (beside settings.toml), then restart the dashboard", file=sys.stderr)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    args = parse_args(argv)
+    if args.hash_password:
+        return print_password_hash()
     try:
-        config = build_config(parse_args(argv))
-        if not is_loopback(config.host) and not config.password_hash:
-            raise SettingsError(f"[dashboard] host = {config.host!r} is reachable from other machines and no dashboard "
-                                "password is set; use 127.0.0.1 and an SSH tunnel (README \"Web dashboard\")")
+        config = build_config(args)
+        check_binding(config)
     except SettingsError as problem:
         print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -70,8 +103,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from dashboard.app import create_app
 
-    log.info("dashboard on http://%s:%d/ reading %s", config.host, config.port, config.journal_path)
-    serve(create_app(config), host=config.host, port=config.port, threads=THREADS, ident="", _quiet=True)
+    log.info("dashboard on http://%s:%d/ reading %s (%s)", config.host, config.port, config.journal_path,
+             "password set" if config.password_hash else "no password: this machine only")
+    # a TLS reverse proxy on this machine says https in X-Forwarded-Proto: the session cookie is then Secure
+    serve(create_app(config), host=config.host, port=config.port, threads=THREADS, ident="", _quiet=True,
+          trusted_proxy="127.0.0.1", trusted_proxy_headers={"x-forwarded-proto"})
     return 0
 
 

@@ -13,6 +13,7 @@ import secrets
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from dashboard import security
 from dashboard.config import DashboardConfig
 from dashboard.csrf import check_csrf, csrf_token
 
@@ -33,13 +34,15 @@ def create_app(config: DashboardConfig) -> Flask:
                       SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_NAME="ict_dashboard",
                       MAX_CONTENT_LENGTH=64 * 1024, JSON_SORT_KEYS=False)
     app.config[CONFIG_KEY] = config
+    security.install(app, config)   # the login gate runs first: no CSRF answer tells a stranger anything
     app.before_request(check_csrf)
     app.after_request(_headers)
     app.register_error_handler(HTTPException, _error)
     app.jinja_env.globals.update(csrf_token=csrf_token, symbols=list(config.settings.symbols),
-                                 mode=config.settings.mode)
+                                 mode=config.settings.mode, password_set=bool(config.password_hash))
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.add_url_rule("/favicon.ico", "favicon", lambda: ("", 204))   # browsers ask for one; none is shipped
     return app
 
 

@@ -6,16 +6,19 @@
 # Layout under the prefix (default /opt/ict-bot):
 #   bot.py ict/ journal/ runtime/ trade/ data/ ...  the code, replaced on every run (root-owned, read-only to the bot)
 #   venv/                                           the virtual environment, its packages updated on every run
-#   settings.toml                                   copied once, never overwritten (root:ictbot, 640)
+#   settings.toml                                   copied once, never overwritten (root:ictbot, 660: the bot
+#                                                   writes a dashboard risk change back into it)
 #   secrets.toml                                    created once from secrets.example.toml, never overwritten (ictbot, 600)
 #   var/                                            the only folder the service may write: journal.db, log.txt, backups/
-# The unit goes to /etc/systemd/system/ict-bot.service (with ict-bot-backup.service and .timer) and is enabled.
-# Running it again upgrades: code and packages are updated, settings, secrets and var/ are left alone, and the
+# The unit goes to /etc/systemd/system/ict-bot.service (with ict-bot-backup.service and .timer) and is enabled,
+# and so is the web dashboard's, ict-dashboard.service (on 127.0.0.1 as settings.toml ships: reach it by SSH tunnel).
+# Running it again upgrades: code and packages are updated, settings, secrets and var/ are left alone, and each
 # service is restarted only if it was running. --dry-run prints every step and changes nothing.
 set -euo pipefail
 umask 022
 
 NAME=ict-bot
+DASHBOARD=ict-dashboard
 PREFIX=/opt/ict-bot
 BOT_USER=ictbot
 UNIT_DIR=/etc/systemd/system
@@ -28,7 +31,7 @@ DO_PIP=1
 USER_GIVEN=0
 SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PACKAGES=(python3 python3-venv sqlite3)
-CODE=(bot.py requirements.txt README.md secrets.example.toml ict journal runtime trade data examples deploy)
+CODE=(bot.py requirements.txt README.md secrets.example.toml ict journal runtime trade dashboard data examples deploy)
 
 usage() {
     cat <<EOF
@@ -73,7 +76,7 @@ fi
 [[ "$PREFIX" =~ ^/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$ ]] || fail "--prefix $PREFIX must be an absolute path of letters, digits, . _ - / (not /)"
 [[ "$BOT_USER" =~ ^[a-z_][a-z0-9_-]*$ ]] || fail "--user $BOT_USER must be a lower-case user name"
 [ "$PREFIX" != "$SOURCE" ] || fail "--prefix is this clone ($SOURCE); install into another folder"
-if [ ! -f "$SOURCE/bot.py" ] || [ ! -f "$SOURCE/deploy/$NAME.service" ]; then
+if [ ! -f "$SOURCE/bot.py" ] || [ ! -f "$SOURCE/deploy/$NAME.service" ] || [ ! -f "$SOURCE/deploy/$DASHBOARD.service" ]; then
     fail "run deploy/install.sh from a clone of the bot"
 fi
 if [ "$DRY_RUN" = 0 ] && [ "$(id -u)" != 0 ] && { [ "$DO_PACKAGES" = 1 ] || [ "$DO_USER" = 1 ] || [ "$DO_SYSTEMD" = 1 ]; }; then
@@ -161,7 +164,7 @@ make_venv() {
 
 first_settings() {  # a copy of the shipped settings with the journal and log in the state folder
     local new="$PREFIX/settings.toml.new"  # named settings.toml only once edited: a failed edit is not "kept" later
-    install -m 640 "$SOURCE/settings.toml" "$new"
+    install -m 660 "$SOURCE/settings.toml" "$new"
     "$PYTHON" "$SOURCE/deploy/state_paths.py" "$new" var/journal.db var/log.txt
     if [ "$DO_USER" = 1 ]; then
         chown "root:$BOT_USER" "$new"
@@ -191,7 +194,7 @@ own_secrets() {
 write_units() {
     local unit
     mkdir -p "$UNIT_DIR"
-    for unit in "$NAME.service" "$NAME-backup.service" "$NAME-backup.timer"; do
+    for unit in "$NAME.service" "$NAME-backup.service" "$NAME-backup.timer" "$DASHBOARD.service"; do
         sed -e "s|@PREFIX@|$PREFIX|g" -e "s|@USER@|$BOT_USER|g" "$SOURCE/deploy/$unit" > "$UNIT_DIR/$unit.new"
         chmod 644 "$UNIT_DIR/$unit.new"
         mv "$UNIT_DIR/$unit.new" "$UNIT_DIR/$unit"
@@ -199,7 +202,7 @@ write_units() {
 }
 
 main() {
-    local was_running=0
+    local was_running=0 dashboard_running=0
     printf 'installing %s from %s into %s (user %s)%s\n' "$NAME" "$SOURCE" "$PREFIX" "$BOT_USER" \
         "$([ "$DRY_RUN" = 1 ] && printf ', dry run: nothing is changed')"
     if [ "$DO_PACKAGES" = 1 ]; then install_packages; fi
@@ -208,6 +211,10 @@ main() {
     if [ "$DO_SYSTEMD" = 1 ] && systemctl is-active --quiet "$NAME" 2>/dev/null; then
         was_running=1
         note "$NAME is running: it is restarted at the end"
+    fi
+    if [ "$DO_SYSTEMD" = 1 ] && systemctl is-active --quiet "$DASHBOARD" 2>/dev/null; then
+        dashboard_running=1
+        note "$DASHBOARD is running: it is restarted at the end"
     fi
 
     step "create $PREFIX" mkdir -p "$PREFIX"
@@ -219,11 +226,13 @@ main() {
     fi
     # the code folders are read-only to the service: compile now, as it cannot write __pycache__ itself
     step "compile the code to bytecode" "$VENV/bin/python" -m compileall -q "$PREFIX/ict" "$PREFIX/journal" \
-        "$PREFIX/runtime" "$PREFIX/trade"
+        "$PREFIX/runtime" "$PREFIX/trade" "$PREFIX/dashboard"
     step "create the state folder $STATE (journal, log, backups; the only folder the service writes)" own_state
 
     if [ -e "$PREFIX/settings.toml" ]; then
         note "kept $PREFIX/settings.toml"
+        step "let the bot write a dashboard risk change back into $PREFIX/settings.toml (group-writable)" \
+            chmod g+w "$PREFIX/settings.toml"
     else
         step "copy settings.toml to $PREFIX/settings.toml with [bot] journal = \"var/journal.db\", log_file = \"var/log.txt\"" first_settings
     fi
@@ -234,12 +243,17 @@ main() {
     fi
     step "make $PREFIX/secrets.toml readable by $BOT_USER only (600)" own_secrets
 
-    step "write $UNIT_DIR/$NAME.service, $NAME-backup.service and $NAME-backup.timer for $PREFIX and $BOT_USER" write_units
+    step "write $UNIT_DIR/$NAME.service, $NAME-backup.service, $NAME-backup.timer and $DASHBOARD.service for $PREFIX and $BOT_USER" \
+        write_units
     if [ "$DO_SYSTEMD" = 1 ]; then
         step "systemctl daemon-reload" systemctl daemon-reload
         step "systemctl enable $NAME (starts at boot)" systemctl enable --quiet "$NAME"
+        step "systemctl enable $DASHBOARD (the web dashboard on 127.0.0.1; starts at boot)" systemctl enable --quiet "$DASHBOARD"
         if [ "$was_running" = 1 ]; then
             step "systemctl restart $NAME (it was running)" systemctl restart "$NAME"
+        fi
+        if [ "$dashboard_running" = 1 ]; then
+            step "systemctl restart $DASHBOARD (it was running)" systemctl restart "$DASHBOARD"
         fi
     fi
 
@@ -251,6 +265,8 @@ Next:
   sudoedit $PREFIX/secrets.toml      # api_key and api_secret (not needed for paper)
   sudo systemctl start $NAME
 Then: journalctl -u $NAME -f   (daily journal backups: sudo systemctl enable --now $NAME-backup.timer)
+Web dashboard: sudo systemctl start $DASHBOARD, then from your computer: ssh -L 8080:127.0.0.1:8080 you@this-server
+  and open http://127.0.0.1:8080 (README "Web dashboard")
 EOF
     fi
 }

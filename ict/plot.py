@@ -11,7 +11,7 @@ with the Agg backend, so `import ict` stays light.
 from __future__ import annotations
 
 from bisect import bisect_left
-from typing import Literal, Sequence
+from typing import Iterable, Literal, Sequence
 
 from ict.events import (BOS, BREAKER, CHOCH, CONSUMED, EXPIRED, FILLED, FVG, INVALIDATED, INVERTED, LIQUIDITY_POOL,
                         ORDER_BLOCK, RUN, SWEEP, SWING, SWING_HIGH, SWING_LOW, BULLISH, Event, LifecycleRecord,
@@ -51,10 +51,7 @@ def draw_chart(candles: Sequence[Candle], reports: Sequence[Report], start: int,
     def x_of(ms: int) -> float:
         return min(bisect_left(times, ms), last_x) if ms >= times[0] else -0.5
 
-    ends: dict[int, int] = {}
-    for report in reports:
-        if isinstance(report, LifecycleRecord) and report.state in _ALL_ENDS and report.ref not in ends:
-            ends[report.ref] = report.at
+    ends = zone_ends(reports)
     fig, ax = plt.subplots(figsize=(20, 9), dpi=100)
     _draw_candles(ax, window)
     low = min(c.low for c in window)
@@ -102,6 +99,17 @@ def draw_chart(candles: Sequence[Candle], reports: Sequence[Report], start: int,
 
 
 _ALL_ENDS = {state for states in _ENDS.values() for state in states}
+
+
+def zone_ends(reports: Iterable[Report]) -> dict[int, int]:
+    """Event id -> open time (epoch ms) of the candle where its zone stops being drawn: the first
+    record that fills, inverts, invalidates, consumes or expires it (`_ENDS`). Zones still standing
+    have no entry. The chart page (dashboard/chart_data.py) draws zones to the same ends."""
+    ends: dict[int, int] = {}
+    for report in reports:
+        if isinstance(report, LifecycleRecord) and report.state in _ALL_ENDS and report.ref not in ends:
+            ends[report.ref] = report.at
+    return ends
 
 
 def _draw_candles(ax, window: Sequence[Candle]) -> None:

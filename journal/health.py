@@ -161,13 +161,18 @@ def read_status(path: str | Path, now_ms: int, errors: int = 5) -> Status:
     if not file.is_file():
         raise JournalError(f"journal {file} does not exist; pass --journal or set [bot] journal in settings.toml")
     try:
-        connection = sqlite3.connect(file.resolve().as_uri() + _read_only_options(file), uri=True)
+        connection = sqlite3.connect(read_only_uri(file), uri=True)
         try:
             return _read(connection, now_ms, errors)
         finally:
             connection.close()
     except sqlite3.Error as exc:
         raise JournalError(f"journal {file} cannot be read ({exc}); is it a journal written by this bot?") from None
+
+
+def read_only_uri(file: Path) -> str:
+    """The SQLite URI that opens the journal `file` read-only without creating a file."""
+    return file.resolve().as_uri() + _read_only_options(file)
 
 
 def _read_only_options(file: Path) -> str:

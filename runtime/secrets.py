@@ -3,7 +3,8 @@
 Order of precedence: BINANCE_API_KEY / BINANCE_API_SECRET, then `secrets.toml` beside
 settings.toml (`api_key`, `api_secret`; see secrets.example.toml). The Telegram bot token
 and chat id for `[notify]` come the same way (`load_telegram`: TELEGRAM_TOKEN /
-TELEGRAM_CHAT_ID, then the file's `[telegram]` table). A secrets.toml that
+TELEGRAM_CHAT_ID, then the file's `[telegram]` table). The web dashboard's password hash
+comes only from the file's `[dashboard]` table (`load_dashboard_password_hash`). A secrets.toml that
 other users can read gets a warning (POSIX permissions; Windows has none to check).
 `RedactSecrets` is a logging filter that masks the key and secret wherever they appear.
 """
@@ -50,9 +51,11 @@ def load_keys(settings_folder: Path, environ: dict | None = None) -> ApiKeys | N
         values = read_toml(path, what="secrets file", broken="compare it with secrets.example.toml")
     except TomlFileError as exc:
         raise SettingsError(str(exc)) from None
-    unknown = sorted(set(values) - {"api_key", "api_secret", "telegram"})   # [telegram]: load_telegram below
+    # [telegram]: load_telegram below; [dashboard]: load_dashboard_password_hash at the end
+    unknown = sorted(set(values) - {"api_key", "api_secret", "telegram", "dashboard"})
     if unknown:
-        raise SettingsError(f"{path} has an unknown key {unknown[0]}; it takes only api_key, api_secret and a [telegram] table")
+        raise SettingsError(f"{path} has an unknown key {unknown[0]}; it takes only api_key, api_secret, a [telegram] "
+                            "and a [dashboard] table")
     key, secret = str(values.get("api_key", "")).strip(), str(values.get("api_secret", "")).strip()
     if not (key and secret):
         return None
@@ -161,3 +164,33 @@ def _telegram_table(path: Path) -> dict:
     if isinstance(table.get("chat_id"), bool) or not isinstance(table.get("chat_id", ""), (str, int)):
         raise SettingsError(f"{path} [telegram] chat_id must be a number or a quoted \"@channelname\"")
     return table
+
+
+# ----- The web dashboard's password (#12 item 4) -----------------------------------------------------------------------
+PASSWORD_HASH_METHODS = ("scrypt:", "pbkdf2:")   # what werkzeug.security.generate_password_hash writes
+
+
+def load_dashboard_password_hash(settings_folder: Path) -> str | None:
+    """secrets.toml's `[dashboard] password_hash` (made by `python -m dashboard --hash-password`),
+    or None when the file, the table or the value is missing or empty (no login).
+
+    Raises SettingsError (one line, never the hash) when the table has another key or the value
+    is not such a hash. The hash is a secret too: it is never logged or shown."""
+    path = settings_folder / SECRETS_FILE
+    if not path.is_file():
+        return None
+    _warn_if_shared(path)
+    try:
+        table = read_toml(path, what="secrets file", broken="compare it with secrets.example.toml").get("dashboard", {})
+    except TomlFileError as exc:
+        raise SettingsError(str(exc)) from None
+    if not isinstance(table, dict):
+        raise SettingsError(f"{path} dashboard must be a table: a [dashboard] line, then password_hash = \"…\"")
+    unknown = sorted(set(table) - {"password_hash"})
+    if unknown:
+        raise SettingsError(f"{path} [dashboard] has an unknown key {unknown[0]}; it takes only password_hash")
+    value = table.get("password_hash", "")
+    if not isinstance(value, str) or (value.strip() and not value.strip().startswith(PASSWORD_HASH_METHODS)):
+        raise SettingsError(f"{path} [dashboard] password_hash is not a password hash; run python -m dashboard "
+                            "--hash-password and paste the line it prints")
+    return value.strip() or None

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import tomlkit
 
-from ict.settings_file import SettingError, check_value, checks
+from ict.settings_file import SettingError, TomlFileError, check_value, checks, read_table, read_toml
 from runtime.settings import SettingsError, load_settings
 from trade.risk import RiskSettings
 
@@ -58,7 +59,10 @@ def changed_risk(current: RiskSettings, key: str, value: int | Decimal) -> RiskS
 def write_risk_setting(path: Path, key: str, value: int | Decimal) -> RiskSettings:
     """Write `[risk] key = value` into the settings file at `path`, keeping every comment, and
     return the file's `[risk]` as read back. Raises SettingsError (one line) when the file can
-    no longer be read or written, or would not load afterwards; the file is then unchanged."""
+    no longer be read or written, or would not load afterwards; the file is then unchanged.
+
+    Where the folder is read-only to the bot (the systemd unit: only settings.toml itself is
+    writable, deploy/ict-bot.service), the checked text is written into the file in place."""
     try:
         document = tomlkit.parse(path.read_text(encoding="utf-8"))
     except (OSError, tomlkit.exceptions.TOMLKitError) as problem:
@@ -74,14 +78,15 @@ def write_risk_setting(path: Path, key: str, value: int | Decimal) -> RiskSettin
     risk[key] = tomlkit.value(format(value, "f") if isinstance(value, Decimal) else str(value))
     if new:
         risk[key].comment("set from the dashboard")
+    text = tomlkit.dumps(document)
     temporary = path.with_name(path.name + ".dashboard.tmp")
     try:
-        temporary.write_text(tomlkit.dumps(document), encoding="utf-8")
-        shutil.copymode(path, temporary)
         try:
-            written = load_settings(temporary).risk
-        except SettingsError as problem:
-            raise SettingsError(f"{problem} (in {path.name} after the change: nothing was changed)") from None
+            temporary.write_text(text, encoding="utf-8")
+        except OSError:   # a read-only folder: check the text through a file elsewhere, then write in place
+            return _write_in_place(path, text)
+        shutil.copymode(path, temporary)
+        written = _read_back(temporary, path)
         os.replace(temporary, path)
     except OSError as problem:
         raise SettingsError(f"settings file {path} cannot be written ({problem.strerror or problem}); "
@@ -90,3 +95,33 @@ def write_risk_setting(path: Path, key: str, value: int | Decimal) -> RiskSettin
         temporary.unlink(missing_ok=True)
     return written
 
+
+def _read_back(written: Path, original: Path) -> RiskSettings:
+    try:
+        return load_settings(written).risk
+    except SettingsError as problem:
+        raise SettingsError(f"{problem} (in {original.name} after the change: nothing was changed)") from None
+
+
+def _write_in_place(path: Path, text: str) -> RiskSettings:
+    """Check `text` as settings (relative paths resolved from `path`'s folder), then overwrite
+    `path` with it, flushed to disk."""
+    with tempfile.TemporaryDirectory() as folder:
+        check = Path(folder) / path.name
+        check.write_text(text, encoding="utf-8")
+        risk = _read_risk(check, path)
+    with open(path, "r+", encoding="utf-8") as file:
+        file.write(text)
+        file.truncate()
+        file.flush()
+        os.fsync(file.fileno())
+    return risk
+
+
+def _read_risk(check: Path, original: Path) -> RiskSettings:
+    # the copy lives elsewhere: only its [risk] table is read back (the rest of the file is as the bot started with it)
+    try:
+        table = read_toml(check, parse_float=Decimal).get("risk", {})
+        return read_table(RiskSettings, "risk", table)
+    except (TomlFileError, SettingError) as problem:
+        raise SettingsError(f"{problem} (in {original.name} after the change: nothing was changed)") from None

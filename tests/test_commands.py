@@ -215,3 +215,23 @@ def test_heartbeat_says_paused_with_the_balance_at_once_after_a_pause(setup):
     pulse.tick()
     beat = read_status(path, NOW + 1000).heartbeat
     assert (beat.state, beat.balance, beat.at_ms) == ("paused", D(10_000), NOW + 1000)
+
+
+def test_set_risk_in_a_read_only_folder_writes_settings_toml_in_place(setup, monkeypatch):
+    # the systemd unit: /opt/ict-bot is read-only to the bot, only settings.toml itself is writable
+    import pathlib
+    path, journal, h, desk, _, settings_file = setup
+    inode = settings_file.stat().st_ino
+    real_write_text = pathlib.Path.write_text
+
+    def read_only_folder(self, *args, **kwargs):
+        if self.parent == settings_file.parent and self != settings_file:
+            raise PermissionError(13, "Read-only file system")
+        return real_write_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "write_text", read_only_folder)
+    send(path, "set_risk", "max_positions", "3")
+    desk.tick(NOW)
+    assert answers(journal)[0][1] == "applied"
+    assert load_settings(settings_file).risk.max_positions == 3 and settings_file.stat().st_ino == inode
+    assert not list(settings_file.parent.glob("*.tmp"))

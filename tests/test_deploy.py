@@ -23,8 +23,8 @@ from tests.conftest import DAY_FILE, ROOT
 pytestmark = pytest.mark.skipif(sys.platform == "win32" or shutil.which("bash") is None,
                                 reason="deploy/install.sh is a bash script for Linux servers")
 CODE = ["bot.py", "requirements.txt", "README.md", "secrets.example.toml", "settings.toml", "ict", "journal", "runtime",
-        "trade", "examples", "deploy"]
-UNITS = ["ict-bot.service", "ict-bot-backup.service", "ict-bot-backup.timer"]
+        "trade", "dashboard", "examples", "deploy"]
+UNITS = ["ict-bot.service", "ict-bot-backup.service", "ict-bot-backup.timer", "ict-dashboard.service"]
 SKIP_SYSTEM = ["--no-packages", "--no-user", "--no-systemd", "--no-pip"]
 
 
@@ -99,7 +99,7 @@ def test_install_lays_out_code_venv_private_secrets_and_state_paths(tmp_path, cl
     assert (prefix / "venv" / "bin" / "python").exists()
     assert (prefix / "var").is_dir()
     assert stat.S_IMODE((prefix / "secrets.toml").stat().st_mode) == 0o600
-    assert stat.S_IMODE((prefix / "settings.toml").stat().st_mode) == 0o640
+    assert stat.S_IMODE((prefix / "settings.toml").stat().st_mode) == 0o660   # the bot writes a dashboard risk change back
     assert tomllib.loads((prefix / "secrets.toml").read_text()) == {"api_key": "", "api_secret": "",
                                                                    "telegram": {"token": "", "chat_id": ""}}
     bot = tomllib.loads((prefix / "settings.toml").read_text())["bot"]
@@ -107,7 +107,7 @@ def test_install_lays_out_code_venv_private_secrets_and_state_paths(tmp_path, cl
     assert list((prefix / "runtime").glob("__pycache__/*.pyc"))  # compiled: the service cannot write there
     unit = (tmp_path / "units" / "ict-bot.service").read_text()
     assert f"ExecStart={prefix}/venv/bin/python {prefix}/bot.py --settings {prefix}/settings.toml" in unit
-    assert f"ReadWritePaths={prefix}/var" in unit and f"User={_me()}" in unit
+    assert f"ReadWritePaths={prefix}/var {prefix}/settings.toml" in unit and f"User={_me()}" in unit
     for line in ("Type=notify", "NotifyAccess=main", "WatchdogSec=60", "Restart=on-failure", "RestartPreventExitStatus=2",
                  "TimeoutStopSec=90", "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "ProtectHome=yes"):
         assert line in unit.splitlines()
@@ -115,6 +115,30 @@ def test_install_lays_out_code_venv_private_secrets_and_state_paths(tmp_path, cl
         assert "@PREFIX@" not in (tmp_path / "units" / name).read_text()
         assert "@USER@" not in (tmp_path / "units" / name).read_text()
     assert "sudo systemctl start ict-bot" in result.stdout
+
+
+def test_install_adds_the_dashboard_unit_as_the_bots_user_with_its_hardening(tmp_path, clone):
+    prefix = tmp_path / "opt"
+    dry = _install(clone, prefix, "--dry-run", "--no-packages")
+    assert "would: systemctl enable ict-dashboard" in dry.stdout and "ssh -L 8080:127.0.0.1:8080" in dry.stdout
+    assert _install(clone, prefix, *SKIP_SYSTEM).returncode == 0
+    assert list((prefix / "dashboard").glob("__pycache__/*.pyc")) and (prefix / "dashboard" / "static" / "settings.js").exists()
+    unit = (tmp_path / "units" / "ict-dashboard.service").read_text().splitlines()
+    bot = (tmp_path / "units" / "ict-bot.service").read_text().splitlines()
+    assert f"ExecStart={prefix}/venv/bin/python -m dashboard --settings {prefix}/settings.toml" in unit
+    for line in ("Restart=on-failure", "RestartPreventExitStatus=2", f"User={_me()}", f"WorkingDirectory={prefix}",
+                 f"ReadWritePaths={prefix}/var"):
+        assert line in unit
+    hardening = [line for line in bot if line.split("=")[0] in (
+        "NoNewPrivileges", "ProtectSystem", "PrivateTmp", "ProtectHome", "PrivateDevices", "ProtectKernelTunables",
+        "ProtectKernelModules", "ProtectKernelLogs", "ProtectControlGroups", "ProtectClock", "ProtectHostname", "RestrictNamespaces",
+        "RestrictRealtime", "RestrictSUIDSGID", "LockPersonality", "RestrictAddressFamilies", "SystemCallArchitectures",
+        "CapabilityBoundingSet", "User", "Group", "WorkingDirectory", "UMask")]
+    assert len(hardening) == 22 and [line for line in hardening if line not in unit] == []
+    # the dashboard writes only the journal's commands (var/); the bot also writes settings.toml (a risk change)
+    assert f"ReadWritePaths={prefix}/var {prefix}/settings.toml" in bot and f"ReadWritePaths={prefix}/var" in unit
+    host = tomllib.loads((prefix / "settings.toml").read_text())["dashboard"]["host"]
+    assert host == "127.0.0.1"
 
 
 def _me():

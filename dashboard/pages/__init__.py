@@ -3,6 +3,6 @@ with `bp = Blueprint("<name>", __name__)`, its template extending base.html, and
 line in `BLUEPRINTS` below."""
 from __future__ import annotations
 
-from dashboard.pages import bot_state
+from dashboard.pages import bot_state, chart, commands, login, settings
 
-BLUEPRINTS = [bot_state.bp]
+BLUEPRINTS = [bot_state.bp, chart.bp, login.bp, commands.bp, settings.bp]

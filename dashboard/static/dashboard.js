@@ -119,7 +119,7 @@
     badge.title = bot.line || "";
     var line = document.getElementById("bot-line");
     var idle = bot.state === "stopped" || bot.state === "stale" || (bot.state === "none" && bot.mode !== "replay");
-    line.hidden = !idle;
+    line.hidden = !idle || document.getElementById("start-box") !== null;   // the settings page says it itself
     if (idle) { line.textContent = bot.line + ". Start it with: " + bot.how_to_start; }
     document.dispatchEvent(new CustomEvent("dashboard:bot", { detail: bot }));
   }
