@@ -87,16 +87,24 @@ class Page:
     def __init__(self, driver, dashboard: DashboardProcess, bot: LiveBot) -> None:
         self.driver, self.dashboard, self.bot = driver, dashboard, bot
         self.level = PRICE   # the last close pushed
+        self.errors: list[str] = []   # what the pages logged as errors (JavaScript, failed requests, CSP)
 
     def open(self, path: str) -> None:
+        self.page_errors()
         self.driver.get(self.dashboard.url(path))
+
+    def page_errors(self) -> list[str]:
+        """Every error the browser logged so far (Chromium hands each entry out once)."""
+        url = self.driver.current_url
+        self.errors += [f"on {url}: {entry['message']}" for entry in self.driver.get_log("browser")]
+        return self.errors
 
     def wait(self, condition, what: str, timeout: float = 10.0):
         return wait_for(condition, timeout, what, self.explain)
 
     def explain(self) -> str:
         body = self.driver.execute_script("return document.body ? document.body.innerText : ''") or ""
-        errors = [entry["message"] for entry in self.driver.get_log("browser")][-3:]
+        errors = self.page_errors()[-3:]
         return f"{self.driver.current_url} shows: {' '.join(body.split())[:600]!r}; page errors: {errors}; " \
                f"dashboard: {self.dashboard.output()}"
 
@@ -200,6 +208,7 @@ def test_dashboard_in_a_browser_shows_the_journal_and_its_commands_reach_the_bot
     assert Decimal(third["quantity"]) == sized(wallet, NEW_LOSS_PERCENT, step)
     if os.environ.get("DASHBOARD_SCREENSHOT"):
         save_screenshots(page, Path(os.environ["DASHBOARD_SCREENSHOT"]))
+    assert page.page_errors() == [], "the pages logged errors"
 
 
 def check_positions_page(page: Page, row: dict) -> None:
