@@ -2,20 +2,19 @@
 mentions a symbol and how many positions that symbol has (`read_chart_journal`), then the symbol's
 positions held within the candles shown, open ones included (`read_chart_positions`).
 
-Read-only: `open_read_only` never creates the journal, nor -wal/-shm files of its own (the rule of
+Read-only: `journal.browse.reading` never creates the journal, nor -wal/-shm files of its own (the rule of
 `journal.health`), so the dashboard can read a journal a running bot writes, or a replay journal.
 Times come back as epoch ms (UTC), decimal text as Decimal, a NULL as None.
 """
 from __future__ import annotations
 
 import sqlite3
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
-from journal.health import _read_only_options
+from journal.browse import reading
 from journal.journal import JournalError
 from journal.values import decimal_or_none, epoch_ms, epoch_or_none, iso_time
 
@@ -66,7 +65,7 @@ def read_chart_journal(path: str | Path, symbol: str) -> ChartJournal | None:
     yet. Raises JournalError (one line) when it cannot be read."""
     if not Path(path).is_file():
         return None
-    with _reading(path) as connection:
+    with reading(path) as connection:
         count = connection.execute("SELECT COUNT(*) FROM positions WHERE symbol = ?", (symbol,)).fetchone()[0]
         return ChartJournal(journal_mode(connection), last_time_of(connection, symbol), count)
 
@@ -77,33 +76,8 @@ def read_chart_positions(path: str | Path, symbol: str, from_ms: int, to_ms: int
     for their entry; oldest first. [] without a journal file; JournalError (one line) when unreadable."""
     if not Path(path).is_file():
         return []
-    with _reading(path) as connection:
+    with reading(path) as connection:
         return chart_positions(connection, symbol, from_ms, to_ms)
-
-
-@contextmanager
-def _reading(path: str | Path) -> Iterator[sqlite3.Connection]:
-    connection = open_read_only(path)
-    try:
-        yield connection
-    except (sqlite3.Error, ValueError, ArithmeticError) as exc:   # ValueError, ArithmeticError: a damaged row
-        raise JournalError(f"journal {path} cannot be read ({type(exc).__name__}: {exc})") from None
-    finally:
-        connection.close()
-
-
-def open_read_only(path: str | Path) -> sqlite3.Connection:
-    """A read-only connection to the journal at `path` (rows as sqlite3.Row). Raises JournalError
-    (one line) when the file does not exist or cannot be opened."""
-    file = Path(path)
-    if not file.is_file():
-        raise JournalError(f"journal {file} does not exist yet; it appears when the bot (or a replay) first runs")
-    try:
-        connection = sqlite3.connect(file.resolve().as_uri() + _read_only_options(file), uri=True)
-    except sqlite3.Error as exc:
-        raise JournalError(f"journal {file} cannot be read ({exc})") from None
-    connection.row_factory = sqlite3.Row
-    return connection
 
 
 def chart_positions(connection: sqlite3.Connection, symbol: str, from_ms: int, to_ms: int) -> list[ChartPosition]:

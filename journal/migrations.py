@@ -39,6 +39,11 @@ STEPS: dict[int, str] = {
             target TEXT NOT NULL DEFAULT '', value TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'pending',
             result TEXT, done_at TEXT);
         CREATE INDEX IF NOT EXISTS commands_pending ON commands(status) WHERE status = 'pending';
+        CREATE INDEX IF NOT EXISTS signals_by_position ON signals(position_id) WHERE position_id IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS signals_by_strategy ON signals(strategy);
+        CREATE INDEX IF NOT EXISTS signals_by_refusal ON signals(refusal, symbol) WHERE refusal IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS positions_by_close ON positions(closed_at);
+        CREATE INDEX IF NOT EXISTS fills_by_time ON fills(at);
 """,
 }
 

@@ -154,3 +154,11 @@ CREATE TABLE IF NOT EXISTS commands (
     done_at           TEXT                  -- when the bot wrote the result
 );
 CREATE INDEX IF NOT EXISTS commands_pending ON commands(status) WHERE status = 'pending';
+
+-- Indexes of the web dashboard's reads (journal/browse.py, journal/browse_lists.py): each page answers in
+-- milliseconds on a year of trading (100,000 signals, 5,000 trades; bench/dashboard.py).
+CREATE INDEX IF NOT EXISTS signals_by_position ON signals(position_id) WHERE position_id IS NOT NULL;  -- a trade's signal
+CREATE INDEX IF NOT EXISTS signals_by_strategy ON signals(strategy);                                    -- the strategy filter's choices
+CREATE INDEX IF NOT EXISTS signals_by_refusal ON signals(refusal, symbol) WHERE refusal IS NOT NULL;            -- refusal codes
+CREATE INDEX IF NOT EXISTS positions_by_close ON positions(closed_at);                                  -- trades, newest first
+CREATE INDEX IF NOT EXISTS fills_by_time ON fills(at);                                                  -- today's PnL

@@ -148,19 +148,27 @@ def load_telegram(settings_folder: Path, environ: dict | None = None) -> Telegra
     return TelegramSecrets(token, chat, source)
 
 
-def _telegram_table(path: Path) -> dict:
+def _secrets_table(path: Path, name: str, keys: tuple[str, ...]) -> dict:
+    """secrets.toml's `[name]` table ({} without the file or the table). Raises SettingsError (one
+    line naming the file and the table, never a value) for a broken file, a non-table or another key."""
     if not path.is_file():
         return {}
     _warn_if_shared(path)
     try:
-        table = read_toml(path, what="secrets file", broken="compare it with secrets.example.toml").get("telegram", {})
+        table = read_toml(path, what="secrets file", broken="compare it with secrets.example.toml").get(name, {})
     except TomlFileError as exc:
         raise SettingsError(str(exc)) from None
+    takes = " and ".join(keys)
     if not isinstance(table, dict):
-        raise SettingsError(f"{path} telegram must be a table: a [telegram] line, then token = \"…\" and chat_id = \"…\"")
-    unknown = sorted(set(table) - {"token", "chat_id"})
+        raise SettingsError(f"{path} {name} must be a table: a [{name}] line, then " + ", ".join(f'{key} = "…"' for key in keys))
+    unknown = sorted(set(table) - set(keys))
     if unknown:
-        raise SettingsError(f"{path} [telegram] has an unknown key {unknown[0]}; it takes only token and chat_id")
+        raise SettingsError(f"{path} [{name}] has an unknown key {unknown[0]}; it takes only {takes}")
+    return table
+
+
+def _telegram_table(path: Path) -> dict:
+    table = _secrets_table(path, "telegram", ("token", "chat_id"))
     if isinstance(table.get("chat_id"), bool) or not isinstance(table.get("chat_id", ""), (str, int)):
         raise SettingsError(f"{path} [telegram] chat_id must be a number or a quoted \"@channelname\"")
     return table
@@ -177,18 +185,7 @@ def load_dashboard_password_hash(settings_folder: Path) -> str | None:
     Raises SettingsError (one line, never the hash) when the table has another key or the value
     is not such a hash. The hash is a secret too: it is never logged or shown."""
     path = settings_folder / SECRETS_FILE
-    if not path.is_file():
-        return None
-    _warn_if_shared(path)
-    try:
-        table = read_toml(path, what="secrets file", broken="compare it with secrets.example.toml").get("dashboard", {})
-    except TomlFileError as exc:
-        raise SettingsError(str(exc)) from None
-    if not isinstance(table, dict):
-        raise SettingsError(f"{path} dashboard must be a table: a [dashboard] line, then password_hash = \"…\"")
-    unknown = sorted(set(table) - {"password_hash"})
-    if unknown:
-        raise SettingsError(f"{path} [dashboard] has an unknown key {unknown[0]}; it takes only password_hash")
+    table = _secrets_table(path, "dashboard", ("password_hash",))
     value = table.get("password_hash", "")
     if not isinstance(value, str) or (value.strip() and not value.strip().startswith(PASSWORD_HASH_METHODS)):
         raise SettingsError(f"{path} [dashboard] password_hash is not a password hash; run python -m dashboard "

@@ -88,7 +88,7 @@ def test_chart_journal_that_is_not_a_journal_gives_one_line_and_still_the_candle
     broken.write_text("not a database", encoding="utf-8")
     chart = build_chart(settings, broken, ReplayCandles(settings), "BTCUSDT", "1m", 50)
     assert len(chart.candles) == 50 and chart.trades == ()
-    assert chart.problem.startswith(f"journal {broken} cannot be read (DatabaseError") and "\n" not in chart.problem
+    assert chart.problem.startswith(f"journal {broken} cannot be read (file is not a database)") and "\n" not in chart.problem
 
 
 def test_chart_replay_missing_candle_file_gives_one_line(write_settings, tmp_path):

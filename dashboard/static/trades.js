@@ -1,0 +1,68 @@
+// The trades page: the filter lives in the URL (?from&to&side&strategy&page, plus ?symbol), /api/trades every 5 s.
+(function () {
+  "use strict";
+  var D = window.Dashboard, form = document.getElementById("trade-filter"), FIELDS = ["from", "to", "side", "strategy"];
+  var query = new URLSearchParams(window.location.search), pages = 1;
+
+  function duration(seconds) {
+    var d = Math.floor(seconds / 86400), h = Math.floor(seconds % 86400 / 3600), m = Math.floor(seconds % 3600 / 60);
+    return d ? d + "d " + h + "h" : h ? h + "h " + m + "m" : m + "m " + (seconds % 60) + "s";
+  }
+  function text(value) { return value === null || value === undefined ? "–" : D.esc(value); }
+  var columns = [
+    { field: "id", label: "Id" }, { field: "closed_at", label: "Closed", format: D.time },
+    { field: "symbol", label: "Symbol" }, { field: "side", label: "Side" }, { field: "strategy", label: "Strategy" },
+    { field: "quantity", label: "Qty", num: true }, { field: "entry_price", label: "Entry", num: true },
+    { field: "exit_price", label: "Exit", num: true, format: text },
+    { field: "net_pnl", label: "PnL net", num: true, signed: true, format: D.money },
+    { field: "fees", label: "Fees", num: true, format: D.money },
+    { field: "r_multiple", label: "R", num: true, signed: true, format: text },
+    { field: "duration", label: "Duration", format: function (v, row) { return duration(row.duration_seconds); } },
+    { field: "close_reason", label: "Closed by", format: text }, { field: "reason", label: "Reason", format: text }];
+
+  function apiQuery() {
+    var out = new URLSearchParams();
+    FIELDS.concat(["page", "symbol"]).forEach(function (name) { if (query.get(name)) { out.set(name, query.get(name)); } });
+    return out.toString();
+  }
+  function fillForm() {
+    form.elements.symbol.value = D.symbol();
+    FIELDS.forEach(function (name) { if (name !== "strategy") { form.elements[name].value = query.get(name) || ""; } });
+    document.getElementById("trades-csv").href = "/api/trades.csv?" + apiQuery().replace(/(^|&)page=\d+/, "");
+  }
+  function strategies(names) {
+    var select = form.elements.strategy, chosen = query.get("strategy") || "";
+    var wanted = [""].concat(names);
+    if (chosen && wanted.indexOf(chosen) < 0) { wanted.push(chosen); }
+    if (select.options.length !== wanted.length) {
+      select.innerHTML = wanted.map(function (name) {
+        return '<option value="' + D.esc(name) + '">' + (name ? D.esc(name) : "all") + "</option>";
+      }).join("");
+    }
+    select.value = chosen;
+  }
+  function render(data) {
+    document.getElementById("page-error").hidden = true;
+    D.table(document.querySelector("#trades tbody"), data.trades, columns);
+    document.getElementById("trades-total").textContent = data.total;
+    document.getElementById("trades-page").textContent = data.page + " of " + data.pages;
+    pages = data.pages;
+    strategies(data.strategies);
+  }
+  function failed(error) {
+    var line = document.getElementById("page-error");
+    line.textContent = error.message;
+    line.hidden = false;
+  }
+  // a new filter or page is a new address (the form submits itself): the page, its link and its poll follow it
+  function turn(step) {
+    var page = Math.min(Math.max(1, (parseInt(query.get("page"), 10) || 1) + step), pages);
+    var next = new URLSearchParams(query.toString());
+    next.set("page", String(page));
+    window.location.search = "?" + next.toString();
+  }
+  document.getElementById("trades-prev").addEventListener("click", function () { turn(-1); });
+  document.getElementById("trades-next").addEventListener("click", function () { turn(1); });
+  fillForm();
+  D.poll("/api/trades?" + apiQuery(), 5000, render, failed);
+})();
