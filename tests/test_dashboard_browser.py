@@ -29,10 +29,6 @@ from tests.live_bot import PRICE, LiveBot
 SETTINGS = {"bot.heartbeat_seconds": "2"}   # the badge follows the heartbeat: a quick beat, a quick test
 STOP_DISTANCE = Decimal(60)                 # LiveBot.three_bullish: entry base + 55, stop base − 5
 NEW_LOSS_PERCENT = "0.5"
-# TEMPORARY, until the lead merges the pages into main (removed then): the run needs these pages
-from dashboard.pages import BLUEPRINTS  # noqa: E402
-_MISSING = sorted({"overview", "positions", "signals", "chart", "settings"} - {blueprint.name for blueprint in BLUEPRINTS})
-pytestmark = pytest.mark.skipif(bool(_MISSING), reason=f"dashboard pages not merged yet: {', '.join(_MISSING)}")
 ROW_JS = """var row = document.querySelector(arguments[0]); if (!row) { return null; }
 var cells = {}; row.querySelectorAll("td[data-field]").forEach(function (td) { cells[td.dataset.field] = td.textContent.trim(); });
 return cells;"""
