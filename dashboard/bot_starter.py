@@ -78,6 +78,6 @@ def _check_free(config: DashboardConfig) -> None:
 
 
 def _detached() -> dict:
-    if sys.platform == "win32":
-        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    if sys.platform == "win32":   # no console of its own: closing the dashboard's window must not stop the bot
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS}
     return {"start_new_session": True}

@@ -33,5 +33,5 @@ def check_csrf() -> None:
         return
     expected = session.get(SESSION_KEY)
     sent = request.headers.get(HEADER) or request.form.get(FIELD) or ""
-    if not expected or not hmac.compare_digest(str(expected), sent):
+    if not expected or not hmac.compare_digest(str(expected).encode(), sent.encode()):   # bytes: any text compares
         abort(400, description="the form's security token is missing or out of date; reload the page and try again")

@@ -84,6 +84,9 @@ def name_arg(name: str) -> str | None:
     return text
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100   # the days a filter may name (a journal's times are UTC ISO text of these years)
+
+
 def day_arg(name: str, end: bool = False) -> int | None:
     """?`name`= a UTC day YYYY-MM-DD as epoch ms of its midnight (the next day's with `end`: the
     day itself included); None when absent; 400 when it is not a date."""
@@ -94,6 +97,8 @@ def day_arg(name: str, end: bool = False) -> int | None:
         day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
     except ValueError:
         abort(400, description=f"{name}={text[:40]!r} is not a date; pass a UTC day as YYYY-MM-DD, e.g. 2025-05-04")
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        abort(400, description=f"{name}={text!r} is out of range; pass a day from {FIRST_YEAR} to {LAST_YEAR}")
     return int(day.timestamp() * 1000) + (DAY_MS if end else 0)
 
 
@@ -113,7 +118,9 @@ def strategy_price(value: Decimal | None) -> str | None:
     most, trailing zeros dropped: the journal keeps the exact text, the page a readable one."""
     if value is None:
         return None
-    return dec(value.quantize(PRICE_STEP).normalize() if value.as_tuple().exponent < -8 else value)
+    exponent = value.as_tuple().exponent
+    finer = isinstance(exponent, int) and exponent < -8   # NaN and Infinity have a letter here
+    return dec(value.quantize(PRICE_STEP).normalize() if finer else value)
 
 
 def when(ms: int | None) -> str | None:

@@ -75,12 +75,36 @@ class SessionInterface(SecureCookieSessionInterface):
 def install(app: Flask, config: DashboardConfig) -> None:
     """Put the login gate and the session cookie rules on `app` (called by create_app)."""
     app.session_interface = SessionInterface()
+    app.before_request(lambda: require_local_host(config))
     app.before_request(lambda: require_login(config))
 
 
 def logged_in(config: DashboardConfig) -> bool:
     """True when this request may see the dashboard: no password is set, or its session logged in."""
     return not config.password_hash or session.get(LOGGED_IN) is True
+
+
+def require_local_host(config: DashboardConfig):
+    """Without a password, answer only requests addressed to this machine by name (a before_request hook).
+
+    A web page the user has open elsewhere can make its own host name point at 127.0.0.1 (DNS
+    rebinding); the browser then calls the dashboard the same site as that page and lets it read
+    the CSRF token. Such a request still names the other site in its Host header, so it is
+    refused here. Behind a password this is moot: that page never holds a logged-in cookie."""
+    if config.password_hash:
+        return None
+    name = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
+    if is_loopback(name.strip("[]")):
+        origin = request.headers.get("Origin")
+        if request.method == "POST" and origin and origin not in ("null",) and _origin_host(origin) != request.host:
+            return jsonify(error="this request came from another site's page; use the dashboard's own page"), 403
+        return None
+    return jsonify(error=f"this dashboard answers only to 127.0.0.1 or localhost, not {request.host!r}; open "
+                         f"http://127.0.0.1:{config.port}/ (or your SSH tunnel's local port)"), 400
+
+
+def _origin_host(origin: str) -> str:
+    return origin.split("://", 1)[-1].rstrip("/")
 
 
 def require_login(config: DashboardConfig):

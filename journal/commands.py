@@ -17,7 +17,8 @@ from journal.health import read_only_uri
 from journal.journal import Journal, JournalError, epoch_ms, iso_time
 
 KINDS = ("pause", "resume", "close_position", "close_all", "stop", "set_risk")
-STATUSES = ("pending", "applied", "rejected", "expired")
+STATUSES = ("pending", "taken", "applied", "rejected", "expired", "interrupted")
+ANSWERS = STATUSES[2:]   # the final ones
 BUSY_MS = 2000          # the dashboard waits this long at most for the bot's write to finish
 FIRST_VERSION = 5       # journals from this schema version on have the table
 
@@ -98,13 +99,31 @@ def pending_commands(journal: Journal) -> list[CommandRow]:
         "WHERE status = 'pending' ORDER BY id")]
 
 
+def take_command(journal: Journal, command_id: int, now_ms: int) -> None:
+    """Mark a pending command `taken`, in a commit of its own, before the bot acts on it (the
+    journal records an intent before its action): a crash while acting leaves it `taken`, and the
+    next start answers it `interrupted` (`interrupt_taken`) instead of carrying it out again."""
+    journal.connection.execute("UPDATE commands SET status = 'taken', done_at = ? WHERE id = ? AND status = 'pending'",
+                               (iso_time(now_ms), command_id))   # autocommit: its own commit
+
+
 def finish_command(journal: Journal, command_id: int, status: str, result: str, now_ms: int) -> None:
-    """Write the bot's answer to a pending command, in a commit of its own (like the heartbeat, it
-    announces no order, so it is not a trading step). Raises ValueError for an unknown `status`."""
-    if status not in STATUSES[1:]:
-        raise ValueError(f"status {status!r} is not one of {', '.join(STATUSES[1:])}")
-    journal.connection.execute("UPDATE commands SET status = ?, result = ?, done_at = ? WHERE id = ? AND status = 'pending'",
-                               (status, result, iso_time(now_ms), command_id))   # autocommit: its own commit
+    """Write the bot's answer to a pending or taken command, in a commit of its own (like the
+    heartbeat, it announces no order, so it is not a trading step). Raises ValueError for a
+    `status` that is not one of ANSWERS."""
+    if status not in ANSWERS:
+        raise ValueError(f"status {status!r} is not one of {', '.join(ANSWERS)}")
+    journal.connection.execute("UPDATE commands SET status = ?, result = ?, done_at = ? WHERE id = ? "
+                               "AND status IN ('pending', 'taken')", (status, result, iso_time(now_ms), command_id))
+
+
+def interrupt_taken(journal: Journal, now_ms: int) -> int:
+    """Answer every `taken` command `interrupted` (the bot stopped while carrying it out); how many."""
+    cursor = journal.connection.execute(
+        "UPDATE commands SET status = 'interrupted', result = ?, done_at = ? WHERE status = 'taken'",
+        ("the bot stopped while carrying it out; check the positions and settings.toml, then send it again if needed",
+         iso_time(now_ms)))
+    return cursor.rowcount
 
 
 def paused_since(journal: Journal) -> int | None:

@@ -142,14 +142,15 @@ CREATE TABLE IF NOT EXISTS market_marks (
 
 -- Commands from the web dashboard (python -m dashboard), the only rows it writes. The trader applies each on its
 -- next idle tick, checked like settings.toml, and writes the outcome into the same row. A command older than a
--- minute when the bot sees it (the bot was not running) is not applied: status `expired`.
+-- minute when the bot sees it (the bot was not running) is not applied: status `expired`. A command is `taken`
+-- (committed) before the bot acts on it; one still `taken` at the next start is answered `interrupted`, never redone.
 CREATE TABLE IF NOT EXISTS commands (
     id                INTEGER PRIMARY KEY,
     created_at        TEXT NOT NULL,        -- when the dashboard wrote it
     kind              TEXT NOT NULL,        -- pause | resume | close_position | close_all | stop | set_risk
     target            TEXT NOT NULL DEFAULT '',  -- close_position: the position id; set_risk: the [risk] key
     value             TEXT NOT NULL DEFAULT '',  -- set_risk: the new value, as typed
-    status            TEXT NOT NULL DEFAULT 'pending',  -- pending | applied | rejected | expired
+    status            TEXT NOT NULL DEFAULT 'pending',  -- pending | taken (being carried out) | applied | rejected | expired | interrupted
     result            TEXT,                 -- what the bot did, or why not, in one line
     done_at           TEXT                  -- when the bot wrote the result
 );

@@ -72,6 +72,7 @@ class HeartbeatWriter:
         self._last_beat_ms: int | None = None
         self.state_of: Callable[[], str] = lambda: "running"          # the trader's: "running" or "paused"
         self.balance_of: Callable[[], Decimal | None] = lambda: None   # the wallet balance (USDT), None when unknown
+        self._balance: Decimal | None = None                             # as the last beat wrote it
 
     def note_candle(self, symbol: str, interval: str, open_time_ms: int, close: Decimal) -> None:
         """Keep the closed candle of `symbol` and `interval` ("1m") that opened at `open_time_ms`
@@ -96,12 +97,17 @@ class HeartbeatWriter:
         None: `state_of()` ("running" or "paused")."""
         if not force and self._last_beat_ms is not None and now_ms - self._last_beat_ms < self.interval_ms:
             return False
-        beat = Heartbeat(now_ms, self.started_at_ms, os.getpid(), self.mode, self.symbol, self.interval_seconds,
-                         self.last_candle_ms, self.last_price, state or self.state_of(), self.balance_of())
-        write_heartbeat(self.journal, beat, self.errors.take(), self.marks(now_ms))
-        self._last_beat_ms = now_ms
+        self._balance = self.balance_of()
+        self._write(now_ms, state or self.state_of())
         return True
 
     def stopped(self, now_ms: int, why: str) -> None:
-        """The last beat of a run: `status` then reports the bot stopped, not silently stale."""
-        self.beat(now_ms, f"stopped: {why}", force=True)
+        """The last beat of a run: `status` then reports the bot stopped, not silently stale. It
+        carries the balance of the beat before (no exchange call while the bot shuts down)."""
+        self._write(now_ms, f"stopped: {why}")
+
+    def _write(self, now_ms: int, state: str) -> None:
+        beat = Heartbeat(now_ms, self.started_at_ms, os.getpid(), self.mode, self.symbol, self.interval_seconds,
+                         self.last_candle_ms, self.last_price, state, self._balance)
+        write_heartbeat(self.journal, beat, self.errors.take(), self.marks(now_ms))
+        self._last_beat_ms = now_ms

@@ -10,6 +10,7 @@ moved over the original in one step; on any problem the original stays as it was
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -24,6 +25,7 @@ from runtime.settings import SettingsError, load_settings
 from trade.risk import RiskSettings
 
 RISK_KEYS = ("loss_per_trade_percent", "fixed_loss_usdt", "max_positions", "leverage")
+READ_ONLY_FOLDER = (errno.EROFS, errno.EACCES, errno.EPERM)   # the folder refuses a new file: write in place
 OTHER_WAY = {"loss_per_trade_percent": "fixed_loss_usdt", "fixed_loss_usdt": "loss_per_trade_percent"}
 
 
@@ -56,13 +58,15 @@ def changed_risk(current: RiskSettings, key: str, value: int | Decimal) -> RiskS
     return replace(current, **changes)
 
 
-def write_risk_setting(path: Path, key: str, value: int | Decimal) -> RiskSettings:
+def write_risk_setting(path: Path, key: str, value: int | Decimal, spare_folder: Path | None = None) -> RiskSettings:
     """Write `[risk] key = value` into the settings file at `path`, keeping every comment, and
     return the file's `[risk]` as read back. Raises SettingsError (one line) when the file can
     no longer be read or written, or would not load afterwards; the file is then unchanged.
 
     Where the folder is read-only to the bot (the systemd unit: only settings.toml itself is
-    writable, deploy/ict-bot.service), the checked text is written into the file in place."""
+    writable, deploy/ict-bot.service), the checked text is written into the file in place, after
+    a copy of the file as it was is kept in `spare_folder` (the journal's folder) as
+    `settings.toml.before-change`, so a crash halfway through leaves a file to copy back."""
     try:
         document = tomlkit.parse(path.read_text(encoding="utf-8"))
     except (OSError, tomlkit.exceptions.TOMLKitError) as problem:
@@ -83,8 +87,10 @@ def write_risk_setting(path: Path, key: str, value: int | Decimal) -> RiskSettin
     try:
         try:
             temporary.write_text(text, encoding="utf-8")
-        except OSError:   # a read-only folder: check the text through a file elsewhere, then write in place
-            return _write_in_place(path, text)
+        except OSError as problem:
+            if problem.errno not in READ_ONLY_FOLDER:   # a full disk, say: never write the file in place then
+                raise
+            return _write_in_place(path, text, spare_folder or path.parent)
         shutil.copymode(path, temporary)
         written = _read_back(temporary, path)
         os.replace(temporary, path)
@@ -103,19 +109,30 @@ def _read_back(written: Path, original: Path) -> RiskSettings:
         raise SettingsError(f"{problem} (in {original.name} after the change: nothing was changed)") from None
 
 
-def _write_in_place(path: Path, text: str) -> RiskSettings:
-    """Check `text` as settings (relative paths resolved from `path`'s folder), then overwrite
-    `path` with it, flushed to disk."""
+def _write_in_place(path: Path, text: str, spare_folder: Path) -> RiskSettings:
+    """Check `text` as settings, keep the file as it was in `spare_folder`, then overwrite `path`
+    with `text`, flushed to disk, and read it back; on a difference the old text goes back."""
     with tempfile.TemporaryDirectory() as folder:
         check = Path(folder) / path.name
         check.write_text(text, encoding="utf-8")
         risk = _read_risk(check, path)
-    with open(path, "r+", encoding="utf-8") as file:
+    old = path.read_text(encoding="utf-8")
+    spare = spare_folder / (path.name + ".before-change")
+    _write_synced(spare, old, "w")
+    _write_synced(path, text, "r+")
+    if path.read_text(encoding="utf-8") != text:
+        _write_synced(path, old, "r+")
+        raise SettingsError(f"settings file {path} did not read back as written; it was put back as it was "
+                            "(the bot applied nothing)")
+    return risk
+
+
+def _write_synced(path: Path, text: str, mode: str) -> None:
+    with open(path, mode, encoding="utf-8") as file:
         file.write(text)
         file.truncate()
         file.flush()
         os.fsync(file.fileno())
-    return risk
 
 
 def _read_risk(check: Path, original: Path) -> RiskSettings:

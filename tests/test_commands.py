@@ -171,7 +171,8 @@ def test_command_sent_while_no_bot_ran_expires_unapplied(setup):
     send(path, "stop", at=NOW)
     desk.tick(NOW + EXPIRE_MS + 1)
     assert stops == [] and answers(journal) == [
-        ("stop", "expired", "sent while no bot was running; not carried out (send it again)")]
+        ("stop", "expired", "not read by the bot within a minute of being sent (no bot was running, or it was busy); "
+                            "not carried out: send it again")]
 
 
 def test_each_command_is_answered_once(setup):
@@ -225,7 +226,7 @@ def test_set_risk_in_a_read_only_folder_writes_settings_toml_in_place(setup, mon
     real_write_text = pathlib.Path.write_text
 
     def read_only_folder(self, *args, **kwargs):
-        if self.parent == settings_file.parent and self != settings_file:
+        if self.parent == settings_file.parent and self.name.endswith(".tmp"):
             raise PermissionError(13, "Read-only file system")
         return real_write_text(self, *args, **kwargs)
 
@@ -235,3 +236,105 @@ def test_set_risk_in_a_read_only_folder_writes_settings_toml_in_place(setup, mon
     assert answers(journal)[0][1] == "applied"
     assert load_settings(settings_file).risk.max_positions == 3 and settings_file.stat().st_ino == inode
     assert not list(settings_file.parent.glob("*.tmp"))
+    spare = path.parent / "settings.toml.before-change"   # the journal's folder keeps the file as it was
+    assert "max_positions = 1 " in spare.read_text(encoding="utf-8")
+
+
+def test_set_risk_on_a_full_disk_is_rejected_and_never_written_in_place(setup, monkeypatch):
+    import errno
+    import pathlib
+    path, journal, h, desk, _, settings_file = setup
+    before = settings_file.read_text(encoding="utf-8")
+    real_write_text = pathlib.Path.write_text
+
+    def full_disk(self, *args, **kwargs):
+        if self.name.endswith(".tmp"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "write_text", full_disk)
+    send(path, "set_risk", "max_positions", "3")
+    desk.tick(NOW)
+    assert answers(journal) == [("set_risk", "rejected", f"settings file {settings_file} cannot be written "
+                                 "(No space left on device); the bot applied nothing")]
+    assert settings_file.read_text(encoding="utf-8") == before and h.trader.risk.max_positions == 2
+
+
+def test_command_taken_when_the_bot_stopped_is_answered_interrupted_at_the_next_start_never_redone(setup):
+    from journal.commands import take_command
+    path, journal, h, desk, stops, settings_file = setup
+    h.trader.on_signal(long_signal())
+    h.candle(100, 100.5, 99.5, 100)
+    command = send(path, "close_position", "1")
+    take_command(journal, command, NOW)              # the bot marked it, then crashed before carrying it out
+    again = Harness(journal)
+    restarted = CommandDesk(journal, again.trader, settings_file, stops.append)
+    assert restarted.tick(NOW + 1000) is False
+    assert [a[:2] for a in answers(journal)] == [("close_position", "interrupted")]
+
+
+def test_a_burst_of_commands_is_carried_out_a_few_per_tick(setup):
+    from runtime.commands import PER_TICK
+    path, journal, h, desk, _, _ = setup
+    for number in range(PER_TICK + 2):
+        send(path, "pause" if number % 2 == 0 else "resume", at=NOW + number)
+    desk.tick(NOW + 100)
+    statuses = [status for _, status, _ in answers(journal)]
+    assert statuses == ["applied"] * PER_TICK + ["pending"] * 2
+    desk.tick(NOW + 1100)
+    assert [status for _, status, _ in answers(journal)] == ["applied"] * (PER_TICK + 2)
+
+
+class _RefusingLeverage(SimulatedExchange):
+    """Refuses the `refuse`-th leverage change and after (a symbol's bracket, a timeout)."""
+
+    def __init__(self, *args, refuse: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.asked: list[int] = []
+        self.refuse = refuse
+
+    def change_leverage(self, leverage: int) -> None:
+        from trade.errors import ExchangeFatal
+        self.asked.append(leverage)
+        if len(self.asked) >= self.refuse:
+            raise ExchangeFatal(f"[risk] leverage = {leverage} is above ETHUSDT's maximum 50; set a value from 1 to 50")
+        super().change_leverage(leverage)
+
+
+def test_set_leverage_refused_by_the_exchange_is_rejected_and_puts_the_old_one_back(tmp_path, write_settings):
+    from tests.test_trader import RULES
+    journal = Journal.open(tmp_path / "j.db", "paper")
+    exchange = _RefusingLeverage(RULES, D(10_000), leverage=10, refuse=1)
+    h = Harness(journal, exchange)
+    settings_file = write_settings()
+    before = settings_file.read_text(encoding="utf-8")
+    desk = CommandDesk(journal, h.trader, settings_file, lambda why: None)
+    send(tmp_path / "j.db", "set_risk", "leverage", "75")
+    desk.tick(NOW)
+    assert answers(journal) == [("set_risk", "rejected", "the exchange refused it: [risk] leverage = 75 is above "
+                                 "ETHUSDT's maximum 50; set a value from 1 to 50")]
+    assert exchange.asked == [75, 10] and h.trader.risk.leverage == 10   # 10 put back on the symbols already set
+    assert settings_file.read_text(encoding="utf-8") == before
+    journal.close()
+
+
+def test_set_leverage_in_force_but_not_written_says_so_and_is_not_called_rejected(tmp_path, write_settings, monkeypatch):
+    from runtime import commands as commands_module
+    from runtime.settings import SettingsError
+    from tests.test_trader import RULES
+    journal = Journal.open(tmp_path / "j.db", "paper")
+    exchange = _RefusingLeverage(RULES, D(10_000), leverage=10, refuse=2)   # the put-back fails too
+    h = Harness(journal, exchange)
+    desk = CommandDesk(journal, h.trader, write_settings(), lambda why: None)
+
+    def cannot_write(*args):
+        raise SettingsError("settings file settings.toml cannot be written (Permission denied); the bot applied nothing")
+
+    monkeypatch.setattr(commands_module, "write_risk_setting", cannot_write)
+    send(tmp_path / "j.db", "set_risk", "leverage", "7")
+    desk.tick(NOW)
+    (kind, status, line), = answers(journal)
+    assert status == "applied" and line.startswith("[risk] leverage = 7 is in force on the exchange and in the bot, "
+                                                   "but NOT kept in settings.toml")
+    assert h.trader.risk.leverage == 7 and exchange._leverage == 7
+    journal.close()

@@ -256,3 +256,14 @@ def test_strategy_price_float_text_is_shown_to_8_decimals_and_exact_text_otherwi
     assert strategy_price(Decimal("36100.20000000001")) == "36100.2"
     assert strategy_price(Decimal("35960.09999999999")) == "35960.1"
     assert strategy_price(Decimal("36002.60")) == "36002.60" and strategy_price(None) is None
+
+
+def test_trades_filter_at_the_calendars_end_is_a_400_not_a_crash(tmp_path):
+    from dashboard.app import create_app
+    from dashboard.config import DashboardConfig
+    from runtime.settings import load_settings
+
+    client = create_app(DashboardConfig.from_settings(load_settings("settings.toml"), tmp_path / "journal.db")).test_client()
+    for url in ("/api/trades?to=9999-12-31", "/api/trades.csv?to=9999-12-31", "/api/trades?from=0001-01-01"):
+        answer = client.get(url)
+        assert answer.status_code == 400 and "out of range; pass a day from 2000 to 2100" in answer.get_json()["error"]

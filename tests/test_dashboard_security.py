@@ -286,3 +286,31 @@ def test_no_answer_of_any_route_shows_a_key_secret_token_or_the_password_hash(ap
         seen = answer.get_data(as_text=True) + "".join(f"{k}: {v}\n" for k, v in answer.headers.items())
         assert not [s for s in secrets if s in seen], answer.request.path
     assert not [s for s in secrets if s in caplog.text]
+
+
+def test_dashboard_without_password_refuses_a_foreign_host_header_dns_rebinding(tmp_path):
+    # a page on evil.example that points its name at 127.0.0.1 reaches the dashboard with Host: evil.example
+    from dashboard.app import create_app
+    from dashboard.config import DashboardConfig
+    from runtime.settings import load_settings
+
+    client = create_app(DashboardConfig.from_settings(load_settings("settings.toml"), tmp_path / "journal.db")).test_client()
+    refused = client.get("/settings", headers={"Host": "evil.example:8080"})
+    assert refused.status_code == 400 and "answers only to 127.0.0.1 or localhost" in refused.get_json()["error"]
+    assert client.get("/api/bot", headers={"Host": "localhost:9000"}).status_code == 200   # an SSH tunnel's own port
+    assert client.get("/api/bot", headers={"Host": "[::1]:8080"}).status_code == 200
+    page = client.get("/api/bot", headers={"Host": "127.0.0.1:8080"})
+    token = client.get("/no-page").get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
+    cross = client.post("/api/commands", data={"kind": "pause"},
+                        headers={"X-CSRF-Token": token, "Origin": "http://evil.example:8080"})
+    assert page.status_code == 200 and cross.status_code == 403
+
+
+def test_csrf_token_of_non_ascii_text_is_refused_400_not_a_crash(tmp_path):
+    from dashboard.app import create_app
+    from dashboard.config import DashboardConfig
+    from runtime.settings import load_settings
+
+    client = create_app(DashboardConfig.from_settings(load_settings("settings.toml"), tmp_path / "journal.db")).test_client()
+    client.get("/api/bot")
+    assert client.post("/api/commands", data={"kind": "pause", "csrf_token": "ünïcode"}).status_code == 400

@@ -14,6 +14,7 @@ import logging
 from collections import deque
 from typing import TYPE_CHECKING, Callable
 
+from trade.errors import ExchangeError
 from trade.models import Order
 from trade.position import Position
 from trade.risk import Refusal, RiskSettings
@@ -97,8 +98,21 @@ class ManualControl:
     def take_risk(self, risk: RiskSettings) -> None:
         """Size the next signals with `risk` (checked by the caller, as settings.toml is). A new
         leverage is set on the exchange first, for every symbol; when the exchange refuses it, its
-        error (trade.errors.ExchangeError) is raised and nothing changes."""
+        error (trade.errors.ExchangeError) is raised, the symbols already set are put back (best
+        effort, an ERROR line when that fails too) and the trader keeps its settings."""
         if risk.leverage != self.risk.leverage:
-            self.exchange.change_leverage(risk.leverage)
+            try:
+                self.exchange.change_leverage(risk.leverage)
+            except ExchangeError:
+                self._put_leverage_back()
+                raise
         self.risk = risk
         self._changes += 1
+
+    def _put_leverage_back(self) -> None:
+        # the symbols set before the refusal go back to the leverage the bot sizes with
+        try:
+            self.exchange.change_leverage(self.risk.leverage)
+        except ExchangeError as problem:
+            log.error("leverage may now differ between symbols: putting back %sx failed (%s); check it on Binance or "
+                      "restart the bot, which sets [risk] leverage on every symbol", self.risk.leverage, problem.message)

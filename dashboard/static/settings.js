@@ -72,7 +72,7 @@
       }).join("") + "</tr>";
     }).join("") || '<tr><td colspan="8" class="muted">no command sent yet</td></tr>';
     rows.forEach(function (row) {
-      if (watched[row.id] && row.status !== "pending") {
+      if (watched[row.id] && row.status !== "pending" && row.status !== "taken") {
         delete watched[row.id];
         say("#" + row.id + " " + describe(row) + ": " + row.status + (row.result ? ": " + row.result : ""),
             row.status !== "applied");
