@@ -131,7 +131,7 @@ class Page:
         """The newest `kind` command reaches the journal and the bot applies it; with `shown`, the
         settings page's command log shows it applied."""
         sent = self.wait(lambda: self.newest_command(kind, target), f"the page to send {kind}")
-        applied = self.wait(lambda: (row := self.newest_command(kind, target)) and row["status"] != "pending" and row,
+        applied = self.wait(lambda: (row := self.newest_command(kind, target)) and row["status"] not in ("pending", "taken") and row,
                             f"the bot to answer command {sent['id']} {kind}")
         assert applied["status"] == "applied", applied
         if shown:

@@ -16,7 +16,7 @@ SETTINGS = {"bot.heartbeat_seconds": "2"}
 def send(bot: LiveBot, kind: str, target: str = "", value: str = "") -> dict:
     """Append a command as the dashboard does; wait for the bot's answer; return the row."""
     command_id = append_command(bot.journal, kind, target, value, int(time.time() * 1000))
-    return wait_until(lambda: next(iter(bot.rows("SELECT * FROM commands WHERE id = ? AND status != 'pending'", command_id)), None),
+    return wait_until(lambda: next(iter(bot.rows("SELECT * FROM commands WHERE id = ? AND status NOT IN ('pending', 'taken')", command_id)), None),
                       5, f"the bot to answer command {command_id} {kind}")
 
 
