@@ -47,6 +47,10 @@
     setMoney("pnl-today", data.pnl_today.net);
     document.getElementById("fees-today").textContent = "fees " + D.money(data.pnl_today.fees);
     setMoney("pnl-total", data.pnl_total.net);
+    // the total counts the fees already paid by open positions; the equity curve, closed trades only
+    var last = data.equity.length ? data.equity[data.equity.length - 1].value : null;
+    document.getElementById("pnl-total-note").textContent =
+      last !== null && D.money(last) !== D.money(data.pnl_total.net) ? "closed trades " + D.money(last) + "; the rest: open positions' fees" : "";
     document.getElementById("fees-total").textContent = D.money(data.fees_total);
     document.getElementById("open-risk").textContent = D.money(data.open_risk);
     document.getElementById("trade-count").textContent = data.trades;
