@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from journal.commands import append_command
+from journal.commands import ANSWERS, append_command
 from tests.browser import DESKTOP, PHONE, DashboardProcess, browser_paths, start_browser, wait_for
 from tests.live_bot import PRICE, LiveBot
 
@@ -131,7 +131,7 @@ class Page:
         """The newest `kind` command reaches the journal and the bot applies it; with `shown`, the
         settings page's command log shows it applied."""
         sent = self.wait(lambda: self.newest_command(kind, target), f"the page to send {kind}")
-        applied = self.wait(lambda: (row := self.newest_command(kind, target)) and row["status"] not in ("pending", "taken") and row,
+        applied = self.wait(lambda: (row := self.newest_command(kind, target)) and row["status"] in ANSWERS and row,
                             f"the bot to answer command {sent['id']} {kind}")
         assert applied["status"] == "applied", applied
         if shown:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from journal.commands import append_command
+from journal.commands import ANSWERS, append_command
 from tests.live_bot import PRICE, LiveBot, wait_until
 
 # a quick beat, so "paused" and "stopped" are in the heartbeat row without a wait
@@ -14,10 +14,10 @@ SETTINGS = {"bot.heartbeat_seconds": "2"}
 
 
 def send(bot: LiveBot, kind: str, target: str = "", value: str = "") -> dict:
-    """Append a command as the dashboard does; wait for the bot's answer; return the row."""
+    """Append a command as the dashboard does; wait for the bot's final answer; return the row."""
     command_id = append_command(bot.journal, kind, target, value, int(time.time() * 1000))
-    return wait_until(lambda: next(iter(bot.rows("SELECT * FROM commands WHERE id = ? AND status NOT IN ('pending', 'taken')", command_id)), None),
-                      5, f"the bot to answer command {command_id} {kind}")
+    return wait_until(lambda: next((row for row in bot.rows("SELECT * FROM commands WHERE id = ?", command_id)
+                                    if row["status"] in ANSWERS), None), 5, f"the bot to answer command {command_id} {kind}")
 
 
 def newest_signal(bot: LiveBot) -> dict | None:
