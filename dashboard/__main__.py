@@ -100,19 +100,23 @@ def main(argv: list[str] | None = None) -> int:
         print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
     from waitress import create_server   # imported here: `--help` and bad settings stay fast
+    from waitress.task import ThreadedTaskDispatcher
 
     from dashboard.app import create_app
 
+    workers = ThreadedTaskDispatcher()   # ours, so a failed bind does not leave its threads behind
     try:
         # a TLS reverse proxy on this machine says https in X-Forwarded-Proto (the session cookie is then
         # Secure) and the browser's address in X-Forwarded-For (the login limit counts per browser, not per proxy)
         server = create_server(create_app(config), host=config.host, port=config.port, threads=THREADS, ident="",
                                trusted_proxy="127.0.0.1", trusted_proxy_count=1,
-                               trusted_proxy_headers={"x-forwarded-proto", "x-forwarded-for"})
+                               trusted_proxy_headers={"x-forwarded-proto", "x-forwarded-for"}, _dispatcher=workers)
     except (OSError, ValueError) as problem:   # port taken, an address this machine does not have, not an address
+        workers.shutdown()
         print(f"the dashboard cannot listen on {config.host}:{config.port} ({getattr(problem, 'strerror', None) or problem}); "
               "pass another --port or --host, or change [dashboard] host and port in settings.toml", file=sys.stderr)
         return EXIT_BAD_INPUT
+    workers.set_thread_count(THREADS)   # waitress starts a given dispatcher's threads only when told
     log.info("dashboard on http://%s:%d/ reading %s (%s)", config.host, config.port, config.journal_path,
              "password set" if config.password_hash else "no password: this machine only")
     server.run()

@@ -120,4 +120,6 @@ def test_dashboard_on_a_port_in_use_exits_2_with_one_line(capsys):
         taken.close()
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"the dashboard cannot listen on 127.0.0.1:{port} (")
+    import threading
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("waitress")]   # no worker left behind
     assert "pass another --port" in err[0]
