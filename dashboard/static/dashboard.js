@@ -135,6 +135,18 @@
     document.dispatchEvent(new CustomEvent("dashboard:bot", { detail: bot }));
   }
 
+  // a filter's <select>: "" (shown as `none`) and `names`, plus `chosen` if the list lacks it; rebuilt only when it grew
+  function fillSelect(select, names, chosen, none) {
+    var wanted = [""].concat(names);
+    if (chosen && wanted.indexOf(chosen) < 0) { wanted.push(chosen); }
+    if (select.options.length !== wanted.length) {
+      select.innerHTML = wanted.map(function (name) {
+        return '<option value="' + esc(name) + '">' + (name ? esc(name) : esc(none)) + "</option>";
+      }).join("");
+    }
+    select.value = chosen;
+  }
+
   // the bot's answer to command `id`: onAnswer(row) once it is no longer pending or taken (checked each second, a minute at most)
   function awaitAnswer(id, onAnswer) {
     var tries = 0;
@@ -149,7 +161,7 @@
   }
 
   window.Dashboard = { symbol: symbol, get: get, post: post, poll: poll, esc: esc, money: money, time: time,
-                       signClass: signClass, table: table, awaitAnswer: awaitAnswer };
+                       signClass: signClass, table: table, awaitAnswer: awaitAnswer, fillSelect: fillSelect };
   document.addEventListener("DOMContentLoaded", function () {
     keepSymbolInLinks();
     poll("/api/bot", 3000, showBot);

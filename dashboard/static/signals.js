@@ -5,15 +5,17 @@
   var query = new URLSearchParams(window.location.search), pages = 1;
 
   function text(value) { return value === null || value === undefined ? "–" : D.esc(value); }
+  // the "why" first (outcome, refusal, the ICT events), then the plan: it stays in view on a laptop
   var columns = [
     { field: "id", label: "Id" }, { field: "at", label: "Handled", format: D.time },
-    { field: "symbol", label: "Symbol" }, { field: "side", label: "Side" }, { field: "entry_type", label: "Type" },
-    { field: "entry_price", label: "Entry", num: true }, { field: "stop_price", label: "Stop", num: true },
-    { field: "take_profit_price", label: "Target", num: true }, { field: "strategy", label: "Strategy" },
+    { field: "symbol", label: "Symbol" }, { field: "side", label: "Side" },
     { field: "accepted", label: "Accepted", format: function (value) { return value ? "yes" : "no"; } },
     { field: "refusal", label: "Refusal", format: text },
-    { field: "position_id", label: "Position", format: text },
     { field: "basis", label: "ICT basis", format: function (value) { return value.length ? D.esc(value.join(", ")) : "–"; } },
+    { field: "entry_type", label: "Type" },
+    { field: "entry_price", label: "Entry", num: true }, { field: "stop_price", label: "Stop", num: true },
+    { field: "take_profit_price", label: "Target", num: true }, { field: "strategy", label: "Strategy" },
+    { field: "position_id", label: "Position", format: text },
     { field: "reason", label: "Reason", format: text }];
 
   function apiQuery() {
@@ -21,24 +23,14 @@
     FIELDS.concat(["page", "symbol"]).forEach(function (name) { if (query.get(name)) { out.set(name, query.get(name)); } });
     return out.toString();
   }
-  function options(select, names, chosen, none) {
-    var wanted = [""].concat(names);
-    if (chosen && wanted.indexOf(chosen) < 0) { wanted.push(chosen); }
-    if (select.options.length !== wanted.length) {
-      select.innerHTML = wanted.map(function (name) {
-        return '<option value="' + D.esc(name) + '">' + (name ? D.esc(name) : none) + "</option>";
-      }).join("");
-    }
-    select.value = chosen;
-  }
   function render(data) {
     document.getElementById("page-error").hidden = true;
     D.table(document.querySelector("#signals tbody"), data.signals, columns);
     document.getElementById("signals-total").textContent = data.total;
     document.getElementById("signals-page").textContent = data.page + " of " + data.pages;
     pages = data.pages;
-    options(form.elements.strategy, data.strategies, query.get("strategy") || "", "all");
-    options(form.elements.refusal, data.refusal_codes, query.get("refusal") || "", "any");
+    D.fillSelect(form.elements.strategy, data.strategies, query.get("strategy") || "", "all");
+    D.fillSelect(form.elements.refusal, data.refusal_codes, query.get("refusal") || "", "any");
   }
   function failed(error) {
     var line = document.getElementById("page-error");

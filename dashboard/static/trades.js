@@ -30,24 +30,13 @@
     FIELDS.forEach(function (name) { if (name !== "strategy") { form.elements[name].value = query.get(name) || ""; } });
     document.getElementById("trades-csv").href = "/api/trades.csv?" + apiQuery().replace(/(^|&)page=\d+/, "");
   }
-  function strategies(names) {
-    var select = form.elements.strategy, chosen = query.get("strategy") || "";
-    var wanted = [""].concat(names);
-    if (chosen && wanted.indexOf(chosen) < 0) { wanted.push(chosen); }
-    if (select.options.length !== wanted.length) {
-      select.innerHTML = wanted.map(function (name) {
-        return '<option value="' + D.esc(name) + '">' + (name ? D.esc(name) : "all") + "</option>";
-      }).join("");
-    }
-    select.value = chosen;
-  }
   function render(data) {
     document.getElementById("page-error").hidden = true;
     D.table(document.querySelector("#trades tbody"), data.trades, columns);
     document.getElementById("trades-total").textContent = data.total;
     document.getElementById("trades-page").textContent = data.page + " of " + data.pages;
     pages = data.pages;
-    strategies(data.strategies);
+    D.fillSelect(form.elements.strategy, data.strategies, query.get("strategy") || "", "all");
   }
   function failed(error) {
     var line = document.getElementById("page-error");
