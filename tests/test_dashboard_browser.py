@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -285,7 +285,7 @@ def save_screenshots(page: Page, path: Path) -> None:
     wallet = page.bot.fake.wallet_balance
     page.wait(lambda: Decimal(page.bot.rows("SELECT balance FROM heartbeat")[0]["balance"] or 0) == wallet,
               f"the heartbeat to carry the wallet {wallet}")
-    balance = f"{wallet.quantize(Decimal('0.01'), ROUND_DOWN)}"
+    balance = f"{wallet.quantize(Decimal('0.01'), ROUND_HALF_UP)}"   # Dashboard.money: to the cent, half away from zero
     for size, file in ((DESKTOP, path), (PHONE, path.with_name(f"{path.stem}-phone{path.suffix}"))):
         page.driver.set_window_size(*size)
         page.open("/")
