@@ -150,15 +150,23 @@ def open_risk(position: Position) -> Decimal:
     """USDT `position` loses if its stop fills now, fees left out, never below 0 (a stop moved past
     the entry locks in a gain): what it holds at its average entry, plus what its open entry
     order may still add at the entry order's price (its planned price for a MARKET entry)."""
-    long = position.side is Side.LONG
-    loss = Decimal(0)
-    held = position.open_quantity
-    if held > 0 and position.entry_price is not None:
-        loss += held * (position.entry_price - position.stop_price if long else position.stop_price - position.entry_price)
     entry = position.orders.get(OrderRole.ENTRY)
+    pending, price = Decimal(0), None
     if entry is not None and entry.is_open:
         price = entry.request.price if entry.request.price is not None else position.planned_entry
         pending = position.requested_quantity - position.filled_entry_quantity
-        if price is not None and pending > 0:
-            loss += pending * (price - position.stop_price if long else position.stop_price - price)
+    return loss_at_stop(position.side is Side.LONG, position.stop_price, position.open_quantity, position.entry_price,
+                        pending, price)
+
+
+def loss_at_stop(long: bool, stop: Decimal, held: Decimal, entry_price: Decimal | None, pending: Decimal,
+                 pending_price: Decimal | None) -> Decimal:
+    """The rule of `open_risk` on plain figures (the dashboard applies it to journal rows): USDT lost
+    at `stop` by `held` (base asset) bought or sold at `entry_price`, plus `pending` still to fill at
+    `pending_price` (None: unknown, not counted); never below 0."""
+    loss = Decimal(0)
+    if held > 0 and entry_price is not None:
+        loss += held * (entry_price - stop if long else stop - entry_price)
+    if pending_price is not None and pending > 0:
+        loss += pending * (pending_price - stop if long else stop - pending_price)
     return max(loss, Decimal(0))
