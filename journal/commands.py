@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from journal.health import read_only_uri
+from journal.browse import reading
 from journal.journal import Journal, JournalError, epoch_ms, iso_time
 
 KINDS = ("pause", "resume", "close_position", "close_all", "stop", "set_risk")
@@ -76,20 +76,13 @@ def recent_commands(connection: sqlite3.Connection, limit: int = 20) -> list[Com
 
 
 def read_commands(path: str | Path, limit: int = 20) -> list[CommandRow]:
-    """`recent_commands` of the journal at `path`, through a read-only connection of its own that
-    writes no byte (journal/health.py's rule); [] when the file does not exist yet. Raises
+    """`recent_commands` of the journal at `path`, through `journal.browse.reading` (read-only, no
+    byte written); [] when the file does not exist yet. Raises
     JournalError (one line) when it is not a journal of this bot."""
-    file = Path(path)
-    if not file.is_file():
+    if not Path(path).is_file():
         return []
-    try:
-        connection = sqlite3.connect(read_only_uri(file), uri=True, timeout=BUSY_MS / 1000)
-        try:
-            return recent_commands(connection, limit)
-        finally:
-            connection.close()
-    except sqlite3.Error as exc:
-        raise JournalError(f"journal {file} cannot be read ({exc}); is it a journal written by this bot?") from None
+    with reading(path) as connection:
+        return recent_commands(connection, limit)
 
 
 def pending_commands(journal: Journal) -> list[CommandRow]:
