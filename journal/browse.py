@@ -14,9 +14,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -172,20 +170,6 @@ class ErrorRow:
     message: str
 
 
-def iso_ms(text: str) -> int:
-    """Journal time text (2025-05-04T15:33:00.000Z) as epoch ms: `journal.values.epoch_ms`, by slicing
-    (a year of trades has thousands of times to read, and strptime was most of a page's cost)."""
-    if len(text) != 24 or text[10] != "T" or text[23] != "Z":
-        return epoch_ms(text)
-    return (_day_ms(text[:10]) + int(text[11:13]) * 3_600_000 + int(text[14:16]) * 60_000
-            + int(text[17:19]) * 1000 + int(text[20:23]))
-
-
-@lru_cache(maxsize=4096)
-def _day_ms(day: str) -> int:
-    return (date.fromisoformat(day).toordinal() - date(1970, 1, 1).toordinal()) * DAY_MS
-
-
 def midnight_ms(now_ms: int) -> int:
     """UTC midnight at or before `now_ms`, epoch ms."""
     return now_ms - now_ms % DAY_MS
@@ -244,7 +228,7 @@ def equity_curve(connection: sqlite3.Connection, symbol: str | None = None,
     for row in connection.execute("SELECT closed_at, realized_pnl, fees FROM positions "
                                   f"WHERE state = 'CLOSED' AND opened_at IS NOT NULL{where} ORDER BY closed_at, id", params):
         total += Decimal(row[1]) - Decimal(row[2])
-        points.append(EquityPoint(iso_ms(row[0]), total))
+        points.append(EquityPoint(epoch_ms(row[0]), total))
     return thin(points, max_points)
 
 
@@ -280,7 +264,7 @@ def open_positions(connection: sqlite3.Connection, symbol: str | None = None) ->
     return tuple(OpenPositionRow(
         row["id"], row["symbol"], row["side"], row["strategy"], row["state"], held.get(row["id"], ZERO),
         decimal_or_none(row["entry_price"]), Decimal(row["stop_price"]), Decimal(row["take_profit_price"]),
-        iso_ms(row["created_at"]), iso_ms(row["opened_at"]) if row["opened_at"] else None,
+        epoch_ms(row["created_at"]), epoch_ms(row["opened_at"]) if row["opened_at"] else None,
         decimal_or_none(row["planned_entry"]), row["reason"],
         EntryOrder(row["client_order_id"], row["type"], row["status"], decimal_or_none(row["price"]),
                    Decimal(row["quantity"] or 0), Decimal(row["filled_quantity"]))
@@ -322,6 +306,6 @@ def recent_errors(connection: sqlite3.Connection, symbol: str | None = None, lim
     if "message" not in _columns(connection, "errors"):
         return ()
     where, params = (" WHERE instr(message, ?) > 0", (symbol,)) if symbol else ("", ())
-    return tuple(ErrorRow(row[0], iso_ms(row[1]), row[2], row[3]) for row in connection.execute(
+    return tuple(ErrorRow(row[0], epoch_ms(row[1]), row[2], row[3]) for row in connection.execute(
         f"SELECT id, at, source, message FROM errors{where} ORDER BY id DESC LIMIT ?", (*params, limit)))
 

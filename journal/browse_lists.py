@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Generic, Iterator, TypeVar
 
-from journal.browse import iso_ms
-from journal.values import decimal_or_none, iso_time
+from journal.values import decimal_or_none, epoch_ms, iso_time
 
 PAGE_SIZE = 50
 R_PLACES = Decimal("0.01")
@@ -189,7 +188,7 @@ def trade_table(connection: sqlite3.Connection, chosen: TradeFilter) -> Iterator
         net = Decimal(realized) - Decimal(fees)
         risk = abs(Decimal(entry) - Decimal(first_stop or stop)) * Decimal(quantity)
         yield (number, symbol, side, strategy, quantity, entry, exit_price, first_stop or stop, stop, target, opened, closed,
-               (iso_ms(closed) - iso_ms(opened)) // 1000, close_reason, reason, realized, fees, _plain(net),
+               (epoch_ms(closed) - epoch_ms(opened)) // 1000, close_reason, reason, realized, fees, _plain(net),
                _plain((net / risk).quantize(R_PLACES)) if risk else None)
 
 
@@ -203,7 +202,7 @@ def _trade(row: sqlite3.Row) -> TradeRow:
     return TradeRow(row["id"], row["symbol"], row["side"], row["strategy"], Decimal(row["quantity"]),
                     Decimal(row["entry_price"]), decimal_or_none(row["exit_price"]),
                     Decimal(row["first_stop"]) if row["first_stop"] else stop, stop, Decimal(row["take_profit_price"]),
-                    iso_ms(row["opened_at"]), iso_ms(row["closed_at"]), row["close_reason"], row["reason"],
+                    epoch_ms(row["opened_at"]), epoch_ms(row["closed_at"]), row["close_reason"], row["reason"],
                     Decimal(row["realized_pnl"]), Decimal(row["fees"]))
 
 
@@ -236,7 +235,7 @@ def signals_page(connection: sqlite3.Connection, chosen: SignalFilter, number: i
         f"  SELECT id FROM signals{where} ORDER BY id DESC LIMIT ? OFFSET ?) ORDER BY id DESC",
         (*params, size, (number - 1) * size))
     return Page(tuple(SignalRow(
-        row[0], iso_ms(row[1]), iso_ms(row[2]), row[3], row[4], row[5], Decimal(row[6]), Decimal(row[7]), Decimal(row[8]),
+        row[0], epoch_ms(row[1]), epoch_ms(row[2]), row[3], row[4], row[5], Decimal(row[6]), Decimal(row[7]), Decimal(row[8]),
         row[9], row[10], bool(row[11]), row[12], row[13],
         tuple(ref.strip() for ref in (row[14] or "").split(",") if ref.strip())) for row in rows), number, size, total)
 

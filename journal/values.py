@@ -37,9 +37,23 @@ def _day(day: int) -> str:
 
 
 def epoch_ms(iso: str) -> int:
-    """The inverse of `iso_time`."""
+    """The inverse of `iso_time`. Text in its exact shape (2025-05-04T15:33:00.000Z) is read by
+    slicing, the day from a cache (a page reads thousands of journal times, and strptime was most
+    of its cost); any other text strptime accepts, through strptime."""
+    if (len(iso) == 24 and iso[10] == "T" and iso[13] == iso[16] == ":" and iso[19] == "." and iso[23] == "Z"
+            and (iso[11:13] + iso[14:16] + iso[17:19] + iso[20:23]).isdigit()):
+        hours, minutes, seconds = int(iso[11:13]), int(iso[14:16]), int(iso[17:19])
+        if hours < 24 and minutes < 60 and seconds < 60:   # else strptime says what is wrong
+            return (_day_number(iso[:10]) * DAY_MS + hours * 3_600_000 + minutes * 60_000 + seconds * 1000
+                    + int(iso[20:23]))
     moment = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
     return int(moment.timestamp() * 1000 + 0.5)
+
+
+@lru_cache(maxsize=4096)
+def _day_number(day: str) -> int:
+    """Days from 1970-01-01 to `day` (YYYY-MM-DD); ValueError when it is not a date."""
+    return date.fromisoformat(day).toordinal() - EPOCH.toordinal()
 
 
 def stored(value: Any) -> Any:

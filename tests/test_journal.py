@@ -179,3 +179,14 @@ def test_journal_of_another_mode_with_positions_is_refused_naming_that_mode(jour
     with pytest.raises(JournalError, match="was written in paper mode and holds its positions; it cannot be used in demo mode"):
         Journal.open(journal_path, "demo", claim=False)
     assert Journal.open(journal_path, "paper").mode == "paper"
+
+
+def test_epoch_ms_reads_the_journals_time_text_as_strptime_does_and_refuses_what_strptime_refuses():
+    from datetime import datetime, timezone
+    for ms in (0, 951_782_400_000, 1_709_164_800_123, 1_651_795_260_999, 4_102_444_799_999):   # 2000-02-29, 2024-02-29
+        text = iso_time(ms)
+        slow = int(datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp() * 1000 + 0.5)
+        assert epoch_ms(text) == slow == ms
+    for bad in ("2025-02-30T00:00:00.000Z", "2025-05-04T24:00:00.000Z", "2025-05-04T15:60:00.000Z", "2025-05-04 15:33:00.000Z"):
+        with pytest.raises(ValueError):
+            epoch_ms(bad)
