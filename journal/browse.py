@@ -18,9 +18,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
-from journal.health import read_only_uri
+from journal.health import read_only_uri, today_by_symbol
 from journal.journal import JournalError
-from journal.values import DAY_MS, decimal_or_none, epoch_ms, iso_time
+from journal.values import decimal_or_none, epoch_ms
 
 OPEN_STATES = ("ENTERING", "OPEN", "CLOSING")
 OPEN_ORDER_STATUSES = ("INTENT", "NEW", "PARTIALLY_FILLED")   # not final: the order may still fill
@@ -170,11 +170,6 @@ class ErrorRow:
     message: str
 
 
-def midnight_ms(now_ms: int) -> int:
-    """UTC midnight at or before `now_ms`, epoch ms."""
-    return now_ms - now_ms % DAY_MS
-
-
 def _where_symbol(symbol: str | None, column: str = "symbol") -> tuple[str, tuple]:
     return (f" AND {column} = ?", (symbol,)) if symbol else ("", ())
 
@@ -189,12 +184,9 @@ def overview(connection: sqlite3.Connection, now_ms: int, symbol: str | None = N
         realized += Decimal(row[0])
         fees += Decimal(row[1])
         trades += row[2]
-    where, params = _where_symbol(symbol, "p.symbol")
-    today_realized = today_fees = ZERO
-    for row in connection.execute("SELECT f.realized_pnl, f.fee FROM fills f JOIN positions p ON p.id = f.position_id "
-                                  f"WHERE f.at >= ?{where}", (iso_time(midnight_ms(now_ms)), *params)):
-        today_realized += Decimal(row[0])
-        today_fees += Decimal(row[1])
+    days = [day for day in today_by_symbol(connection, now_ms) if symbol is None or day.symbol == symbol]
+    today_realized = sum((day.realized for day in days), ZERO)
+    today_fees = sum((day.fees for day in days), ZERO)
     return Overview(_meta(connection, "mode"), Money(realized, fees), Money(today_realized, today_fees), trades,
                     _heartbeat_balance(connection), decimal_or_none(_meta(connection, "paper_starting_balance")))
 

@@ -193,7 +193,7 @@ def _read(connection: sqlite3.Connection, now_ms: int, errors: int) -> Status:
         beat = _heartbeat(found) if found else None
     positions = tuple(_open_position(row) for row in connection.execute(
         "SELECT * FROM positions WHERE state IN (?, ?, ?) ORDER BY symbol, id", OPEN_STATES))
-    days = _today_by_symbol(connection, now_ms)
+    days = today_by_symbol(connection, now_ms)
     realized = sum((day.realized for day in days), Decimal(0))
     fees = sum((day.fees for day in days), Decimal(0))
     logged: tuple[LoggedError, ...] = ()
@@ -208,8 +208,9 @@ def _read(connection: sqlite3.Connection, now_ms: int, errors: int) -> Status:
     return Status(mode_row[0] if mode_row else None, beat, positions, realized, fees, logged, marks, days)
 
 
-def _today_by_symbol(connection: sqlite3.Connection, now_ms: int) -> tuple[SymbolDay, ...]:
-    """Realized PnL and fees of the fills since UTC midnight, per symbol of their position."""
+def today_by_symbol(connection: sqlite3.Connection, now_ms: int) -> tuple[SymbolDay, ...]:
+    """Realized PnL and fees of the fills since UTC midnight of `now_ms`, per symbol of their
+    position, sorted by symbol (a connection whose rows are sqlite3.Row)."""
     midnight = datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     sums: dict[str, tuple[Decimal, Decimal]] = {}
     for row in connection.execute("SELECT COALESCE(positions.symbol, '?') AS symbol, fills.realized_pnl, fills.fee "
