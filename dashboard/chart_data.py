@@ -29,6 +29,7 @@ from ict.plot import zone_ends
 from ict.settings import IctSettings
 from journal.chart_reads import ChartPosition, read_chart_journal, read_chart_positions
 from journal.journal import JournalError
+from journal.values import stored
 from runtime.settings import Settings
 
 ZONE_KINDS = ("fvg", "order_block", "breaker", "liquidity_pool", "sweep", "run")
@@ -142,17 +143,13 @@ def _zone(event: Event, end_ms: int | None, state: str) -> Zone:
 def price_text(value: float) -> str:
     """A float price as the decimal text it was parsed from: 36612.9 -> "36612.9", 36612.0 -> "36612",
     1e-05 -> "0.00001" (repr round-trips the file's or Binance's text; never an exponent)."""
-    return _plain(Decimal(repr(value)))
+    return stored(Decimal(repr(value)))
 
 
 def money_text(value: Decimal | None) -> str | None:
-    """A Decimal as plain text without trailing zeros ("1.50" -> "1.5"; the journal's own form), None as None."""
-    return None if value is None else _plain(value)
-
-
-def _plain(value: Decimal) -> str:
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    """A Decimal as the journal writes it (`journal.values.stored`: plain text without trailing
+    zeros, "1.50" -> "1.5"), None as None."""
+    return stored(value)
 
 
 def _zone_json(zone: Zone) -> dict[str, Any]:
