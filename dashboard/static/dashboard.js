@@ -135,6 +135,20 @@
     document.dispatchEvent(new CustomEvent("dashboard:bot", { detail: bot }));
   }
 
+  // the page's one error line (#page-error): a failed call shows its message there, the next good answer hides it
+  function pageError(error) {
+    var line = document.getElementById("page-error");
+    line.textContent = error.message;
+    line.hidden = false;
+  }
+
+  // a list's page `step` pages away from the address's ?page=, within 1..pages: a new address
+  function turnPage(step, pages) {
+    var query = new URLSearchParams(window.location.search);
+    query.set("page", String(Math.min(Math.max(1, (parseInt(query.get("page"), 10) || 1) + step), pages)));
+    window.location.search = "?" + query.toString();
+  }
+
   // a filter's <select>: "" (shown as `none`) and `names`, plus `chosen` if the list lacks it; rebuilt only when it grew
   function fillSelect(select, names, chosen, none) {
     var wanted = [""].concat(names);
@@ -161,7 +175,8 @@
   }
 
   window.Dashboard = { symbol: symbol, get: get, post: post, poll: poll, esc: esc, money: money, time: time,
-                       signClass: signClass, table: table, awaitAnswer: awaitAnswer, fillSelect: fillSelect };
+                       signClass: signClass, table: table, awaitAnswer: awaitAnswer, fillSelect: fillSelect,
+                       pageError: pageError, turnPage: turnPage };
   document.addEventListener("DOMContentLoaded", function () {
     keepSymbolInLinks();
     poll("/api/bot", 3000, showBot);

@@ -21,16 +21,11 @@
       { field: "at", label: "Time", format: D.time }, { field: "source", label: "Source" },
       { field: "message", label: "Message" }]);
   }
-  function failed(error) {
-    var line = document.getElementById("page-error");
-    line.textContent = error.message;
-    line.hidden = false;
-  }
   select.value = (query.get("level") || "DEBUG").toUpperCase();
   select.addEventListener("change", function () {
     var next = new URLSearchParams(window.location.search);
     next.set("level", select.value);
     window.location.search = "?" + next.toString();
   });
-  D.poll("/api/logs?level=" + encodeURIComponent(select.value), 3000, render, failed);
+  D.poll("/api/logs?level=" + encodeURIComponent(select.value), 3000, render, D.pageError);
 })();

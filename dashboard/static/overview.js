@@ -57,11 +57,6 @@
     drawEquity(data.equity);
   }
 
-  function failed(error) {
-    var line = document.getElementById("page-error");
-    line.textContent = error.message;
-    line.hidden = false;
-  }
 
-  D.poll("/api/overview", 5000, render, failed);
+  D.poll("/api/overview", 5000, render, D.pageError);
 })();

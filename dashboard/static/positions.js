@@ -39,11 +39,6 @@
     D.table(document.querySelector("#resting-entries tbody"), data.resting_entries, resting);
     document.getElementById("positions-risk").textContent = D.money(data.open_risk);
   }
-  function failed(error) {
-    var line = document.getElementById("page-error");
-    line.textContent = error.message;
-    line.hidden = false;
-  }
   function send(fields, question) {
     if (!window.confirm(question)) { return; }
     var line = document.getElementById("command-line");
@@ -66,5 +61,5 @@
       send({ kind: "close_all" }, "Close every open position at market?");
     }
   });
-  polling = D.poll("/api/positions", 3000, render, failed);
+  polling = D.poll("/api/positions", 3000, render, D.pageError);
 })();

@@ -32,19 +32,9 @@
     D.fillSelect(form.elements.strategy, data.strategies, query.get("strategy") || "", "all");
     D.fillSelect(form.elements.refusal, data.refusal_codes, query.get("refusal") || "", "any");
   }
-  function failed(error) {
-    var line = document.getElementById("page-error");
-    line.textContent = error.message;
-    line.hidden = false;
-  }
-  function turn(step) {
-    var next = new URLSearchParams(query.toString());
-    next.set("page", String(Math.min(Math.max(1, (parseInt(query.get("page"), 10) || 1) + step), pages)));
-    window.location.search = "?" + next.toString();
-  }
   form.elements.symbol.value = D.symbol();
   form.elements.accepted.value = query.get("accepted") || "";
-  document.getElementById("signals-prev").addEventListener("click", function () { turn(-1); });
-  document.getElementById("signals-next").addEventListener("click", function () { turn(1); });
-  D.poll("/api/signals?" + apiQuery(), 5000, render, failed);
+  document.getElementById("signals-prev").addEventListener("click", function () { D.turnPage(-1, pages); });
+  document.getElementById("signals-next").addEventListener("click", function () { D.turnPage(1, pages); });
+  D.poll("/api/signals?" + apiQuery(), 5000, render, D.pageError);
 })();

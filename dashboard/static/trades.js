@@ -38,20 +38,8 @@
     pages = data.pages;
     D.fillSelect(form.elements.strategy, data.strategies, query.get("strategy") || "", "all");
   }
-  function failed(error) {
-    var line = document.getElementById("page-error");
-    line.textContent = error.message;
-    line.hidden = false;
-  }
-  // a new filter or page is a new address (the form submits itself): the page, its link and its poll follow it
-  function turn(step) {
-    var page = Math.min(Math.max(1, (parseInt(query.get("page"), 10) || 1) + step), pages);
-    var next = new URLSearchParams(query.toString());
-    next.set("page", String(page));
-    window.location.search = "?" + next.toString();
-  }
-  document.getElementById("trades-prev").addEventListener("click", function () { turn(-1); });
-  document.getElementById("trades-next").addEventListener("click", function () { turn(1); });
+  document.getElementById("trades-prev").addEventListener("click", function () { D.turnPage(-1, pages); });
+  document.getElementById("trades-next").addEventListener("click", function () { D.turnPage(1, pages); });
   fillForm();
-  D.poll("/api/trades?" + apiQuery(), 5000, render, failed);
+  D.poll("/api/trades?" + apiQuery(), 5000, render, D.pageError);
 })();
